@@ -7,9 +7,23 @@
 //! - [`config`]: every setting of DESIGN's table, read once and validated.
 //! - [`inventory`]: account id, OIDC providers, EKS clusters, roles (STS, IAM, EKS).
 //! - [`probe`]: discovery document, JWKS host chains (every address), JWKS keys of one issuer.
+//! - [`trust_policy`]: parses role trust documents and audits their OIDC conditions (pure).
+//! - [`assess`]: findings from inventory + probes + configuration + `now` (pure).
+//! - [`remediate`]: per-provider decision (pure) and the thumbprint addition in IAM.
 //! - [`report`]: the report's JSON types, finding codes and severities (the contract).
+//! - [`render`]: the terminal table and each finding's manual fix (pure).
+//! - [`notify`]: the SNS message per protocol (pure) and its publication.
+//! - [`sweep`]: runs the steps above once, under one deadline.
+//! - [`inspect`]: the probe of one issuer for a person, without AWS.
 
+pub mod assess;
 pub mod config;
+pub mod inspect;
 pub mod inventory;
+pub mod notify;
 pub mod probe;
+pub mod remediate;
+pub mod render;
 pub mod report;
+pub mod sweep;
+pub mod trust_policy;

@@ -1,0 +1,1 @@
+//! Findings from one issuer probe: chain trust, expiry, reachability, discovery, JWKS.

@@ -1,0 +1,1 @@
+//! Findings from the EKS cross-check: clusters without a provider, orphan providers.

@@ -1,0 +1,4 @@
+//! Assess: pure functions from (inventory, probe results, configuration, now) to findings.
+
+pub mod chain;
+pub mod eks;

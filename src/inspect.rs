@@ -1,0 +1,1 @@
+//! `thumbprint-guard inspect URL`: probe one issuer without AWS and render the result.

@@ -1,0 +1,3 @@
+
+pub mod eks;
+pub mod roles;

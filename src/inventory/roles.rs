@@ -1,0 +1,1 @@
+//! IAM roles and their trust policies (ListRoles, paginated). Owned by the EKS/roles work.

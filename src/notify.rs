@@ -1,0 +1,1 @@
+//! Notifications on SNS: rendering per protocol (pure) and publishing.

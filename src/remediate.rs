@@ -1,0 +1,1 @@
+//! Remediation: the pure per-provider decision and the IAM write that applies it.

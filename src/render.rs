@@ -1,0 +1,1 @@
+//! Human rendering of a report: the terminal table and the manual fix for each finding.

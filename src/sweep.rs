@@ -1,0 +1,1 @@
+//! The sweep: inventory → probe → assess → remediate → report, with one deadline.

@@ -1,0 +1,1 @@
+//! Trust-policy audit of roles that federate to OIDC providers (pure).
