@@ -251,7 +251,11 @@ fn parse_number<T: FromStr + PartialOrd + std::fmt::Display>(
 ) -> Result<T, ConfigError> {
     match value.trim().parse::<T>() {
         Ok(n) if n >= min && n <= max => Ok(n),
-        _ => Err(invalid(var, value, format!("a whole number from {min} to {max}"))),
+        _ => Err(invalid(
+            var,
+            value,
+            format!("a whole number from {min} to {max}"),
+        )),
     }
 }
 
@@ -276,7 +280,9 @@ impl Config {
                 invalid(
                     "REMEDIATION_ALLOWED_HOSTS",
                     &v,
-                    format!("comma-separated host globs such as {DEFAULT_ALLOWED_HOSTS} ({problem})"),
+                    format!(
+                        "comma-separated host globs such as {DEFAULT_ALLOWED_HOSTS} ({problem})"
+                    ),
                 )
             })?;
         }
@@ -377,7 +383,10 @@ mod tests {
     fn defaults_match_design() {
         let c = config(&[]).unwrap();
         assert_eq!(c.remediation_mode, RemediationMode::Off);
-        assert_eq!(c.remediation_allowed_hosts.patterns(), ["oidc.eks.*.amazonaws.com"]);
+        assert_eq!(
+            c.remediation_allowed_hosts.patterns(),
+            ["oidc.eks.*.amazonaws.com"]
+        );
         assert_eq!(c.expiry_warning_days, 30);
         assert_eq!(c.sns_topic_arn, None);
         assert_eq!(c.notify, NotifyRule::Findings);
@@ -390,19 +399,43 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_variable_and_the_allowed_values() {
-        let err = config(&[("REMEDIATION_MODE", "yes")]).unwrap_err().to_string();
-        assert_eq!(err, "REMEDIATION_MODE must be one of off, dry-run, add; got 'yes'");
+        let err = config(&[("REMEDIATION_MODE", "yes")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "REMEDIATION_MODE must be one of off, dry-run, add; got 'yes'"
+        );
         let err = config(&[("NOTIFY", "sometimes")]).unwrap_err().to_string();
-        assert!(err.contains("NOTIFY") && err.contains("findings, always, never"), "{err}");
-        let err = config(&[("PROBE_CONCURRENCY", "0")]).unwrap_err().to_string();
-        assert!(err.contains("PROBE_CONCURRENCY") && err.contains("'0'"), "{err}");
-        let err = config(&[("ALLOW_PRIVATE_ADDRESSES", "maybe")]).unwrap_err().to_string();
+        assert!(
+            err.contains("NOTIFY") && err.contains("findings, always, never"),
+            "{err}"
+        );
+        let err = config(&[("PROBE_CONCURRENCY", "0")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("PROBE_CONCURRENCY") && err.contains("'0'"),
+            "{err}"
+        );
+        let err = config(&[("ALLOW_PRIVATE_ADDRESSES", "maybe")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("ALLOW_PRIVATE_ADDRESSES"), "{err}");
-        let err = config(&[("EKS_REGIONS", "us-east-1,Mars")]).unwrap_err().to_string();
-        assert!(err.contains("EKS_REGIONS") && err.contains("'Mars'"), "{err}");
-        let err = config(&[("SNS_TOPIC_ARN", "my-topic")]).unwrap_err().to_string();
+        let err = config(&[("EKS_REGIONS", "us-east-1,Mars")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("EKS_REGIONS") && err.contains("'Mars'"),
+            "{err}"
+        );
+        let err = config(&[("SNS_TOPIC_ARN", "my-topic")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("SNS_TOPIC_ARN"), "{err}");
-        let err = config(&[("REMEDIATION_ALLOWED_HOSTS", "oidc.[")]).unwrap_err().to_string();
+        let err = config(&[("REMEDIATION_ALLOWED_HOSTS", "oidc.[")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("REMEDIATION_ALLOWED_HOSTS"), "{err}");
     }
 
@@ -415,14 +448,21 @@ mod tests {
         assert!(!globs.matches("oidc.eks.us-east-1.amazonaws.com.evil.example"));
         assert!(!globs.matches("token.actions.githubusercontent.com"));
         let two = HostGlobs::parse("a.example, *.b.example").unwrap();
-        assert!(two.matches("x.b.example") && two.matches("a.example") && !two.matches("b.example"));
+        assert!(
+            two.matches("x.b.example") && two.matches("a.example") && !two.matches("b.example")
+        );
     }
 
     #[test]
     fn regions_parse() {
-        assert_eq!(config(&[("EKS_REGIONS", "none")]).unwrap().eks_regions, EksRegions::Disabled);
         assert_eq!(
-            config(&[("EKS_REGIONS", "us-east-1, eu-west-1,us-east-1")]).unwrap().eks_regions,
+            config(&[("EKS_REGIONS", "none")]).unwrap().eks_regions,
+            EksRegions::Disabled
+        );
+        assert_eq!(
+            config(&[("EKS_REGIONS", "us-east-1, eu-west-1,us-east-1")])
+                .unwrap()
+                .eks_regions,
             EksRegions::List(vec!["us-east-1".into(), "eu-west-1".into()])
         );
     }
@@ -432,6 +472,9 @@ mod tests {
         let c = config(&[("REMEDIATION_MODE", "add")]).unwrap();
         assert_eq!(c.effective_mode(None), Ok(RemediationMode::Add));
         assert_eq!(c.effective_mode(Some("off")), Ok(RemediationMode::Off));
-        assert!(c.effective_mode(Some("on")).unwrap_err().contains("thumbprint-guard/remediation"));
+        assert!(c
+            .effective_mode(Some("on"))
+            .unwrap_err()
+            .contains("thumbprint-guard/remediation"));
     }
 }

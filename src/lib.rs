@@ -14,12 +14,18 @@
 //! - [`render`]: the terminal table and each finding's manual fix (pure).
 //! - [`notify`]: the SNS message per protocol (pure) and its publication.
 //! - [`sweep`]: runs the steps above once, under one deadline.
+//! - [`metrics`]: the CloudWatch embedded-metric line of a run.
+//! - [`event`]: the Lambda's input and its configuration overrides.
+//! - [`handler`]: the Lambda's invocation: sweep, log, metrics, notify.
 //! - [`inspect`]: the probe of one issuer for a person, without AWS.
 
 pub mod assess;
 pub mod config;
+pub mod event;
+pub mod handler;
 pub mod inspect;
 pub mod inventory;
+pub mod metrics;
 pub mod notify;
 pub mod probe;
 pub mod remediate;

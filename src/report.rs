@@ -273,11 +273,22 @@ impl FindingCode {
         use FindingCode::*;
         match self {
             ThumbprintAdded | OrphanProvider => Severity::Info,
-            ThumbprintListFull | CertExpiring | AudienceMissing | ClusterWithoutProvider
-            | TrustPolicyNoAud | ProbeSkipped => Severity::Warning,
-            ThumbprintMismatch | ChainUntrusted | CertExpired | IssuerUnreachable
-            | DiscoveryInvalid | JwksInvalid | AddressRefused | RoleTrustsMissingProvider
-            | TrustPolicyNoSub | InventoryIncomplete => Severity::Critical,
+            ThumbprintListFull
+            | CertExpiring
+            | AudienceMissing
+            | ClusterWithoutProvider
+            | TrustPolicyNoAud
+            | ProbeSkipped => Severity::Warning,
+            ThumbprintMismatch
+            | ChainUntrusted
+            | CertExpired
+            | IssuerUnreachable
+            | DiscoveryInvalid
+            | JwksInvalid
+            | AddressRefused
+            | RoleTrustsMissingProvider
+            | TrustPolicyNoSub
+            | InventoryIncomplete => Severity::Critical,
         }
     }
 }
@@ -373,7 +384,10 @@ mod tests {
             Finding::new(FindingCode::CertExpired, "a", "x"),
         ];
         sort_findings(&mut findings);
-        let order: Vec<_> = findings.iter().map(|f| (f.severity, f.resource.as_str())).collect();
+        let order: Vec<_> = findings
+            .iter()
+            .map(|f| (f.severity, f.resource.as_str()))
+            .collect();
         assert_eq!(
             order,
             vec![

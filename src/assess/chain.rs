@@ -1,1 +1,318 @@
 //! Findings from one issuer probe: chain trust, expiry, reachability, discovery, JWKS.
+//!
+//! Pure: the probe's facts, the expiry window and `now` in, findings out. The caller (sweep or
+//! inspect) adds the provider-specific findings (thumbprint mismatch, audience) and sorts.
+
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use crate::probe::{ChainVerdict, IssuerProbe};
+use crate::report::{CertificateInfo, Finding, FindingCode};
+
+/// Every finding one issuer probe supports, about `resource` (a provider ARN, or the issuer URL
+/// for `inspect`).
+///
+/// - each probe issue → a finding with its code;
+/// - an address serving an untrusted chain → CHAIN_UNTRUSTED;
+/// - an address that served no chain (or failed the handshake after it) → ISSUER_UNREACHABLE;
+/// - each distinct served certificate expired at `now` → CERT_EXPIRED, or expiring within
+///   `expiry_warning_days` → CERT_EXPIRING (one finding per certificate, listing every address);
+/// - an address whose chain the verifier judged expired with no date-based finding covering it
+///   (e.g. not yet valid) → CERT_EXPIRED.
+pub fn issuer_findings(
+    resource: &str,
+    probe: &IssuerProbe,
+    expiry_warning_days: u32,
+    now: OffsetDateTime,
+) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = probe
+        .host
+        .issues
+        .iter()
+        .chain(&probe.issues)
+        .map(|issue| {
+            Finding::new(issue.code, resource, issue.message.clone())
+                .with_details(issue.details.clone())
+        })
+        .collect();
+    let host = &probe.host.authority;
+
+    for endpoint in &probe.host.endpoints {
+        let address = endpoint.address.to_string();
+        match (&endpoint.verdict, &endpoint.error) {
+            (ChainVerdict::Untrusted(reason), _) => findings.push(
+                Finding::new(
+                    FindingCode::ChainUntrusted,
+                    resource,
+                    format!("{host} at {address} serves a chain that does not validate: {reason}"),
+                )
+                .with_details(json!({
+                    "host": host,
+                    "address": address,
+                    "top_thumbprint": endpoint.top_thumbprint(),
+                    "reason": reason,
+                })),
+            ),
+            (ChainVerdict::NotReceived | ChainVerdict::Trusted, Some(error)) => findings.push(
+                Finding::new(
+                    FindingCode::IssuerUnreachable,
+                    resource,
+                    format!("{host} at {address} cannot be reached over TLS: {error}"),
+                )
+                .with_details(json!({
+                    "host": host,
+                    "address": address,
+                    "top_thumbprint": endpoint.top_thumbprint(),
+                    "error": error,
+                })),
+            ),
+            _ => {}
+        }
+    }
+
+    // Each distinct served certificate once, with every address that served it.
+    let mut served: Vec<(&CertificateInfo, Vec<String>)> = Vec::new();
+    for endpoint in &probe.host.endpoints {
+        for cert in &endpoint.chain {
+            let address = endpoint.address.to_string();
+            match served.iter_mut().find(|(c, _)| c.sha1 == cert.sha1) {
+                Some((_, addresses)) => {
+                    if !addresses.contains(&address) {
+                        addresses.push(address)
+                    }
+                }
+                None => served.push((cert, vec![address])),
+            }
+        }
+    }
+    let window = Duration::days(i64::from(expiry_warning_days));
+    let mut expired_shas: Vec<&str> = Vec::new();
+    for (cert, addresses) in &served {
+        let left = cert.not_after - now;
+        let days_left = left.whole_days();
+        let not_after = cert
+            .not_after
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| cert.not_after.to_string());
+        let details = json!({
+            "host": host,
+            "subject": cert.subject,
+            "sha1": cert.sha1,
+            "not_after": not_after,
+            "days_left": days_left,
+            "addresses": addresses,
+        });
+        if cert.not_after <= now {
+            expired_shas.push(&cert.sha1);
+            findings.push(
+                Finding::new(
+                    FindingCode::CertExpired,
+                    resource,
+                    format!(
+                        "{host} serves an expired certificate: {} (SHA-1 {}) expired {not_after}",
+                        cert.subject, cert.sha1
+                    ),
+                )
+                .with_details(details),
+            );
+        } else if left <= window {
+            findings.push(
+                Finding::new(
+                    FindingCode::CertExpiring,
+                    resource,
+                    format!(
+                        "{host} serves a certificate expiring in {days_left} day(s): {} (SHA-1 {}) on {not_after}",
+                        cert.subject, cert.sha1
+                    ),
+                )
+                .with_details(details),
+            );
+        }
+    }
+
+    for endpoint in &probe.host.endpoints {
+        if let ChainVerdict::Expired(reason) = &endpoint.verdict {
+            let covered = endpoint
+                .chain
+                .iter()
+                .any(|c| expired_shas.contains(&c.sha1.as_str()));
+            if !covered {
+                let address = endpoint.address.to_string();
+                findings.push(
+                    Finding::new(
+                        FindingCode::CertExpired,
+                        resource,
+                        format!("{host} at {address} serves a chain outside its validity period: {reason}"),
+                    )
+                    .with_details(json!({
+                        "host": host,
+                        "address": address,
+                        "top_thumbprint": endpoint.top_thumbprint(),
+                        "reason": reason,
+                    })),
+                );
+            }
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{EndpointProbe, HostProbe, ProbeIssue};
+    use crate::report::Severity;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 UTC);
+
+    fn cert(sha1: &str, not_after: OffsetDateTime) -> CertificateInfo {
+        CertificateInfo {
+            subject: format!("CN={sha1}"),
+            issuer: "CN=ca".into(),
+            sha1: sha1.into(),
+            not_before: datetime!(2020-01-01 0:00 UTC),
+            not_after,
+        }
+    }
+
+    fn endpoint(
+        address: &str,
+        chain: Vec<CertificateInfo>,
+        verdict: ChainVerdict,
+    ) -> EndpointProbe {
+        EndpointProbe {
+            address: address.parse().unwrap(),
+            chain,
+            verdict,
+            publicly_anchored: false,
+            error: None,
+        }
+    }
+
+    fn probe(endpoints: Vec<EndpointProbe>) -> IssuerProbe {
+        IssuerProbe {
+            issuer: "https://oidc.example/id/X".into(),
+            jwks_uri: Some("https://oidc.example/id/X/keys".into()),
+            host: HostProbe {
+                authority: "oidc.example:443".into(),
+                endpoints,
+                issues: vec![],
+            },
+            jwks_keys: Some(1),
+            issues: vec![],
+        }
+    }
+
+    fn codes(findings: &[Finding]) -> Vec<FindingCode> {
+        findings.iter().map(|f| f.code).collect()
+    }
+
+    const FAR: OffsetDateTime = datetime!(2030-01-01 0:00 UTC);
+
+    #[test]
+    fn healthy_issuer_has_no_findings() {
+        let p = probe(vec![endpoint(
+            "192.0.2.1:443",
+            vec![cert("leaf", FAR), cert("int", FAR)],
+            ChainVerdict::Trusted,
+        )]);
+        assert!(issuer_findings("arn", &p, 30, NOW).is_empty());
+    }
+
+    #[test]
+    fn probe_issues_keep_their_code_and_details() {
+        let mut p = probe(vec![]);
+        p.issues.push(ProbeIssue {
+            code: FindingCode::DiscoveryInvalid,
+            message: "issuer mismatch".into(),
+            details: json!({"served_issuer": "x"}),
+        });
+        p.host.issues.push(ProbeIssue {
+            code: FindingCode::AddressRefused,
+            message: "refused".into(),
+            details: json!({"address": "10.0.0.1:443"}),
+        });
+        let f = issuer_findings("arn:p", &p, 30, NOW);
+        assert_eq!(
+            codes(&f),
+            vec![FindingCode::AddressRefused, FindingCode::DiscoveryInvalid]
+        );
+        assert_eq!(f[1].details["served_issuer"], "x");
+        assert!(f
+            .iter()
+            .all(|f| f.resource == "arn:p" && f.severity == Severity::Critical));
+    }
+
+    #[test]
+    fn untrusted_chain_names_address_and_top_thumbprint() {
+        let p = probe(vec![endpoint(
+            "192.0.2.1:443",
+            vec![cert("leaf", FAR), cert("top", FAR)],
+            ChainVerdict::Untrusted("unknown issuer".into()),
+        )]);
+        let f = issuer_findings("arn", &p, 30, NOW);
+        assert_eq!(codes(&f), vec![FindingCode::ChainUntrusted]);
+        assert_eq!(f[0].details["top_thumbprint"], "top");
+        assert_eq!(f[0].details["address"], "192.0.2.1:443");
+        assert_eq!(f[0].details["reason"], "unknown issuer");
+    }
+
+    #[test]
+    fn silent_address_is_unreachable() {
+        let mut silent = endpoint("192.0.2.9:443", vec![], ChainVerdict::NotReceived);
+        silent.error = Some("TLS handshake timed out".into());
+        let f = issuer_findings("arn", &probe(vec![silent]), 30, NOW);
+        assert_eq!(codes(&f), vec![FindingCode::IssuerUnreachable]);
+        assert_eq!(f[0].details["address"], "192.0.2.9:443");
+    }
+
+    #[test]
+    fn expired_certificate_is_reported_once_with_every_address() {
+        let expired = cert("int", datetime!(2026-11-01 0:00 UTC));
+        let chain = vec![cert("leaf", FAR), expired];
+        let why = ChainVerdict::Expired("certificate expired".into());
+        let p = probe(vec![
+            endpoint("192.0.2.1:443", chain.clone(), why.clone()),
+            endpoint("192.0.2.2:443", chain, why),
+        ]);
+        let f = issuer_findings("arn", &p, 30, NOW);
+        assert_eq!(codes(&f), vec![FindingCode::CertExpired]);
+        assert_eq!(f[0].details["sha1"], "int");
+        assert_eq!(f[0].details["days_left"], -21);
+        assert_eq!(
+            f[0].details["addresses"],
+            json!(["192.0.2.1:443", "192.0.2.2:443"])
+        );
+        assert_eq!(f[0].details["not_after"], "2026-11-01T00:00:00Z");
+    }
+
+    #[test]
+    fn expiring_within_the_window_is_a_warning() {
+        let soon = cert("leaf", NOW + Duration::days(10));
+        let p = probe(vec![endpoint(
+            "192.0.2.1:443",
+            vec![soon, cert("int", FAR)],
+            ChainVerdict::Trusted,
+        )]);
+        let f = issuer_findings("arn", &p, 30, NOW);
+        assert_eq!(codes(&f), vec![FindingCode::CertExpiring]);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(f[0].details["days_left"], 10);
+        assert!(issuer_findings("arn", &p, 5, NOW).is_empty());
+    }
+
+    #[test]
+    fn expired_verdict_without_dates_still_reports() {
+        // Not yet valid: the dates say nothing expired, the verifier says the validity is wrong.
+        let p = probe(vec![endpoint(
+            "192.0.2.1:443",
+            vec![cert("leaf", FAR)],
+            ChainVerdict::Expired("certificate not valid yet".into()),
+        )]);
+        let f = issuer_findings("arn", &p, 30, NOW);
+        assert_eq!(codes(&f), vec![FindingCode::CertExpired]);
+        assert_eq!(f[0].details["top_thumbprint"], "leaf");
+    }
+}

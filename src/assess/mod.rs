@@ -1,4 +1,285 @@
 //! Assess: pure functions from (inventory, probe results, configuration, now) to findings.
+//!
+//! Nothing here does I/O or reads the clock: the sweep passes `now`, so every rule is unit-tested
+//! with plain values.
+
+use time::OffsetDateTime;
+
+use crate::config::Config;
+use crate::inventory::OidcProvider;
+use crate::probe::{self, IssuerProbe};
+use crate::render::STS_AUDIENCE;
+use crate::report::{Endpoint, Finding, FindingCode, ProviderReport, Severity};
 
 pub mod chain;
 pub mod eks;
+
+/// Served top thumbprints that the provider does not list.
+pub fn missing_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<String> {
+    probe::served_thumbprints(&probe.host)
+        .into_iter()
+        .filter(|t| {
+            !provider
+                .thumbprints
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(t))
+        })
+        .collect()
+}
+
+/// The provider's entry of the report (remediation is filled in later by the sweep).
+pub fn provider_report(provider: &OidcProvider, probe: Option<&IssuerProbe>) -> ProviderReport {
+    ProviderReport {
+        arn: provider.arn.clone(),
+        url: provider.url.clone(),
+        client_ids: provider.client_ids.clone(),
+        configured_thumbprints: provider.thumbprints.clone(),
+        jwks_uri: probe.and_then(|p| p.jwks_uri.clone()),
+        endpoints: probe
+            .map(|p| p.host.endpoints.iter().map(Endpoint::from).collect())
+            .unwrap_or_default(),
+        served_thumbprints: probe
+            .map(|p| probe::served_thumbprints(&p.host))
+            .unwrap_or_default(),
+        thumbprint_enforced: probe
+            .map(|p| probe::thumbprint_enforced(&p.host))
+            .unwrap_or(true),
+        remediation: None,
+    }
+}
+
+/// Every finding about one provider: audience, probe problems, and one THUMBPRINT_MISMATCH per served
+/// thumbprint that is not configured (critical when IAM enforces the thumbprint, warning otherwise).
+/// `probe` is `None` when the run's deadline came first (PROBE_SKIPPED).
+pub fn provider_findings(
+    provider: &OidcProvider,
+    probe: Option<&IssuerProbe>,
+    config: &Config,
+    now: OffsetDateTime,
+) -> Vec<Finding> {
+    let arn = provider.arn.as_str();
+    let mut findings = Vec::new();
+    if !provider.client_ids.iter().any(|c| c == STS_AUDIENCE) {
+        findings.push(
+            Finding::new(
+                FindingCode::AudienceMissing,
+                arn,
+                format!(
+                    "{STS_AUDIENCE} is not in the provider's audiences ({}); IRSA pods fail with \"Incorrect token audience\"",
+                    if provider.client_ids.is_empty() { "none".to_string() } else { provider.client_ids.join(", ") }
+                ),
+            )
+            .with_details(serde_json::json!({"client_ids": provider.client_ids})),
+        );
+    }
+    let Some(probe) = probe else {
+        findings.push(Finding::new(
+            FindingCode::ProbeSkipped,
+            arn,
+            format!(
+                "the run's deadline came before {} was probed; it was not checked this run",
+                provider.url
+            ),
+        ));
+        return findings;
+    };
+    findings.extend(chain::issuer_findings(
+        arn,
+        probe,
+        config.expiry_warning_days,
+        now,
+    ));
+    let enforced = probe::thumbprint_enforced(&probe.host);
+    for thumbprint in missing_thumbprints(provider, probe) {
+        let addresses: Vec<String> = probe
+            .host
+            .endpoints
+            .iter()
+            .filter(|e| {
+                e.top_thumbprint()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(&thumbprint))
+            })
+            .map(|e| e.address.to_string())
+            .collect();
+        let consequence = if enforced {
+            "the chain does not anchor in a public root, so IAM relies on the thumbprint: AssumeRoleWithWebIdentity fails with InvalidIdentityToken"
+        } else {
+            "the chain anchors in a public root, so IAM does not rely on the thumbprint today, but it is the fallback"
+        };
+        findings.push(
+            Finding::new(
+                FindingCode::ThumbprintMismatch,
+                arn,
+                format!(
+                    "{} serves top certificate {thumbprint} (from {}), which is not among the configured thumbprints; {consequence}",
+                    authority(probe),
+                    addresses.join(", ")
+                ),
+            )
+            .with_severity(if enforced { Severity::Critical } else { Severity::Warning })
+            .with_details(serde_json::json!({
+                "thumbprint": thumbprint,
+                "configured_thumbprints": provider.thumbprints,
+                "addresses": addresses,
+                "thumbprint_enforced": enforced,
+            })),
+        );
+    }
+    findings
+}
+
+fn authority(probe: &IssuerProbe) -> &str {
+    if probe.host.authority.is_empty() {
+        probe.issuer.as_str()
+    } else {
+        probe.host.authority.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{ChainVerdict, EndpointProbe, HostProbe};
+    use crate::report::CertificateInfo;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-22 10:00:00 UTC);
+    const OLD: &str = "1111111111111111111111111111111111111111";
+    const NEW: &str = "2222222222222222222222222222222222222222";
+
+    fn provider(client_ids: &[&str], thumbprints: &[&str]) -> OidcProvider {
+        OidcProvider {
+            arn: "arn:aws:iam::123456789012:oidc-provider/127.0.0.1:8443/id/A".into(),
+            url: "https://127.0.0.1:8443/id/A".into(),
+            client_ids: client_ids.iter().map(|s| s.to_string()).collect(),
+            thumbprints: thumbprints.iter().map(|s| s.to_string()).collect(),
+            tags: Default::default(),
+        }
+    }
+
+    fn endpoint(port: u16, top: &str, publicly_anchored: bool) -> EndpointProbe {
+        let cert = |sha1: &str| CertificateInfo {
+            subject: "CN=x".into(),
+            issuer: "CN=y".into(),
+            sha1: sha1.into(),
+            not_before: NOW - time::Duration::days(10),
+            not_after: NOW + time::Duration::days(300),
+        };
+        EndpointProbe {
+            address: format!("127.0.0.1:{port}").parse().unwrap(),
+            chain: vec![cert("ab".repeat(20).as_str()), cert(top)],
+            verdict: ChainVerdict::Trusted,
+            publicly_anchored,
+            error: None,
+        }
+    }
+
+    fn probe(endpoints: Vec<EndpointProbe>) -> IssuerProbe {
+        IssuerProbe {
+            issuer: "https://127.0.0.1:8443/id/A".into(),
+            jwks_uri: Some("https://127.0.0.1:8443/id/A/keys".into()),
+            host: HostProbe {
+                authority: "127.0.0.1:8443".into(),
+                endpoints,
+                issues: vec![],
+            },
+            jwks_keys: Some(1),
+            issues: vec![],
+        }
+    }
+
+    fn codes(findings: &[Finding]) -> Vec<(FindingCode, Severity)> {
+        findings.iter().map(|f| (f.code, f.severity)).collect()
+    }
+
+    #[test]
+    fn healthy_provider_has_no_findings() {
+        let p = provider(&["sts.amazonaws.com"], &[OLD]);
+        let findings = provider_findings(
+            &p,
+            Some(&probe(vec![endpoint(1, OLD, false)])),
+            &Config::default(),
+            NOW,
+        );
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+
+    #[test]
+    fn rotated_private_chain_is_a_critical_mismatch_per_missing_thumbprint() {
+        let p = provider(&["sts.amazonaws.com"], &[OLD]);
+        let probe = probe(vec![
+            endpoint(1, NEW, false),
+            endpoint(2, OLD, false),
+            endpoint(3, NEW, false),
+        ]);
+        let findings = provider_findings(&p, Some(&probe), &Config::default(), NOW);
+        assert_eq!(
+            codes(&findings),
+            [(FindingCode::ThumbprintMismatch, Severity::Critical)]
+        );
+        assert_eq!(findings[0].details["thumbprint"], NEW);
+        assert_eq!(
+            findings[0].details["addresses"],
+            serde_json::json!(["127.0.0.1:1", "127.0.0.1:3"])
+        );
+    }
+
+    #[test]
+    fn publicly_anchored_mismatch_is_a_warning() {
+        let p = provider(&["sts.amazonaws.com"], &[OLD.to_uppercase().as_str()]);
+        let probe = probe(vec![endpoint(1, NEW, true), endpoint(2, OLD, true)]);
+        let findings = provider_findings(&p, Some(&probe), &Config::default(), NOW);
+        assert_eq!(
+            codes(&findings),
+            [(FindingCode::ThumbprintMismatch, Severity::Warning)]
+        );
+        assert!(!provider_report(&p, Some(&probe)).thumbprint_enforced);
+    }
+
+    #[test]
+    fn missing_audience_is_a_warning() {
+        let p = provider(&["my-app"], &[OLD]);
+        let findings = provider_findings(
+            &p,
+            Some(&probe(vec![endpoint(1, OLD, false)])),
+            &Config::default(),
+            NOW,
+        );
+        assert_eq!(
+            codes(&findings),
+            [(FindingCode::AudienceMissing, Severity::Warning)]
+        );
+        assert!(findings[0].message.contains("my-app"));
+    }
+
+    #[test]
+    fn unprobed_provider_is_skipped_not_healthy() {
+        let p = provider(&["sts.amazonaws.com"], &[OLD]);
+        let findings = provider_findings(&p, None, &Config::default(), NOW);
+        assert_eq!(
+            codes(&findings),
+            [(FindingCode::ProbeSkipped, Severity::Warning)]
+        );
+        let entry = provider_report(&p, None);
+        assert!(
+            entry.endpoints.is_empty() && entry.thumbprint_enforced && entry.jwks_uri.is_none()
+        );
+    }
+
+    #[test]
+    fn report_entry_lists_served_thumbprints_once_in_order() {
+        let p = provider(&["sts.amazonaws.com"], &[OLD]);
+        let entry = provider_report(
+            &p,
+            Some(&probe(vec![
+                endpoint(1, NEW, false),
+                endpoint(2, OLD, false),
+                endpoint(3, NEW, false),
+            ])),
+        );
+        assert_eq!(entry.served_thumbprints, [NEW, OLD]);
+        assert_eq!(entry.endpoints.len(), 3);
+        assert_eq!(entry.endpoints[0].top_thumbprint.as_deref(), Some(NEW));
+        assert_eq!(entry.configured_thumbprints, [OLD]);
+    }
+}

@@ -1,1 +1,48 @@
-fn main() {}
+//! The Lambda: one sweep per EventBridge schedule event (or manual event with overrides).
+//!
+//! Clients, the trust store and the probe's HTTP client are built once here, at cold start, and
+//! shared by every invocation. Logs are JSON lines on stdout (CloudWatch Logs).
+
+use aws_config::BehaviorVersion;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+use thumbprint_guard::handler::{self, HandlerError, Runtime};
+use thumbprint_guard::inventory::AwsClients;
+use thumbprint_guard::probe::ProbeContext;
+
+/// Time kept back from the invocation's deadline for logging and publishing the report.
+const RESERVE_MS: u64 = 15_000;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
+    let env = Runtime::env_snapshot();
+    let config = Runtime::base_config(&env)?;
+    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let runtime = Runtime {
+        aws: AwsClients::new(&sdk, &config),
+        probe: ProbeContext::new(&config)?,
+        env,
+    };
+    let runtime = &runtime;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let deadline = handler::probe_deadline(event.context.deadline, RESERVE_MS);
+        let now = time::OffsetDateTime::now_utc();
+        let emit = |line: &str| println!("{line}");
+        handler::handle(runtime, &event.payload, now, deadline, &emit)
+            .await
+            .map_err(|e: HandlerError| {
+                tracing::error!(error_type = e.error_type(), error = %e, "invocation failed");
+                e
+            })
+    }))
+    .await
+}

@@ -6,7 +6,73 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::Finding;
+use aws_config::SdkConfig;
+use aws_sdk_iam::error::DisplayErrorContext;
+use futures::stream::{self, StreamExt};
+
+use crate::config::{Config, EksRegions};
+use crate::report::{Finding, FindingCode};
+
+pub mod eks;
+pub mod roles;
+
+/// GetOpenIDConnectProvider calls in flight at once (IAM's request rate is modest; the SDK retries).
+const PROVIDER_READ_CONCURRENCY: usize = 8;
+
+/// A failure that stops the sweep: nothing can be assessed without the account or the provider list.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// `sts:GetCallerIdentity` failed (usually credentials).
+    #[error("cannot identify the account (sts:GetCallerIdentity): {0}; check the AWS credentials and region")]
+    Identity(String),
+    /// `iam:ListOpenIDConnectProviders` failed.
+    #[error("cannot list IAM OIDC providers (iam:ListOpenIDConnectProviders): {0}")]
+    ListProviders(String),
+}
+
+/// The SDK clients one process uses, built once from the SDK configuration.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    /// The SDK's region (the default of `EKS_REGIONS`).
+    pub region: String,
+    /// STS, for the account id.
+    pub sts: aws_sdk_sts::Client,
+    /// IAM (global).
+    pub iam: aws_sdk_iam::Client,
+    /// SNS, for notifications.
+    pub sns: aws_sdk_sns::Client,
+    /// One EKS client per region of `EKS_REGIONS` (empty when the cross-check is off).
+    pub eks: Vec<(String, aws_sdk_eks::Client)>,
+}
+
+impl AwsClients {
+    /// Builds every client from `sdk`; EKS clients for the regions `config` names.
+    pub fn new(sdk: &SdkConfig, config: &Config) -> Self {
+        let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+        let regions = match &config.eks_regions {
+            EksRegions::Disabled => vec![],
+            EksRegions::Current => vec![region.clone()],
+            EksRegions::List(list) => list.clone(),
+        };
+        let eks = regions
+            .into_iter()
+            .filter(|r| !r.is_empty())
+            .map(|r| {
+                let conf = aws_sdk_eks::config::Builder::from(sdk)
+                    .region(aws_sdk_eks::config::Region::new(r.clone()))
+                    .build();
+                (r, aws_sdk_eks::Client::from_conf(conf))
+            })
+            .collect();
+        AwsClients {
+            region,
+            sts: aws_sdk_sts::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            eks,
+        }
+    }
+}
 
 /// One IAM OpenID Connect provider as IAM holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,5 +139,133 @@ pub struct Inventory {
     pub problems: Vec<Finding>,
 }
 
-pub mod eks;
-pub mod roles;
+/// Reads the account id (STS GetCallerIdentity).
+pub async fn account_id(sts: &aws_sdk_sts::Client) -> Result<String, InventoryError> {
+    let out = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| InventoryError::Identity(DisplayErrorContext(e).to_string()))?;
+    out.account
+        .ok_or_else(|| InventoryError::Identity("the response has no account id".to_string()))
+}
+
+/// Lists every OIDC provider ARN (IAM does not paginate this call).
+pub async fn list_provider_arns(iam: &aws_sdk_iam::Client) -> Result<Vec<String>, InventoryError> {
+    let out = iam
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .map_err(|e| InventoryError::ListProviders(DisplayErrorContext(e).to_string()))?;
+    let mut arns: Vec<String> = out
+        .open_id_connect_provider_list
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.arn)
+        .collect();
+    arns.sort();
+    arns.dedup();
+    Ok(arns)
+}
+
+/// Reads one provider (url, client ids, thumbprints, tags).
+pub async fn read_provider(iam: &aws_sdk_iam::Client, arn: &str) -> Result<OidcProvider, String> {
+    let out = iam
+        .get_open_id_connect_provider()
+        .open_id_connect_provider_arn(arn)
+        .send()
+        .await
+        .map_err(|e| DisplayErrorContext(e).to_string())?;
+    let raw_url = out.url.ok_or("the response has no Url")?;
+    let url = if raw_url.starts_with("https://") {
+        raw_url
+    } else {
+        format!("https://{raw_url}")
+    };
+    Ok(OidcProvider {
+        arn: arn.to_string(),
+        url,
+        client_ids: out.client_id_list.unwrap_or_default(),
+        thumbprints: out
+            .thumbprint_list
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.to_ascii_lowercase())
+            .collect(),
+        tags: out
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect(),
+    })
+}
+
+/// Reads every provider concurrently; one that cannot be read becomes an INVENTORY_INCOMPLETE
+/// finding (for example when it was deleted between the list and the read).
+pub async fn read_providers(
+    iam: &aws_sdk_iam::Client,
+    arns: &[String],
+) -> (Vec<OidcProvider>, Vec<Finding>) {
+    let results: Vec<(String, Result<OidcProvider, String>)> = stream::iter(arns.iter().cloned())
+        .map(|arn| async move {
+            let result = read_provider(iam, &arn).await;
+            (arn, result)
+        })
+        .buffered(PROVIDER_READ_CONCURRENCY)
+        .collect()
+        .await;
+    let mut providers = Vec::new();
+    let mut problems = Vec::new();
+    for (arn, result) in results {
+        match result {
+            Ok(p) => providers.push(p),
+            Err(error) => problems.push(
+                Finding::new(
+                    FindingCode::InventoryIncomplete,
+                    arn.clone(),
+                    format!("could not read OIDC provider {arn} (iam:GetOpenIDConnectProvider): {error}; it was not checked this run"),
+                )
+                .with_details(serde_json::json!({"operation": "GetOpenIDConnectProvider", "error": error})),
+            ),
+        }
+    }
+    (providers, problems)
+}
+
+/// Reads everything the sweep needs. Fails only when the account or the provider list cannot be
+/// read; everything else that fails is recorded in `problems`.
+pub async fn collect(aws: &AwsClients, config: &Config) -> Result<Inventory, InventoryError> {
+    let (account_id, arns) = tokio::try_join!(account_id(&aws.sts), list_provider_arns(&aws.iam))?;
+    let (providers, mut problems) = read_providers(&aws.iam, &arns).await;
+    let (clusters, scanned_regions, eks_problems) = eks::list_clusters(&aws.eks, &account_id).await;
+    problems.extend(eks_problems);
+    let (roles, roles_audited) = if config.audit_trust_policies {
+        match roles::list_roles(&aws.iam).await {
+            Ok(roles) => (roles, true),
+            Err(error) => {
+                problems.push(
+                    Finding::new(
+                        FindingCode::InventoryIncomplete,
+                        format!("arn:aws:iam::{account_id}:role/*"),
+                        format!("could not list IAM roles (iam:ListRoles): {error}; trust policies were not audited this run"),
+                    )
+                    .with_details(serde_json::json!({"operation": "ListRoles", "error": error})),
+                );
+                (vec![], false)
+            }
+        }
+    } else {
+        (vec![], false)
+    };
+    Ok(Inventory {
+        account_id,
+        region: aws.region.clone(),
+        providers,
+        clusters,
+        scanned_regions,
+        roles,
+        roles_audited,
+        problems,
+    })
+}

@@ -1,1 +1,0 @@
-//! Notifications on SNS: rendering per protocol (pure) and publishing.

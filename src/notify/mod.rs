@@ -1,0 +1,311 @@
+//! Notifications on SNS: the message per protocol (pure) and its publication.
+//!
+//! One sweep becomes one `Publish` with `MessageStructure=json`, so every subscription gets the
+//! form it can use:
+//! - `default`, `email`: plain text for a person ([`text`]): the account, a one-line verdict, and
+//!   per finding what is wrong, where, since/until when, what was done, and the command to fix it.
+//! - `https`: an AWS Chatbot (Amazon Q Developer in chat applications) custom notification for
+//!   Slack ([`chatbot`]).
+//! - `sqs`, `lambda`: the JSON report, exactly DESIGN's schema.
+//!
+//! Message attributes, for subscription filter policies: `severity` (String: `critical`,
+//! `warning`, `info`, or `ok` when the run has no finding at all), `account_id` (String), and
+//! `part` / `parts` (Number: which message of the run this is, and how many there are).
+//!
+//! A publish must stay under SNS's 256 KiB (message + attributes). A larger report is split
+//! ([`parts`]) into numbered parts that together carry every provider, cluster and finding exactly
+//! once. Each part's `sqs`/`lambda` payload is itself a valid report (same account, time and
+//! mode; a subset of the lists; `summary` counted over that subset, so the parts' summaries add up
+//! to the run's). The part numbering lives only outside the report: in the `part`/`parts`
+//! attributes, the subject ("(part 1/3)") and the texts. Parts of one run share `account_id` and
+//! `generated_at`.
+
+mod chatbot;
+mod parts;
+mod text;
+
+use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sns::types::MessageAttributeValue;
+
+use crate::config::{Config, NotifyRule};
+use crate::report::{FindingCode, Report, Severity};
+
+pub use chatbot::{CHATBOT_DESCRIPTION_MAX, CHATBOT_TITLE_MAX};
+pub use text::SUBJECT_MAX;
+
+/// SNS's limit for one publish: message body plus message attributes (names, types, values).
+pub const SNS_MAX_PUBLISH_BYTES: usize = 262_144;
+
+/// What one of our publishes may use of [`SNS_MAX_PUBLISH_BYTES`] (subject included): 16 KiB stay
+/// free as a margin for SNS's own accounting.
+pub const PUBLISH_BUDGET_BYTES: usize = 240 * 1024;
+
+/// What [`publish_if_needed`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifyOutcome {
+    /// Nothing was published, and why (no topic, `NOTIFY=never`, nothing worth telling).
+    NotSent {
+        /// Why, in words for the log.
+        reason: String,
+    },
+    /// Every part was published.
+    Published {
+        /// SNS message ids, in part order.
+        message_ids: Vec<String>,
+        /// How many messages the report took (1 unless it was split).
+        parts: usize,
+    },
+}
+
+/// Publishing failed after the SDK's own retries (standard retry mode).
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// SNS refused or could not be reached.
+    #[error("publishing part {part} of {parts} to SNS topic {topic_arn} failed ({delivered} earlier part(s) were published): {error}")]
+    Publish {
+        /// The topic.
+        topic_arn: String,
+        /// The part that failed (1-based).
+        part: usize,
+        /// How many parts the report took.
+        parts: usize,
+        /// How many parts were published before the failure.
+        delivered: usize,
+        /// The AWS error code (e.g. `NotFound`, `AuthorizationError`), when SNS answered.
+        code: Option<String>,
+        /// The full error chain (`DisplayErrorContext`).
+        error: String,
+    },
+    /// A message attribute could not be built (a bug, not an AWS problem).
+    #[error("cannot build message attribute {name} for SNS topic {topic_arn}: {error}")]
+    Attribute {
+        /// The topic.
+        topic_arn: String,
+        /// The attribute's name.
+        name: &'static str,
+        /// What the SDK said.
+        error: String,
+    },
+}
+
+/// One SNS publish: subject, the `MessageStructure=json` document, and the message attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnsMessage {
+    /// At most [`SUBJECT_MAX`] printable ASCII characters, no line break.
+    pub subject: String,
+    /// JSON object with the keys `default`, `email`, `https`, `sqs` and `lambda` (string values).
+    pub message: String,
+    /// The attributes subscriptions filter on.
+    pub attributes: MessageAttributes,
+}
+
+/// The message attributes of one publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageAttributes {
+    /// The run's highest severity, or `ok` for a run without findings (see [`severity_label`]).
+    pub severity: &'static str,
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// Which part of the run this message is (1-based).
+    pub part: usize,
+    /// How many parts the run took.
+    pub parts: usize,
+}
+
+impl MessageAttributes {
+    /// `(name, SNS data type, value)` of every attribute, as published.
+    pub fn entries(&self) -> [(&'static str, &'static str, String); 4] {
+        [
+            ("severity", "String", self.severity.to_string()),
+            ("account_id", "String", self.account_id.clone()),
+            ("part", "Number", self.part.to_string()),
+            ("parts", "Number", self.parts.to_string()),
+        ]
+    }
+}
+
+impl SnsMessage {
+    /// Bytes SNS counts against its 256 KiB limit (message and attributes), plus the subject.
+    pub fn publish_size(&self) -> usize {
+        let attributes: usize = self
+            .attributes
+            .entries()
+            .iter()
+            .map(|(name, data_type, value)| name.len() + data_type.len() + value.len())
+            .sum();
+        self.message.len() + attributes + self.subject.len()
+    }
+
+    /// The body one protocol receives (`default`, `email`, `https`, `sqs`, `lambda`).
+    pub fn body(&self, protocol: &str) -> Option<String> {
+        let document: serde_json::Value = serde_json::from_str(&self.message).ok()?;
+        document.get(protocol)?.as_str().map(str::to_owned)
+    }
+}
+
+/// The `severity` attribute: the highest severity among the findings, or `ok` when there are none.
+/// `ok` (rather than `info`) keeps a heartbeat of a clean run apart from a run that only reports
+/// events such as an added thumbprint.
+pub fn severity_label(report: &Report) -> &'static str {
+    report
+        .highest_severity()
+        .map(Severity::as_str)
+        .unwrap_or("ok")
+}
+
+/// True when the run has a warning, a critical finding, or changed something in IAM: what
+/// `NOTIFY=findings` publishes.
+pub fn needs_attention(report: &Report) -> bool {
+    report
+        .findings
+        .iter()
+        .any(|f| f.severity >= Severity::Warning)
+        || report.changed()
+        || report
+            .findings
+            .iter()
+            .any(|f| f.code == FindingCode::ThumbprintAdded)
+}
+
+/// Where to publish, or why not: `Ok(topic_arn)` when `SNS_TOPIC_ARN` is set and `NOTIFY` says
+/// this report is to be sent, otherwise `Err(reason)`.
+pub fn decide<'a>(config: &'a Config, report: &Report) -> Result<&'a str, String> {
+    let Some(topic_arn) = config.sns_topic_arn.as_deref() else {
+        return Err("SNS_TOPIC_ARN is not set".to_string());
+    };
+    match config.notify {
+        NotifyRule::Never => Err("NOTIFY=never".to_string()),
+        NotifyRule::Always => Ok(topic_arn),
+        NotifyRule::Findings if needs_attention(report) => Ok(topic_arn),
+        NotifyRule::Findings => Err(
+            "NOTIFY=findings and the run has no warning, no critical finding and no change"
+                .to_string(),
+        ),
+    }
+}
+
+/// Decides by `config.notify` and `config.sns_topic_arn` (see [`decide`]) and, if so, publishes
+/// every part of the report (see [`render`]). The caller logs the full report first, so a failure
+/// here loses nothing.
+pub async fn publish_if_needed(
+    sns: &aws_sdk_sns::Client,
+    config: &Config,
+    report: &Report,
+) -> Result<NotifyOutcome, NotifyError> {
+    match decide(config, report) {
+        Err(reason) => {
+            tracing::info!(%reason, "not publishing to SNS");
+            Ok(NotifyOutcome::NotSent { reason })
+        }
+        Ok(topic_arn) => publish(sns, topic_arn, &render(report)).await,
+    }
+}
+
+/// Publishes `messages` to `topic_arn` in order, one `Publish` each, and stops at the first
+/// failure. Retries (throttling, 5xx, timeouts) are the SDK client's retry configuration.
+pub async fn publish(
+    sns: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    messages: &[SnsMessage],
+) -> Result<NotifyOutcome, NotifyError> {
+    let mut message_ids = Vec::with_capacity(messages.len());
+    for message in messages {
+        let mut request = sns
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(&message.subject)
+            .message(&message.message)
+            .message_structure("json");
+        for (name, data_type, value) in message.attributes.entries() {
+            let attribute = MessageAttributeValue::builder()
+                .data_type(data_type)
+                .string_value(value)
+                .build()
+                .map_err(|e| NotifyError::Attribute {
+                    topic_arn: topic_arn.to_string(),
+                    name,
+                    error: e.to_string(),
+                })?;
+            request = request.message_attributes(name, attribute);
+        }
+        let output = request.send().await.map_err(|e| NotifyError::Publish {
+            topic_arn: topic_arn.to_string(),
+            part: message.attributes.part,
+            parts: message.attributes.parts,
+            delivered: message_ids.len(),
+            code: e.code().map(str::to_owned),
+            error: DisplayErrorContext(&e).to_string(),
+        })?;
+        let message_id = output.message_id().unwrap_or_default().to_string();
+        tracing::info!(
+            topic_arn,
+            %message_id,
+            part = message.attributes.part,
+            parts = message.attributes.parts,
+            severity = message.attributes.severity,
+            bytes = message.publish_size(),
+            "published to SNS"
+        );
+        message_ids.push(message_id);
+    }
+    Ok(NotifyOutcome::Published {
+        message_ids,
+        parts: messages.len(),
+    })
+}
+
+/// The SNS messages for a report: one, or several numbered parts when one would exceed
+/// [`PUBLISH_BUDGET_BYTES`]. Pure.
+pub fn render(report: &Report) -> Vec<SnsMessage> {
+    render_within(report, PUBLISH_BUDGET_BYTES)
+}
+
+/// [`render`] with another size budget per publish (tests use small ones).
+pub fn render_within(report: &Report, budget: usize) -> Vec<SnsMessage> {
+    parts::split(report, budget, |part| compose(report, part))
+}
+
+/// One publish for one part of `report`.
+fn compose(report: &Report, part: &parts::Part) -> SnsMessage {
+    let subject = text::subject(report, part.index, part.count);
+    let email = text::email(report, part);
+    let chatbot = chatbot::notification(report, part, &subject);
+    let payload = if part.count == 1 {
+        report_json(report)
+    } else {
+        report_json(&part.report)
+    };
+    let mut document = serde_json::Map::new();
+    document.insert("default".into(), email.clone().into());
+    document.insert("email".into(), email.into());
+    document.insert("https".into(), chatbot.into());
+    document.insert("sqs".into(), payload.clone().into());
+    document.insert("lambda".into(), payload.into());
+    SnsMessage {
+        subject,
+        message: serde_json::Value::Object(document).to_string(),
+        attributes: MessageAttributes {
+            severity: severity_label(report),
+            account_id: report.account_id.clone(),
+            part: part.index,
+            parts: part.count,
+        },
+    }
+}
+
+/// The report as compact JSON; a report that cannot be serialized (a date outside RFC 3339) still
+/// yields a JSON object naming the problem, so the other protocols are published.
+fn report_json(report: &Report) -> String {
+    serde_json::to_string(report).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the report cannot be serialized for SNS");
+        serde_json::json!({
+            "schema_version": report.schema_version,
+            "account_id": report.account_id,
+            "error": format!("the report could not be serialized: {e}"),
+        })
+        .to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests;

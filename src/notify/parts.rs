@@ -1,0 +1,362 @@
+//! Splitting a report into parts that each fit one SNS publish (pure).
+//!
+//! The report is cut into units that belong together: a provider with every finding about it and
+//! the clusters that use it; a cluster without a provider with its findings; any other finding
+//! (a role) alone. Units keep the report's order (most severe first), are packed greedily by their
+//! measured size, and each part is then rendered and measured for real; a part that is still too
+//! large is halved. Every provider, cluster and finding lands in exactly one part.
+
+use std::collections::HashMap;
+
+use crate::report::Report;
+
+use super::SnsMessage;
+
+/// One part of a report, as the renderers see it.
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
+    /// 1-based position among the parts.
+    pub index: usize,
+    /// How many parts the report took.
+    pub count: usize,
+    /// A valid report with this part's providers, clusters and findings (summary recounted).
+    /// When `count == 1` it equals the whole report.
+    pub report: Report,
+}
+
+/// Indices into the report's lists that travel together.
+#[derive(Debug, Clone, Default)]
+struct Unit {
+    providers: Vec<usize>,
+    clusters: Vec<usize>,
+    findings: Vec<usize>,
+}
+
+/// The cluster a resource ARN (`arn:aws:eks:REGION:ACCOUNT:cluster/NAME`) names, if listed.
+fn cluster_of(report: &Report, resource: &str) -> Option<usize> {
+    let fields: Vec<&str> = resource.splitn(6, ':').collect();
+    if fields.len() != 6 || fields[2] != "eks" {
+        return None;
+    }
+    let name = fields[5].strip_prefix("cluster/")?;
+    report
+        .clusters
+        .iter()
+        .position(|c| c.name == name && c.region == fields[3])
+}
+
+/// The report cut into units, in the order the findings name them, then the rest.
+fn units(report: &Report) -> Vec<Unit> {
+    let provider_by_arn: HashMap<&str, usize> = report
+        .providers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.arn.as_str(), i))
+        .collect();
+    let cluster_provider = |c: usize| {
+        report.clusters[c]
+            .provider_arn
+            .as_deref()
+            .and_then(|arn| provider_by_arn.get(arn).copied())
+    };
+    let mut units: Vec<Unit> = Vec::new();
+    let mut unit_of_provider: HashMap<usize, usize> = HashMap::new();
+    let mut unit_of_cluster: HashMap<usize, usize> = HashMap::new();
+    let mut provider_unit = |units: &mut Vec<Unit>, p: usize| {
+        *unit_of_provider.entry(p).or_insert_with(|| {
+            units.push(Unit {
+                providers: vec![p],
+                ..Unit::default()
+            });
+            units.len() - 1
+        })
+    };
+    for (i, finding) in report.findings.iter().enumerate() {
+        let resource = finding.resource.as_str();
+        let unit = if let Some(&p) = provider_by_arn.get(resource) {
+            provider_unit(&mut units, p)
+        } else if let Some(c) = cluster_of(report, resource) {
+            match cluster_provider(c) {
+                Some(p) => provider_unit(&mut units, p),
+                None => *unit_of_cluster.entry(c).or_insert_with(|| {
+                    units.push(Unit {
+                        clusters: vec![c],
+                        ..Unit::default()
+                    });
+                    units.len() - 1
+                }),
+            }
+        } else {
+            units.push(Unit::default());
+            units.len() - 1
+        };
+        units[unit].findings.push(i);
+    }
+    for p in 0..report.providers.len() {
+        provider_unit(&mut units, p);
+    }
+    for c in 0..report.clusters.len() {
+        if unit_of_cluster.contains_key(&c) {
+            continue;
+        }
+        match cluster_provider(c) {
+            Some(p) => {
+                let unit = provider_unit(&mut units, p);
+                units[unit].clusters.push(c);
+            }
+            None => units.push(Unit {
+                clusters: vec![c],
+                ..Unit::default()
+            }),
+        }
+    }
+    units
+}
+
+/// The valid report made of `units` (lists in the original order, summary recounted).
+fn part_report(report: &Report, units: &[&Unit]) -> Report {
+    let mut providers: Vec<usize> = units
+        .iter()
+        .flat_map(|u| u.providers.iter().copied())
+        .collect();
+    let mut clusters: Vec<usize> = units
+        .iter()
+        .flat_map(|u| u.clusters.iter().copied())
+        .collect();
+    let mut findings: Vec<usize> = units
+        .iter()
+        .flat_map(|u| u.findings.iter().copied())
+        .collect();
+    providers.sort_unstable();
+    clusters.sort_unstable();
+    findings.sort_unstable();
+    let mut part = Report {
+        schema_version: report.schema_version,
+        account_id: report.account_id.clone(),
+        generated_at: report.generated_at,
+        remediation_mode: report.remediation_mode,
+        providers: providers
+            .iter()
+            .map(|&i| report.providers[i].clone())
+            .collect(),
+        clusters: clusters
+            .iter()
+            .map(|&i| report.clusters[i].clone())
+            .collect(),
+        findings: findings
+            .iter()
+            .map(|&i| report.findings[i].clone())
+            .collect(),
+        summary: Default::default(),
+    };
+    part.recount();
+    part
+}
+
+/// Length of `s` once written as a JSON string (quotes excluded).
+fn escaped_len(s: &str) -> usize {
+    serde_json::to_string(s).map_or(s.len() * 2, |e| e.len().saturating_sub(2))
+}
+
+/// Length of a value's compact JSON once written as a JSON string.
+fn json_len<T: serde::Serialize>(value: &T) -> usize {
+    serde_json::to_string(value).map_or(0, |json| escaped_len(&json) + 1)
+}
+
+/// What a unit adds to a publish: its text twice (`default`, `email`) and its JSON twice (`sqs`,
+/// `lambda`), each escaped inside the message document.
+fn unit_size(report: &Report, unit: &Unit) -> usize {
+    let text: usize = unit
+        .findings
+        .iter()
+        .map(|&i| {
+            escaped_len(&super::text::finding_block(
+                report,
+                &report.findings[i],
+                9999,
+                9999,
+            ))
+        })
+        .sum();
+    let json: usize = unit
+        .providers
+        .iter()
+        .map(|&i| json_len(&report.providers[i]))
+        .sum::<usize>()
+        + unit
+            .clusters
+            .iter()
+            .map(|&i| json_len(&report.clusters[i]))
+            .sum::<usize>()
+        + unit
+            .findings
+            .iter()
+            .map(|&i| json_len(&report.findings[i]))
+            .sum::<usize>();
+    2 * text + 2 * json
+}
+
+/// Room kept in every part for the Chatbot document, whose description is capped but escaped
+/// twice (once in its own JSON, once in the message document).
+const CHATBOT_RESERVE: usize = 20 * 1024;
+
+/// Splits `report` into messages of at most `budget` bytes each (see [`SnsMessage::publish_size`]),
+/// rendering each part with `compose`. A single unit larger than the budget still gets a part of
+/// its own (SNS will refuse it; the report is in the logs).
+pub(crate) fn split(
+    report: &Report,
+    budget: usize,
+    compose: impl Fn(&Part) -> SnsMessage,
+) -> Vec<SnsMessage> {
+    let whole = Part {
+        index: 1,
+        count: 1,
+        report: report.clone(),
+    };
+    let single = compose(&whole);
+    if single.publish_size() <= budget {
+        return vec![single];
+    }
+
+    let units = units(report);
+    let empty = compose(&Part {
+        index: 9999,
+        count: 9999,
+        report: part_report(report, &[]),
+    });
+    let overhead = empty.publish_size() + CHATBOT_RESERVE;
+    let mut groups: Vec<Vec<&Unit>> = Vec::new();
+    let mut current: Vec<&Unit> = Vec::new();
+    let mut current_size = overhead;
+    for unit in &units {
+        let size = unit_size(report, unit);
+        if !current.is_empty() && current_size + size > budget {
+            groups.push(std::mem::take(&mut current));
+            current_size = overhead;
+        }
+        current.push(unit);
+        current_size += size;
+    }
+    if !current.is_empty() || groups.is_empty() {
+        groups.push(current);
+    }
+
+    loop {
+        let count = groups.len();
+        let messages: Vec<SnsMessage> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, group)| {
+                compose(&Part {
+                    index: i + 1,
+                    count,
+                    report: part_report(report, group),
+                })
+            })
+            .collect();
+        let oversized = messages
+            .iter()
+            .zip(&groups)
+            .position(|(m, group)| m.publish_size() > budget && group.len() > 1);
+        match oversized {
+            None => {
+                if let Some(m) = messages.iter().find(|m| m.publish_size() > budget) {
+                    tracing::warn!(
+                        bytes = m.publish_size(),
+                        budget,
+                        subject = %m.subject,
+                        "one provider's findings alone exceed the SNS message budget"
+                    );
+                }
+                return messages;
+            }
+            Some(i) => {
+                let half = groups[i].len() / 2;
+                let second = groups[i].split_off(half);
+                groups.insert(i + 1, second);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RemediationMode;
+    use crate::report::{ClusterReport, Finding, FindingCode, ProviderReport, Summary};
+
+    fn provider(n: usize) -> ProviderReport {
+        ProviderReport {
+            arn: format!("arn:aws:iam::123456789012:oidc-provider/oidc.example/id/{n}"),
+            url: format!("https://oidc.example/id/{n}"),
+            client_ids: vec![],
+            configured_thumbprints: vec![],
+            jwks_uri: None,
+            endpoints: vec![],
+            served_thumbprints: vec![],
+            thumbprint_enforced: false,
+            remediation: None,
+        }
+    }
+
+    #[test]
+    fn units_group_provider_findings_and_clusters() {
+        let mut report = Report {
+            schema_version: 1,
+            account_id: "123456789012".into(),
+            generated_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),
+            remediation_mode: RemediationMode::Off,
+            providers: vec![provider(0), provider(1)],
+            clusters: vec![
+                ClusterReport {
+                    name: "a".into(),
+                    region: "us-east-1".into(),
+                    issuer: None,
+                    provider_arn: Some(provider(1).arn),
+                },
+                ClusterReport {
+                    name: "b".into(),
+                    region: "eu-west-1".into(),
+                    issuer: None,
+                    provider_arn: None,
+                },
+            ],
+            findings: vec![
+                Finding::new(FindingCode::CertExpired, provider(1).arn, "x"),
+                Finding::new(
+                    FindingCode::TrustPolicyNoSub,
+                    "arn:aws:iam::123456789012:role/r",
+                    "x",
+                ),
+                Finding::new(
+                    FindingCode::ClusterWithoutProvider,
+                    "arn:aws:eks:eu-west-1:123456789012:cluster/b",
+                    "x",
+                ),
+                Finding::new(FindingCode::OrphanProvider, provider(1).arn, "x"),
+            ],
+            summary: Summary::default(),
+        };
+        report.recount();
+        let units = units(&report);
+        let shape: Vec<(Vec<usize>, Vec<usize>, Vec<usize>)> = units
+            .iter()
+            .map(|u| (u.providers.clone(), u.clusters.clone(), u.findings.clone()))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (vec![1], vec![0], vec![0, 3]),
+                (vec![], vec![], vec![1]),
+                (vec![], vec![1], vec![2]),
+                (vec![0], vec![], vec![]),
+            ]
+        );
+        let part = part_report(&report, &[&units[2], &units[0]]);
+        assert_eq!(part.providers.len(), 1);
+        assert_eq!(part.clusters.len(), 2);
+        assert_eq!(part.findings.len(), 3);
+        assert_eq!(part.summary.critical, 1);
+        assert_eq!(part.findings[0].code, FindingCode::CertExpired);
+    }
+}

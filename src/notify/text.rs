@@ -1,0 +1,443 @@
+//! The subject and the plain text of `default` and `email` (pure).
+
+use std::fmt::Write as _;
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::render::{days_left, manual_fix};
+use crate::report::{Finding, FindingCode, ProviderReport, RemediationOutcome, Report, Severity};
+
+use super::parts::Part;
+
+/// SNS's limit on a subject, in characters (ASCII here).
+pub const SUBJECT_MAX: usize = 100;
+
+/// Counts over the whole run (not one part), from the lists themselves.
+pub(crate) struct RunCounts {
+    pub critical: usize,
+    pub warning: usize,
+    pub info: usize,
+    pub thumbprints_added: usize,
+}
+
+impl RunCounts {
+    pub fn of(report: &Report) -> Self {
+        let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+        RunCounts {
+            critical: count(Severity::Critical),
+            warning: count(Severity::Warning),
+            info: count(Severity::Info),
+            thumbprints_added: report
+                .providers
+                .iter()
+                .filter_map(|p| p.remediation.as_ref())
+                .filter(|r| r.outcome == RemediationOutcome::Applied)
+                .map(|r| r.added.len())
+                .sum(),
+        }
+    }
+
+    /// "2 critical, 1 warning, 1 thumbprint added": the non-zero counts (critical and warning
+    /// always once either is non-zero).
+    pub fn phrase(&self) -> String {
+        let mut items = Vec::new();
+        if self.critical + self.warning > 0 {
+            items.push(format!("{} critical", self.critical));
+            items.push(format!("{} warning", self.warning));
+        }
+        if self.info > 0 {
+            items.push(format!("{} info", self.info));
+        }
+        if self.thumbprints_added > 0 {
+            let s = if self.thumbprints_added == 1 { "" } else { "s" };
+            items.push(format!("{} thumbprint{s} added", self.thumbprints_added));
+        }
+        if items.is_empty() {
+            "no findings".to_string()
+        } else {
+            items.join(", ")
+        }
+    }
+}
+
+/// RFC 3339 UTC, as in the report.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
+/// Keeps printable ASCII, replacing anything else (line breaks, non-ASCII) with `?`.
+fn printable_ascii(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+/// `[CRITICAL] thumbprint-guard 123456789012: 2 critical, 1 warning (part 1/3)`: at most
+/// [`SUBJECT_MAX`] printable ASCII characters, starting with `[`.
+pub(crate) fn subject(report: &Report, part: usize, parts: usize) -> String {
+    let label = super::severity_label(report).to_ascii_uppercase();
+    let counts = RunCounts::of(report);
+    let what = if counts.critical + counts.warning + counts.info + counts.thumbprints_added == 0 {
+        let s = if report.providers.len() == 1 { "" } else { "s" };
+        format!(
+            "no findings, {} provider{s} checked",
+            report.providers.len()
+        )
+    } else {
+        counts.phrase()
+    };
+    let suffix = if parts > 1 {
+        format!(" (part {part}/{parts})")
+    } else {
+        String::new()
+    };
+    let mut base = printable_ascii(&format!(
+        "[{label}] thumbprint-guard {}: {what}",
+        report.account_id
+    ));
+    base.truncate(SUBJECT_MAX.saturating_sub(suffix.len()));
+    base + &suffix
+}
+
+/// The one-line verdict under the heading.
+pub(crate) fn verdict(report: &Report) -> String {
+    let counts = RunCounts::of(report);
+    match report.highest_severity() {
+        Some(Severity::Critical) => format!(
+            "CRITICAL ({}): IRSA is failing or will fail for the workloads below, or a role lets the wrong workload in. Fix the critical findings now.",
+            counts.phrase()
+        ),
+        Some(Severity::Warning) => format!(
+            "WARNING ({}): nothing is broken yet; fix these before they become an outage.",
+            counts.phrase()
+        ),
+        Some(Severity::Info) => format!(
+            "OK ({}): nothing needs fixing; the findings below are for information.",
+            counts.phrase()
+        ),
+        None => "OK: no findings; every provider matches what its issuer serves.".to_string(),
+    }
+}
+
+/// What kind of resource an ARN names, for the label in front of it.
+pub(crate) fn resource_kind(arn: &str) -> &'static str {
+    if arn.contains(":oidc-provider/") {
+        "Provider"
+    } else if arn.contains(":role/") {
+        "Role"
+    } else if arn.contains(":cluster/") {
+        "Cluster"
+    } else if arn.starts_with("https://") {
+        "Issuer"
+    } else {
+        "Resource"
+    }
+}
+
+fn provider<'a>(report: &'a Report, arn: &str) -> Option<&'a ProviderReport> {
+    report.providers.iter().find(|p| p.arn == arn)
+}
+
+/// "2026-12-01T00:00:00Z (in 9 days)" relative to the sweep's time.
+fn when(at: OffsetDateTime, now: OffsetDateTime) -> String {
+    let days = days_left(at, now);
+    let relative = match days {
+        0 if at >= now => "today".to_string(),
+        0 => "earlier today".to_string(),
+        1 => "in 1 day".to_string(),
+        -1 => "1 day ago".to_string(),
+        d if d > 0 => format!("in {d} days"),
+        d => format!("{} days ago", -d),
+    };
+    format!("{} ({relative})", rfc3339(at))
+}
+
+/// A detail value as text: strings as they are, lists joined, anything else as compact JSON.
+fn detail_text(value: &serde_json::Value) -> String {
+    const MAX: usize = 1000;
+    let mut text = match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items)
+            if items.iter().all(|v| !v.is_object() && !v.is_array()) =>
+        {
+            items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+        other => other.to_string(),
+    };
+    if text.len() > MAX {
+        let mut cut = MAX;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
+}
+
+/// Detail keys that hold an end date (expiry) or a start date.
+const UNTIL_KEYS: [&str; 5] = [
+    "not_after",
+    "expires_at",
+    "expiry",
+    "expires",
+    "valid_until",
+];
+const SINCE_KEYS: [&str; 5] = [
+    "not_before",
+    "since",
+    "first_seen",
+    "valid_from",
+    "expired_at",
+];
+
+/// "Since"/"Until" lines: dates from the finding's details, else from the served certificates.
+fn timing(report: &Report, finding: &Finding) -> Vec<(&'static str, String)> {
+    let now = report.generated_at;
+    let mut lines = Vec::new();
+    let date = |key: &str| {
+        finding
+            .details
+            .get(key)
+            .and_then(|v| v.as_str())
+            .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+    };
+    let until = UNTIL_KEYS.iter().find_map(|k| date(k));
+    let since = SINCE_KEYS.iter().find_map(|k| date(k));
+    let p = provider(report, &finding.resource);
+    match finding.code {
+        FindingCode::CertExpired => {
+            if let Some(at) = until
+                .or(since)
+                .or_else(|| p.and_then(crate::render::nearest_expiry))
+            {
+                lines.push(("Expired", when(at, now)));
+            }
+        }
+        FindingCode::CertExpiring => {
+            if let Some(at) = until.or_else(|| p.and_then(crate::render::nearest_expiry)) {
+                lines.push(("Expires", when(at, now)));
+            }
+        }
+        FindingCode::ThumbprintMismatch
+        | FindingCode::ThumbprintAdded
+        | FindingCode::ThumbprintListFull => {
+            if let Some(at) = since {
+                lines.push(("Since", when(at, now)));
+            }
+            if let Some(at) = until {
+                lines.push(("Until", when(at, now)));
+            }
+            // The certificate behind each new thumbprint: served since (at most) its start.
+            if let Some(p) = p {
+                for thumbprint in p.served_thumbprints.iter().filter(|t| {
+                    !p.configured_thumbprints.contains(t)
+                        || p.remediation.as_ref().is_some_and(|r| r.added.contains(t))
+                }) {
+                    let cert = p
+                        .endpoints
+                        .iter()
+                        .flat_map(|e| e.chain.iter())
+                        .find(|c| &c.sha1 == thumbprint);
+                    if let Some(cert) = cert {
+                        lines.push((
+                            "New CA",
+                            format!(
+                                "{} ({}), valid from {} until {}",
+                                thumbprint,
+                                cert.subject,
+                                rfc3339(cert.not_before),
+                                when(cert.not_after, now)
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        _ => {
+            if let Some(at) = since {
+                lines.push(("Since", when(at, now)));
+            }
+            if let Some(at) = until {
+                lines.push(("Until", when(at, now)));
+            }
+        }
+    }
+    lines
+}
+
+/// What remediation did about this finding, in words.
+fn done_automatically(report: &Report, finding: &Finding) -> String {
+    let thumbprint_related = matches!(
+        finding.code,
+        FindingCode::ThumbprintMismatch
+            | FindingCode::ThumbprintAdded
+            | FindingCode::ThumbprintListFull
+            | FindingCode::ChainUntrusted
+            | FindingCode::CertExpired
+    );
+    if !thumbprint_related {
+        return "nothing (thumbprint-guard only adds thumbprints; this needs a person)".to_string();
+    }
+    match provider(report, &finding.resource).and_then(|p| p.remediation.as_ref()) {
+        Some(r) => {
+            let added = r.added.join(" ");
+            match r.outcome {
+                RemediationOutcome::Applied => {
+                    format!("added {added} to the thumbprint list ({})", r.reason)
+                }
+                RemediationOutcome::Planned => format!("dry-run: would add {added} ({})", r.reason),
+                RemediationOutcome::Skipped => format!("nothing written: {}", r.reason),
+                RemediationOutcome::Failed => {
+                    format!("the addition of {added} FAILED: {}", r.reason)
+                }
+            }
+        }
+        None => format!(
+            "nothing was changed (remediation mode: {})",
+            report.remediation_mode
+        ),
+    }
+}
+
+/// One finding for a person: what, where, when, what was done, and the fix.
+pub(crate) fn finding_block(
+    report: &Report,
+    finding: &Finding,
+    number: usize,
+    of: usize,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "--- {number} of {of}: {} {} ---",
+        finding.severity.as_str().to_uppercase(),
+        finding.code
+    );
+    let _ = writeln!(out, "What: {}", finding.message);
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        resource_kind(&finding.resource),
+        finding.resource
+    );
+    if let Some(p) = provider(report, &finding.resource) {
+        let _ = writeln!(out, "Issuer: {}", p.url);
+        let clusters: Vec<String> = report
+            .clusters
+            .iter()
+            .filter(|c| c.provider_arn.as_deref() == Some(p.arn.as_str()))
+            .map(|c| format!("{} ({})", c.name, c.region))
+            .collect();
+        if !clusters.is_empty() {
+            let _ = writeln!(out, "Clusters: {}", clusters.join(", "));
+        }
+        let list = |l: &[String]| {
+            if l.is_empty() {
+                "(none)".to_string()
+            } else {
+                l.join(" ")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "Configured thumbprints: {}",
+            list(&p.configured_thumbprints)
+        );
+        let _ = writeln!(out, "Served thumbprints: {}", list(&p.served_thumbprints));
+        let new: Vec<String> = p
+            .served_thumbprints
+            .iter()
+            .filter(|t| !p.configured_thumbprints.contains(t))
+            .cloned()
+            .collect();
+        if !new.is_empty() {
+            let _ = writeln!(out, "Not configured (new): {}", new.join(" "));
+        }
+    }
+    for (label, value) in timing(report, finding) {
+        let _ = writeln!(out, "{label}: {value}");
+    }
+    if let Some(details) = finding.details.as_object().filter(|d| !d.is_empty()) {
+        let _ = writeln!(out, "Details:");
+        for (key, value) in details {
+            let _ = writeln!(out, "  {key}: {}", detail_text(value));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Done automatically: {}",
+        done_automatically(report, finding)
+    );
+    match manual_fix(finding, report) {
+        Some(fix) => {
+            let _ = writeln!(out, "Fix by hand:\n  {fix}");
+        }
+        None => {
+            let _ = writeln!(out, "Fix by hand: nothing to do");
+        }
+    }
+    out
+}
+
+/// The `default`/`email` text of one part.
+pub(crate) fn email(report: &Report, part: &Part) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "thumbprint-guard: AWS account {}, sweep of {}",
+        report.account_id,
+        rfc3339(report.generated_at)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", verdict(report));
+    let _ = writeln!(out);
+    if part.count > 1 {
+        let _ = writeln!(
+            out,
+            "This is part {} of {}: it carries {} of the run's {} findings ({} of {} providers). The other parts arrive as separate messages with the same subject and \"(part N/{})\".",
+            part.index,
+            part.count,
+            part.report.findings.len(),
+            report.findings.len(),
+            part.report.providers.len(),
+            report.providers.len(),
+            part.count
+        );
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(
+        out,
+        "Checked {} IAM OIDC provider(s) and {} EKS cluster(s); remediation mode: {}.",
+        report.providers.len(),
+        report.clusters.len(),
+        report.remediation_mode
+    );
+    let findings = &part.report.findings;
+    if !findings.is_empty() {
+        let _ = writeln!(out);
+        for (i, finding) in findings.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}",
+                finding_block(report, finding, i + 1, findings.len())
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Re-check after a fix: thumbprint-guard sweep (or thumbprint-guard inspect ISSUER_URL for one issuer)."
+    );
+    out
+}

@@ -1,0 +1,273 @@
+//! Which addresses the probe may contact (`ALLOW_PRIVATE_ADDRESSES`), and a DNS resolver for the
+//! HTTP client that enforces the same policy.
+//!
+//! The probe connects to hosts named by IAM and by discovery documents, i.e. chosen by someone
+//! else. Without a policy it could be steered at the instance-metadata service or at internal
+//! services (SSRF). The policy is checked on every resolved address before any connection; the HTTP
+//! client resolves through [`PolicyResolver`] so a name that re-resolves to an internal address
+//! between the probe's own lookup and the fetch (DNS rebinding) is refused too.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The address rules of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressPolicy {
+    /// `ALLOW_PRIVATE_ADDRESSES`: loopback, private ranges, CGNAT, unspecified, broadcast and
+    /// multicast become allowed. Link-local and instance-metadata addresses stay refused.
+    pub allow_private: bool,
+}
+
+impl AddressPolicy {
+    /// `Ok` when the probe may connect to `ip`, else why not (for the ADDRESS_REFUSED message).
+    pub fn check(&self, ip: IpAddr) -> Result<(), String> {
+        let (ip, via) = match ip {
+            IpAddr::V6(v6) => match embedded_ipv4(v6) {
+                Some(v4) => (IpAddr::V4(v4), format!(" (embedded in {v6})")),
+                None => (ip, String::new()),
+            },
+            IpAddr::V4(_) => (ip, String::new()),
+        };
+        if let Some(kind) = always_refused(ip) {
+            return Err(format!("{ip}{via} is {kind}, which is never probed"));
+        }
+        if let Some(kind) = private(ip) {
+            if !self.allow_private {
+                return Err(format!(
+                    "{ip}{via} is {kind}; set ALLOW_PRIVATE_ADDRESSES=true to probe it"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`) or NAT64 (`64:ff9b::a.b.c.d`)
+/// IPv6 address: both reach that IPv4 address, so both are judged as it.
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let s = v6.segments();
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let [a, b] = s[6].to_be_bytes();
+        let [c, d] = s[7].to_be_bytes();
+        return Some(Ipv4Addr::new(a, b, c, d));
+    }
+    None
+}
+
+/// Link-local and instance-metadata addresses: refused whatever the configuration says.
+fn always_refused(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) if v4 == Ipv4Addr::new(169, 254, 169, 254) => {
+            Some("the instance-metadata address")
+        }
+        IpAddr::V4(v4) if v4.is_link_local() => Some("link-local (169.254.0.0/16)"),
+        IpAddr::V6(v6) if v6.segments()[..2] == [0xfd00, 0x0ec2] => {
+            Some("in AWS's instance-services range fd00:ec2::/32 (instance metadata fd00:ec2::254)")
+        }
+        IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80 => Some("link-local (fe80::/10)"),
+        _ => None,
+    }
+}
+
+/// Addresses refused unless `ALLOW_PRIVATE_ADDRESSES` is set.
+fn private(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_loopback() {
+                Some("loopback")
+            } else if v4.is_private() {
+                Some("in a private range (10/8, 172.16/12, 192.168/16)")
+            } else if v4.is_unspecified() || a == 0 {
+                Some("unspecified (0.0.0.0/8)")
+            } else if a == 100 && (b & 0xc0) == 64 {
+                Some("carrier-grade NAT (100.64.0.0/10)")
+            } else if v4.is_broadcast() || v4.is_multicast() || a >= 240 {
+                Some("broadcast, multicast or reserved")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            if v6.is_loopback() {
+                Some("loopback")
+            } else if v6.is_unspecified() {
+                Some("unspecified (::)")
+            } else if first & 0xfe00 == 0xfc00 {
+                Some("a unique local address (fc00::/7)")
+            } else if first & 0xffc0 == 0xfec0 {
+                Some("site-local (fec0::/10)")
+            } else if v6.is_multicast() {
+                Some("multicast (ff00::/8)")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Removes repeated addresses (keeping the first) and keeps at most `cap`.
+pub fn dedupe_and_cap(
+    addresses: impl IntoIterator<Item = SocketAddr>,
+    cap: usize,
+) -> Vec<SocketAddr> {
+    let mut kept: Vec<SocketAddr> = Vec::new();
+    for address in addresses {
+        if kept.len() == cap {
+            break;
+        }
+        if !kept.contains(&address) {
+            kept.push(address);
+        }
+    }
+    kept
+}
+
+/// A name that resolved to at least one address the policy refuses. The HTTP fetches find it in
+/// the error's source chain and report ADDRESS_REFUSED instead of a connection failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves to a refused address: {}", .refused.join("; "))]
+pub struct AddressRefused {
+    /// The name looked up.
+    pub host: String,
+    /// One reason per refused address.
+    pub refused: Vec<String>,
+}
+
+/// The HTTP client's resolver: the system resolver, then the policy on every address.
+///
+/// A name with any refused address is refused as a whole: a public name that also resolves to an
+/// internal address is what DNS rebinding looks like, and the TLS probe reports each refused
+/// address separately anyway.
+#[derive(Debug, Clone)]
+pub struct PolicyResolver {
+    policy: AddressPolicy,
+    timeout: Duration,
+    cap: usize,
+}
+
+impl PolicyResolver {
+    /// A resolver applying `policy`, giving up after `timeout`, returning at most `cap` addresses.
+    pub fn new(policy: AddressPolicy, timeout: Duration, cap: usize) -> Arc<Self> {
+        Arc::new(PolicyResolver {
+            policy,
+            timeout,
+            cap,
+        })
+    }
+}
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let resolver = self.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let resolved = tokio::time::timeout(
+                resolver.timeout,
+                tokio::net::lookup_host((host.as_str(), 0)),
+            )
+            .await
+            .map_err(|_| format!("resolving {host} timed out"))??;
+            let addresses = dedupe_and_cap(resolved, resolver.cap);
+            let refused: Vec<String> = addresses
+                .iter()
+                .filter_map(|a| resolver.policy.check(a.ip()).err())
+                .collect();
+            if !refused.is_empty() {
+                return Err(Box::new(AddressRefused { host, refused }) as _);
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(addresses.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    const STRICT: AddressPolicy = AddressPolicy {
+        allow_private: false,
+    };
+    const LENIENT: AddressPolicy = AddressPolicy {
+        allow_private: true,
+    };
+
+    #[test]
+    fn public_addresses_pass() {
+        for a in [
+            "203.0.113.10",
+            "8.8.8.8",
+            "2600:1f18::1",
+            "100.128.0.1",
+            "172.32.0.1",
+        ] {
+            assert_eq!(STRICT.check(ip(a)), Ok(()), "{a}");
+        }
+    }
+
+    #[test]
+    fn private_addresses_need_the_flag() {
+        for a in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "100.64.0.1",
+            "100.127.255.255",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fd12::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            let err = STRICT.check(ip(a)).unwrap_err();
+            assert!(err.contains("ALLOW_PRIVATE_ADDRESSES"), "{a}: {err}");
+            assert_eq!(LENIENT.check(ip(a)), Ok(()), "{a}");
+        }
+    }
+
+    #[test]
+    fn link_local_and_metadata_are_always_refused() {
+        for a in [
+            "169.254.169.254",
+            "169.254.170.2",
+            "169.254.0.1",
+            "fe80::1",
+            "fd00:ec2::254",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+        ] {
+            assert!(STRICT.check(ip(a)).is_err(), "{a}");
+            let err = LENIENT.check(ip(a)).unwrap_err();
+            assert!(err.contains("never probed"), "{a}: {err}");
+        }
+        assert!(LENIENT
+            .check(ip("169.254.169.254"))
+            .unwrap_err()
+            .contains("instance-metadata"));
+    }
+
+    #[test]
+    fn dedupe_keeps_order_and_caps() {
+        let a: SocketAddr = "192.0.2.1:443".parse().unwrap();
+        let b: SocketAddr = "192.0.2.2:443".parse().unwrap();
+        let c: SocketAddr = "192.0.2.3:443".parse().unwrap();
+        assert_eq!(dedupe_and_cap([a, b, a, c], 8), vec![a, b, c]);
+        assert_eq!(dedupe_and_cap([a, a, b, c], 2), vec![a, b]);
+    }
+}

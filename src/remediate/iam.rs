@@ -1,0 +1,199 @@
+//! The IAM side of remediation: re-read, write the union, read back, tag.
+//!
+//! Every AWS error ends as a `failed` [`Remediation`] carrying the SDK's full error text; nothing
+//! here panics or returns `Err`, so one provider's failure never stops the sweep.
+
+use aws_sdk_iam::error::DisplayErrorContext;
+use aws_sdk_iam::types::Tag;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+use super::{merge_thumbprints, Decision, MergeError};
+use crate::inventory::OidcProvider;
+use crate::report::{whole_seconds, Remediation, RemediationOutcome};
+
+/// The tag set on a provider after a successful addition: `<thumbprint>... <RFC 3339 time>`.
+pub const LAST_ADDED_TAG: &str = "thumbprint-guard/last-added";
+
+/// Carries `decision` out for `provider`: only `Add` calls IAM; `Plan` → `planned`, `Skip` →
+/// `skipped`, `Nothing` → `None`.
+///
+/// An `Add` re-reads the provider right before writing and writes the union of that fresh list and
+/// the new thumbprints (never dropping an entry, at most five), reads the list back to confirm, then
+/// tags the provider [`LAST_ADDED_TAG`]. Outcomes of an `Add`:
+/// - `applied`: written and confirmed (a failed tag is mentioned in the reason, nothing more);
+/// - `skipped`: the fresh list already holds every thumbprint (someone added them since the
+///   sweep's read: nothing written), or it has no room for them;
+/// - `failed`: an AWS call failed, a thumbprint was malformed, or the read-back lacks an entry.
+pub async fn apply(
+    iam: &aws_sdk_iam::Client,
+    provider: &OidcProvider,
+    decision: &Decision,
+    now: OffsetDateTime,
+) -> Option<Remediation> {
+    match decision {
+        Decision::Add {
+            thumbprints,
+            reason,
+        } => Some(add(iam, provider, thumbprints, reason, now).await),
+        other => other.without_writing(),
+    }
+}
+
+fn outcome(outcome: RemediationOutcome, added: Vec<String>, reason: String) -> Remediation {
+    Remediation {
+        outcome,
+        added,
+        reason,
+    }
+}
+
+fn failed(arn: &str, reason: String) -> Remediation {
+    tracing::warn!(provider = arn, reason = %reason, "thumbprint remediation failed");
+    outcome(RemediationOutcome::Failed, Vec::new(), reason)
+}
+
+/// The provider's thumbprint list as IAM holds it now.
+async fn read_thumbprints(iam: &aws_sdk_iam::Client, arn: &str) -> Result<Vec<String>, String> {
+    iam.get_open_id_connect_provider()
+        .open_id_connect_provider_arn(arn)
+        .send()
+        .await
+        .map(|provider| provider.thumbprint_list().to_vec())
+        .map_err(|e| format!("GetOpenIDConnectProvider: {}", DisplayErrorContext(&e)))
+}
+
+async fn add(
+    iam: &aws_sdk_iam::Client,
+    provider: &OidcProvider,
+    wanted: &[String],
+    why: &str,
+    now: OffsetDateTime,
+) -> Remediation {
+    let arn = provider.arn.as_str();
+    let fresh = match read_thumbprints(iam, arn).await {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            return failed(
+                arn,
+                format!(
+                    "could not re-read the provider before writing, so nothing was written: {e}"
+                ),
+            )
+        }
+    };
+    let merge = match merge_thumbprints(&fresh, wanted) {
+        Ok(merge) => merge,
+        Err(full @ MergeError::Full { .. }) => {
+            tracing::warn!(provider = arn, "thumbprint list has no room");
+            return outcome(RemediationOutcome::Skipped, Vec::new(), full.to_string());
+        }
+        Err(malformed @ MergeError::Malformed(_)) => {
+            return failed(arn, format!("{malformed}; nothing was written"))
+        }
+    };
+    if merge.added.is_empty() {
+        return outcome(
+            RemediationOutcome::Skipped,
+            Vec::new(),
+            format!(
+                "already present: {} was added since this sweep read the provider; nothing written",
+                wanted.join(", ")
+            ),
+        );
+    }
+
+    if let Err(e) = iam
+        .update_open_id_connect_provider_thumbprint()
+        .open_id_connect_provider_arn(arn)
+        .set_thumbprint_list(Some(merge.thumbprints.clone()))
+        .send()
+        .await
+    {
+        return failed(
+            arn,
+            format!(
+                "UpdateOpenIDConnectProviderThumbprint failed, nothing was added: {}",
+                DisplayErrorContext(&e)
+            ),
+        );
+    }
+
+    let after = match read_thumbprints(iam, arn).await {
+        Ok(after) => after,
+        Err(e) => {
+            return failed(
+                arn,
+                format!(
+                    "wrote {} but could not read the list back to confirm it: {e}",
+                    merge.thumbprints.join(" ")
+                ),
+            )
+        }
+    };
+    let missing: Vec<&String> = merge
+        .thumbprints
+        .iter()
+        .filter(|t| !after.iter().any(|a| a.eq_ignore_ascii_case(t)))
+        .collect();
+    if !missing.is_empty() {
+        return failed(
+            arn,
+            format!(
+                "wrote {} but the list read back ({}) lacks {}",
+                merge.thumbprints.join(" "),
+                after.join(" "),
+                missing
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    tracing::info!(provider = arn, added = ?merge.added, "thumbprints added");
+
+    let mut reason = format!(
+        "added {} (list now {} of {}): {why}",
+        merge.added.join(", "),
+        merge.thumbprints.len(),
+        super::MAX_THUMBPRINTS
+    );
+    if let Err(problem) = tag_last_added(iam, arn, &merge.added, now).await {
+        tracing::warn!(provider = arn, problem = %problem, "could not tag the provider");
+        reason.push_str(&format!(
+            " (the {LAST_ADDED_TAG} tag could not be set: {problem})"
+        ));
+    }
+    outcome(RemediationOutcome::Applied, merge.added, reason)
+}
+
+/// The [`LAST_ADDED_TAG`] value: the added thumbprints, then the time (IAM tag values may not hold
+/// commas, so spaces separate).
+pub(super) fn last_added_value(added: &[String], now: OffsetDateTime) -> String {
+    let now = whole_seconds(now.to_offset(UtcOffset::UTC));
+    let at = now
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string());
+    format!("{} {at}", added.join(" "))
+}
+
+async fn tag_last_added(
+    iam: &aws_sdk_iam::Client,
+    arn: &str,
+    added: &[String],
+    now: OffsetDateTime,
+) -> Result<(), String> {
+    let tag = Tag::builder()
+        .key(LAST_ADDED_TAG)
+        .value(last_added_value(added, now))
+        .build()
+        .map_err(|e| e.to_string())?;
+    iam.tag_open_id_connect_provider()
+        .open_id_connect_provider_arn(arn)
+        .tags(tag)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("TagOpenIDConnectProvider: {}", DisplayErrorContext(&e)))
+}
