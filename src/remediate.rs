@@ -173,8 +173,10 @@ fn no_room_reason(configured: usize, adding: &[String]) -> String {
 /// Decides, without I/O, what remediation should do for `provider` given what its JWKS host served.
 ///
 /// The reason of a `Skip` names the first blocking condition, checked in this order: the tag's
-/// value, the effective mode, the JWKS host (known, allowed or opted in), discovery, every address
-/// (probed, served a chain, completed the handshake, trusted, unexpired), room in the list.
+/// value, the effective mode, every address (probed, served a chain, trusted, unexpired, completed
+/// the handshake), the JWKS host (known from a valid discovery document, allowed or opted in), the
+/// thumbprints' form, room in the list. Chains come before the host so that an untrusted issuer,
+/// whose discovery document cannot be fetched either, is reported as untrusted.
 pub fn decide(provider: &OidcProvider, probe: &IssuerProbe, config: &Config) -> Decision {
     let needed = needed_thumbprints(provider, probe);
     if needed.is_empty() {
@@ -208,36 +210,6 @@ pub fn decide(provider: &OidcProvider, probe: &IssuerProbe, config: &Config) -> 
         ));
     }
 
-    let Some(host) = jwks_host(probe) else {
-        return skip(
-            "the JWKS host is unknown (discovery did not yield a jwks_uri), so no thumbprint can be vouched for"
-                .to_string(),
-        );
-    };
-    let allowed_by = if tag.is_some() {
-        format!("the provider opts in with {mode_source}")
-    } else if config.remediation_allowed_hosts.matches(&host) {
-        format!(
-            "{host} matches REMEDIATION_ALLOWED_HOSTS ({})",
-            config.remediation_allowed_hosts.patterns().join(",")
-        )
-    } else {
-        return skip(format!(
-            "JWKS host {host} is not in REMEDIATION_ALLOWED_HOSTS ({}); tag the provider {REMEDIATION_TAG}=add to allow it",
-            config.remediation_allowed_hosts.patterns().join(",")
-        ));
-    };
-
-    if let Some(issue) = probe
-        .issues
-        .iter()
-        .find(|i| i.code == FindingCode::DiscoveryInvalid)
-    {
-        return skip(format!(
-            "the discovery document is invalid ({}), so its jwks_uri cannot be relied on",
-            issue.message
-        ));
-    }
     let authority = &probe.host.authority;
     if let Some(issue) = probe.host.issues.first() {
         return skip(format!(
@@ -275,6 +247,36 @@ pub fn decide(provider: &OidcProvider, probe: &IssuerProbe, config: &Config) -> 
             ChainVerdict::Trusted => {}
         }
     }
+
+    if let Some(issue) = probe
+        .issues
+        .iter()
+        .find(|i| i.code == FindingCode::DiscoveryInvalid)
+    {
+        return skip(format!(
+            "the discovery document is invalid ({}), so its jwks_uri cannot be relied on",
+            issue.message
+        ));
+    }
+    let Some(host) = jwks_host(probe) else {
+        return skip(
+            "the JWKS host is unknown (discovery did not yield a jwks_uri), so no thumbprint can be vouched for"
+                .to_string(),
+        );
+    };
+    let allowed_by = if tag.is_some() {
+        format!("the provider opts in with {mode_source}")
+    } else if config.remediation_allowed_hosts.matches(&host) {
+        format!(
+            "{host} matches REMEDIATION_ALLOWED_HOSTS ({})",
+            config.remediation_allowed_hosts.patterns().join(",")
+        )
+    } else {
+        return skip(format!(
+            "JWKS host {host} is not in REMEDIATION_ALLOWED_HOSTS ({}); tag the provider {REMEDIATION_TAG}=add to allow it",
+            config.remediation_allowed_hosts.patterns().join(",")
+        ));
+    };
 
     if let Some(malformed) = needed.iter().find(|t| !is_thumbprint(t)) {
         return skip(format!(

@@ -175,8 +175,8 @@ pub fn table(report: &Report, now: OffsetDateTime) -> String {
     } else {
         let _ = writeln!(
             out,
-            "{:<9} {:<58} {:<20} {:<20} {}",
-            "STATUS", "PROVIDER", "CONFIGURED", "SERVED", "NEAREST EXPIRY"
+            "{:<9} {:<58} {:<20} {:<20} NEAREST EXPIRY",
+            "STATUS", "PROVIDER", "CONFIGURED", "SERVED"
         );
         for p in &report.providers {
             let list = |l: &[String]| {

@@ -30,6 +30,9 @@ pub async fn probe_all(
     let cache = &cache;
     stream::iter(issuers.iter().cloned())
         .map(|issuer| async move {
+            if deadline.is_some_and(|at| Instant::now() >= at) {
+                return (issuer, None); // not even a DNS lookup once the deadline has passed
+            }
             let probe = probe::probe_issuer(ctx, &issuer, cache);
             let result = match deadline {
                 Some(at) => tokio::time::timeout_at(at, probe).await.ok(),

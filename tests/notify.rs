@@ -14,13 +14,17 @@ use time::macros::datetime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use support::moto::{Moto, ACCOUNT_ID};
-use thumbprint_guard::config::{Config, NotifyRule, RemediationMode};
+use support::issuer::{probe_config, ChainSpec, IssuerServer, TestCa, TrustFile};
+use support::moto::{self, Moto, ACCOUNT_ID};
+use thumbprint_guard::config::{Config, EksRegions, NotifyRule, RemediationMode};
+use thumbprint_guard::inventory::AwsClients;
 use thumbprint_guard::notify::{self, NotifyError, NotifyOutcome, SNS_MAX_PUBLISH_BYTES};
+use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::report::{
     sort_findings, CertificateInfo, ClusterReport, Endpoint, Finding, FindingCode, ProviderReport,
-    Remediation, RemediationOutcome, Report, Summary, SCHEMA_VERSION,
+    Remediation, RemediationOutcome, Report, Severity, Summary, SCHEMA_VERSION,
 };
+use thumbprint_guard::sweep;
 
 const REGION: &str = "us-east-1";
 const OLD: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
@@ -624,4 +628,75 @@ async fn server_errors_are_retried_by_the_sdk_then_reported() {
         3,
         "the standard retry mode makes three attempts"
     );
+}
+
+#[tokio::test]
+async fn a_sweep_of_a_rotated_issuer_is_published_with_the_new_thumbprint_and_the_fix() {
+    let moto = Moto::start().await;
+    let sdk = moto.sdk_config(REGION).await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let topic = setup(&moto, &sns, "sweep").await;
+
+    let ca = TestCa::new("notify");
+    let trust = TrustFile::new(&[&ca]);
+    let old = ca.chain(ChainSpec::default());
+    let server = IssuerServer::start(old.clone()).await;
+    let url = server.issuer_url("/id/ROTATED");
+    let provider_arn =
+        moto::create_provider(&iam, &url, &["sts.amazonaws.com"], &[&old.top_sha1()], &[]).await;
+    let new = ca.chain(ChainSpec::default());
+    server.rotate(new.clone());
+
+    let config = Config {
+        eks_regions: EksRegions::Disabled,
+        audit_trust_policies: false,
+        sns_topic_arn: Some(topic.arn.clone()),
+        notify: NotifyRule::Findings,
+        ..probe_config(&trust)
+    };
+    let aws = AwsClients::new(&sdk, &config);
+    let ctx = ProbeContext::new(&config).expect("probe context");
+    let report = sweep::run(&aws, &ctx, &config, time::OffsetDateTime::now_utc(), None)
+        .await
+        .expect("sweep runs");
+    assert_eq!(report.findings[0].code, FindingCode::ThumbprintMismatch);
+
+    let outcome = notify::publish_if_needed(&sns, &config, &report)
+        .await
+        .expect("publish");
+    assert!(
+        matches!(outcome, NotifyOutcome::Published { parts: 1, .. }),
+        "{outcome:?}"
+    );
+
+    let sent = sent(&moto, &topic.arn).await;
+    assert_eq!(sent.len(), 1);
+    let expected_severity = report.highest_severity().map_or("ok", Severity::as_str);
+    assert_eq!(sent[0].attributes["severity"]["Value"], expected_severity);
+    assert!(sent[0].subject.starts_with(&format!(
+        "[{}] thumbprint-guard {ACCOUNT_ID}: ",
+        expected_severity.to_uppercase()
+    )));
+    let email = protocol(&sent[0], "email");
+    assert!(
+        email.contains(&format!("Provider: {provider_arn}")),
+        "{email}"
+    );
+    assert!(
+        email.contains(&format!("Not configured (new): {}", new.top_sha1())),
+        "{email}"
+    );
+    assert!(
+        email.contains(&format!(
+            "aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn {provider_arn} --thumbprint-list {} {}",
+            old.top_sha1(),
+            new.top_sha1()
+        )),
+        "{email}"
+    );
+    let raw = receive_all(&moto, &topic.raw_queue).await;
+    assert_eq!(raw.len(), 1);
+    let delivered: Report = serde_json::from_str(raw[0]["Body"].as_str().unwrap()).unwrap();
+    assert_eq!(delivered, report);
 }

@@ -203,6 +203,8 @@ async fn unknown_ca_is_chain_untrusted_with_the_chain_captured() {
             .contains("unknown issuer"),
         "{untrusted:?}"
     );
+    let discovery = find(&findings, DiscoveryInvalid);
+    assert_eq!(discovery.details["cause"], "certificate_rejected");
     assert_eq!(server.requests(), Vec::<String>::new());
 }
 

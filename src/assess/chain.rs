@@ -45,7 +45,10 @@ pub fn issuer_findings(
                 Finding::new(
                     FindingCode::ChainUntrusted,
                     resource,
-                    format!("{host} at {address} serves a chain that does not validate: {reason}"),
+                    format!(
+                        "{} serves a chain that does not validate: {reason}",
+                        place(host, &address)
+                    ),
                 )
                 .with_details(json!({
                     "host": host,
@@ -58,7 +61,10 @@ pub fn issuer_findings(
                 Finding::new(
                     FindingCode::IssuerUnreachable,
                     resource,
-                    format!("{host} at {address} cannot be reached over TLS: {error}"),
+                    format!(
+                        "{} cannot be reached over TLS: {error}",
+                        place(host, &address)
+                    ),
                 )
                 .with_details(json!({
                     "host": host,
@@ -143,7 +149,10 @@ pub fn issuer_findings(
                     Finding::new(
                         FindingCode::CertExpired,
                         resource,
-                        format!("{host} at {address} serves a chain outside its validity period: {reason}"),
+                        format!(
+                            "{} serves a chain outside its validity period: {reason}",
+                            place(host, &address)
+                        ),
                     )
                     .with_details(json!({
                         "host": host,
@@ -156,6 +165,15 @@ pub fn issuer_findings(
         }
     }
     findings
+}
+
+/// "host at address", or just the address when the host is that IP literal.
+fn place(host: &str, address: &str) -> String {
+    if host == address {
+        address.to_string()
+    } else {
+        format!("{host} at {address}")
+    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,9 @@ fn eks_issuer_region(url: &str) -> Option<String> {
 /// One entry of `clusters[]` per cluster, with the ARN of the provider serving its issuer; and a
 /// CLUSTER_WITHOUT_PROVIDER finding per cluster whose issuer has none, an ORPHAN_PROVIDER finding per
 /// EKS provider of a scanned region that matches no cluster.
+///
+/// A cluster without an issuer (never the case on current EKS) gets no finding; a provider is only an
+/// orphan when its region's clusters were all read (`scanned_regions`).
 pub fn cluster_findings(inventory: &Inventory) -> (Vec<ClusterReport>, Vec<Finding>) {
     let provider_for = |issuer: &str| -> Option<&OidcProvider> {
         let key = issuer_key(issuer)?;

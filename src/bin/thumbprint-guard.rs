@@ -1,1 +1,227 @@
-fn main() {}
+//! `thumbprint-guard`: the sweep from a laptop or cron, and `inspect` for one issuer.
+//!
+//! Exit codes (DESIGN): 0 no critical finding · 1 at least one · 2 usage or configuration error ·
+//! 3 the sweep could not run (credentials, IAM listing, SNS publishing).
+
+use std::process::ExitCode;
+
+use aws_config::BehaviorVersion;
+use clap::{Args, Parser, Subcommand};
+use thumbprint_guard::config::Config;
+use thumbprint_guard::inventory::AwsClients;
+use thumbprint_guard::probe::ProbeContext;
+use thumbprint_guard::report::Severity;
+use thumbprint_guard::{inspect, notify, render, sweep};
+
+#[derive(Parser)]
+#[command(
+    name = "thumbprint-guard",
+    version,
+    about = "Checks IAM OIDC providers (EKS IRSA) against what their issuers serve"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sweep the account the AWS credentials point at (every IAM OIDC provider, EKS cluster, role).
+    Sweep {
+        /// Print DESIGN's JSON report instead of the table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        sweep: SweepSettings,
+        #[command(flatten)]
+        probe: ProbeSettings,
+    },
+    /// Probe one issuer URL (no AWS needed): chain, thumbprint to configure, expiry, problems.
+    Inspect {
+        /// The issuer URL, e.g. https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE.
+        url: String,
+        /// Print the provider-shaped JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        probe: ProbeSettings,
+    },
+}
+
+/// Flags that override the sweep's environment variables (same names, same values).
+#[derive(Args)]
+struct SweepSettings {
+    /// REMEDIATION_MODE: off, dry-run or add.
+    #[arg(long, value_name = "MODE")]
+    remediation_mode: Option<String>,
+    /// REMEDIATION_ALLOWED_HOSTS: comma-separated host globs.
+    #[arg(long, value_name = "GLOBS")]
+    remediation_allowed_hosts: Option<String>,
+    /// SNS_TOPIC_ARN: publish findings there.
+    #[arg(long, value_name = "ARN")]
+    sns_topic_arn: Option<String>,
+    /// NOTIFY: findings, always or never.
+    #[arg(long, value_name = "RULE")]
+    notify: Option<String>,
+    /// EKS_REGIONS: comma-separated regions, or none.
+    #[arg(long, value_name = "REGIONS")]
+    eks_regions: Option<String>,
+    /// AUDIT_TRUST_POLICIES: true or false.
+    #[arg(long, value_name = "BOOL")]
+    audit_trust_policies: Option<String>,
+    /// PROBE_CONCURRENCY: endpoints probed at once.
+    #[arg(long, value_name = "N")]
+    probe_concurrency: Option<String>,
+}
+
+/// Flags that override the probe's environment variables.
+#[derive(Args)]
+struct ProbeSettings {
+    /// EXPIRY_WARNING_DAYS: warn when a served certificate expires within this many days.
+    #[arg(long, value_name = "DAYS")]
+    expiry_warning_days: Option<String>,
+    /// PROBE_TIMEOUT_SECS: bound on each network step.
+    #[arg(long, value_name = "SECS")]
+    probe_timeout_secs: Option<String>,
+    /// EXTRA_TRUST_ANCHORS_PEM: PEM file of CA certificates trusted besides Mozilla's roots.
+    #[arg(long, value_name = "FILE")]
+    extra_trust_anchors_pem: Option<String>,
+    /// ALLOW_PRIVATE_ADDRESSES: true to allow loopback and private-range issuers.
+    #[arg(long, value_name = "BOOL")]
+    allow_private_addresses: Option<String>,
+}
+
+fn overrides(sweep: Option<&SweepSettings>, probe: &ProbeSettings) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![
+        ("EXPIRY_WARNING_DAYS", probe.expiry_warning_days.clone()),
+        ("PROBE_TIMEOUT_SECS", probe.probe_timeout_secs.clone()),
+        (
+            "EXTRA_TRUST_ANCHORS_PEM",
+            probe.extra_trust_anchors_pem.clone(),
+        ),
+        (
+            "ALLOW_PRIVATE_ADDRESSES",
+            probe.allow_private_addresses.clone(),
+        ),
+    ];
+    if let Some(s) = sweep {
+        pairs.extend([
+            ("REMEDIATION_MODE", s.remediation_mode.clone()),
+            (
+                "REMEDIATION_ALLOWED_HOSTS",
+                s.remediation_allowed_hosts.clone(),
+            ),
+            ("SNS_TOPIC_ARN", s.sns_topic_arn.clone()),
+            ("NOTIFY", s.notify.clone()),
+            ("EKS_REGIONS", s.eks_regions.clone()),
+            ("AUDIT_TRUST_POLICIES", s.audit_trust_policies.clone()),
+            ("PROBE_CONCURRENCY", s.probe_concurrency.clone()),
+        ]);
+    }
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+}
+
+fn load_config(flags: &[(&'static str, String)]) -> Result<Config, ExitCode> {
+    Config::from_lookup(|var| {
+        flags
+            .iter()
+            .find(|(k, _)| *k == var)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(var).ok())
+    })
+    .map_err(|e| {
+        eprintln!("thumbprint-guard: configuration error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+async fn run_sweep(config: Config, json: bool) -> ExitCode {
+    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    if sdk.region().is_none() {
+        eprintln!("thumbprint-guard: no AWS region: set AWS_REGION (or a profile with a region)");
+        return ExitCode::from(2);
+    }
+    let probe = match ProbeContext::new(&config) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("thumbprint-guard: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let aws = AwsClients::new(&sdk, &config);
+    let now = time::OffsetDateTime::now_utc();
+    let report = match sweep::run(&aws, &probe, &config, now, None).await {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("thumbprint-guard: the sweep could not run: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("thumbprint-guard: cannot serialize the report: {e}");
+                return ExitCode::from(3);
+            }
+        }
+    } else {
+        print!("{}", render::table(&report, now));
+    }
+    match notify::publish_if_needed(&aws.sns, &config, &report).await {
+        Ok(notify::NotifyOutcome::Published { parts, .. }) => {
+            eprintln!("thumbprint-guard: published to SNS ({parts} message(s))")
+        }
+        Ok(notify::NotifyOutcome::NotSent { reason }) => tracing::info!(%reason, "no notification"),
+        Err(e) => {
+            eprintln!("thumbprint-guard: {e}");
+            return ExitCode::from(3);
+        }
+    }
+    if report.highest_severity() == Some(Severity::Critical) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("thumbprint-guard: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Sweep { json, sweep, probe } => {
+                match load_config(&overrides(Some(&sweep), &probe)) {
+                    Ok(config) => run_sweep(config, json).await,
+                    Err(code) => code,
+                }
+            }
+            Command::Inspect { url, json, probe } => match load_config(&overrides(None, &probe)) {
+                Ok(config) => match inspect::run(&config, &url, json).await {
+                    Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(3)),
+                    Err(e) => {
+                        eprintln!("thumbprint-guard inspect: {e:#}");
+                        ExitCode::from(inspect::InspectError::exit_code_of(&e) as u8)
+                    }
+                },
+                Err(code) => code,
+            },
+        }
+    })
+}

@@ -104,8 +104,14 @@ fn finding_entry(report: &Report, finding: &Finding) -> String {
         short_resource(&finding.resource)
     );
     let _ = writeln!(out, "{}", finding.message);
-    if let Some(fix) = manual_fix(finding, report) {
-        let _ = writeln!(out, "Fix: `{}`", fix.replace('`', "'"));
+    match manual_fix(finding, report) {
+        Some(fix) if fix.starts_with("aws ") || fix.starts_with("eksctl ") => {
+            let _ = writeln!(out, "Fix: `{}`", fix.replace('`', "'"));
+        }
+        Some(fix) => {
+            let _ = writeln!(out, "Fix: {fix}");
+        }
+        None => {}
     }
     out
 }

@@ -277,17 +277,24 @@ fn timing(report: &Report, finding: &Finding) -> Vec<(&'static str, String)> {
     lines
 }
 
-/// What remediation did about this finding, in words.
-fn done_automatically(report: &Report, finding: &Finding) -> String {
-    let thumbprint_related = matches!(
-        finding.code,
+/// Findings about the thumbprint list itself: they show the configured and served thumbprints.
+fn about_thumbprints(code: FindingCode) -> bool {
+    matches!(
+        code,
         FindingCode::ThumbprintMismatch
             | FindingCode::ThumbprintAdded
             | FindingCode::ThumbprintListFull
-            | FindingCode::ChainUntrusted
-            | FindingCode::CertExpired
-    );
-    if !thumbprint_related {
+    )
+}
+
+/// What remediation did about this finding, in words.
+fn done_automatically(report: &Report, finding: &Finding) -> String {
+    let remediation_related = about_thumbprints(finding.code)
+        || matches!(
+            finding.code,
+            FindingCode::ChainUntrusted | FindingCode::CertExpired
+        );
+    if !remediation_related {
         return "nothing (thumbprint-guard only adds thumbprints; this needs a person)".to_string();
     }
     match provider(report, &finding.resource).and_then(|p| p.remediation.as_ref()) {
@@ -343,27 +350,29 @@ pub(crate) fn finding_block(
         if !clusters.is_empty() {
             let _ = writeln!(out, "Clusters: {}", clusters.join(", "));
         }
-        let list = |l: &[String]| {
-            if l.is_empty() {
-                "(none)".to_string()
-            } else {
-                l.join(" ")
+        if about_thumbprints(finding.code) {
+            let list = |l: &[String]| {
+                if l.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    l.join(" ")
+                }
+            };
+            let _ = writeln!(
+                out,
+                "Configured thumbprints: {}",
+                list(&p.configured_thumbprints)
+            );
+            let _ = writeln!(out, "Served thumbprints: {}", list(&p.served_thumbprints));
+            let new: Vec<String> = p
+                .served_thumbprints
+                .iter()
+                .filter(|t| !p.configured_thumbprints.contains(t))
+                .cloned()
+                .collect();
+            if !new.is_empty() {
+                let _ = writeln!(out, "Not configured (new): {}", new.join(" "));
             }
-        };
-        let _ = writeln!(
-            out,
-            "Configured thumbprints: {}",
-            list(&p.configured_thumbprints)
-        );
-        let _ = writeln!(out, "Served thumbprints: {}", list(&p.served_thumbprints));
-        let new: Vec<String> = p
-            .served_thumbprints
-            .iter()
-            .filter(|t| !p.configured_thumbprints.contains(t))
-            .cloned()
-            .collect();
-        if !new.is_empty() {
-            let _ = writeln!(out, "Not configured (new): {}", new.join(" "));
         }
     }
     for (label, value) in timing(report, finding) {

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use url::Url;
 
 use super::address::AddressRefused;
-use super::{ProbeContext, MAX_BODY_BYTES};
+use super::verifier::verdict;
+use super::{ChainVerdict, ProbeContext, MAX_BODY_BYTES};
 
 /// Why a fetch gave no usable JSON.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,8 +89,12 @@ fn classify(error: reqwest::Error) -> FetchError {
         return FetchError::Refused(refused.to_string());
     }
     if let Some(rustls::Error::InvalidCertificate(e)) = find_in_chain::<rustls::Error>(&error) {
+        let why = match verdict(&Err(rustls::Error::InvalidCertificate(e.clone()))) {
+            ChainVerdict::Expired(why) | ChainVerdict::Untrusted(why) => why,
+            ChainVerdict::Trusted | ChainVerdict::NotReceived => e.to_string(),
+        };
         return FetchError::CertificateRejected(format!(
-            "the server's certificate was rejected: {e}"
+            "the server's certificate was rejected: {why}"
         ));
     }
     if error.is_timeout() {

@@ -459,7 +459,7 @@ pub async fn probe_issuer(ctx: &ProbeContext, issuer_url: &str, cache: &HostCach
                     "the discovery document {discovery} could not be fetched over verified TLS ({why}); \
                      the issuer host's chain is reported instead"
                 ),
-                json!({"url": discovery.as_str(), "error": why}),
+                json!({"url": discovery.as_str(), "error": why, "cause": "certificate_rejected"}),
             ));
             return probe;
         }
