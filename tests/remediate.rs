@@ -131,7 +131,6 @@ fn codes_for(report: &Report, arn: &str) -> Vec<FindingCode> {
 /// Asserts a `skipped` remediation whose reason mentions every needle, and no THUMBPRINT_ADDED.
 fn assert_skipped(report: &Report, arn: &str, needles: &[&str]) {
     let r = remediation(report, arn);
-    eprintln!("SKIP {arn}: {}", r.reason);
     assert_eq!(r.outcome, RemediationOutcome::Skipped, "{r:?}");
     assert!(r.added.is_empty(), "{r:?}");
     for needle in needles {
@@ -156,7 +155,6 @@ async fn rotation_on_an_allowed_host_adds_the_new_thumbprint_once() {
     let report = env.sweep(&config).await;
     let r = remediation(&report, &arn);
     assert_eq!(r.outcome, RemediationOutcome::Applied, "{r:?}");
-    eprintln!("APPLIED: {}", r.reason);
     assert_eq!(r.added, [new.top_sha1()]);
     assert!(
         r.reason
@@ -386,7 +384,6 @@ async fn the_tag_opts_a_provider_in_while_the_mode_is_off() {
         .await;
     let r = remediation(&report, &opted_in);
     assert_eq!(r.outcome, RemediationOutcome::Applied, "{r:?}");
-    eprintln!("APPLIED: {}", r.reason);
     assert_eq!(r.added, [new.top_sha1()]);
     assert_eq!(
         moto::thumbprints(&env.iam, &opted_in).await,
@@ -484,7 +481,6 @@ async fn access_denied_on_the_write_fails_that_provider_and_the_sweep_goes_on() 
         .await;
     let r = remediation(&report, &denied);
     assert_eq!(r.outcome, RemediationOutcome::Failed, "{r:?}");
-    eprintln!("FAILED: {}", r.reason);
     assert!(r.added.is_empty());
     assert!(
         r.reason.contains("UpdateOpenIDConnectProviderThumbprint"),

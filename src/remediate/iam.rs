@@ -3,7 +3,8 @@
 //! Every AWS error ends as a `failed` [`Remediation`] carrying the SDK's full error text; nothing
 //! here panics or returns `Err`, so one provider's failure never stops the sweep.
 
-use aws_sdk_iam::error::DisplayErrorContext;
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::operation::RequestId;
 use aws_sdk_iam::types::Tag;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
@@ -40,6 +41,28 @@ pub async fn apply(
     }
 }
 
+/// An AWS error as a person reads it: `Code: message (request id ...)` when IAM answered with a
+/// parseable error, otherwise the SDK's full error chain ([`DisplayErrorContext`]: timeouts,
+/// connection failures, unparseable answers).
+fn aws_error_text<E>(error: &SdkError<E>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match error
+        .as_service_error()
+        .and_then(|e| Some((e.code()?, e.message())))
+    {
+        Some((code, message)) => {
+            let mut text = format!("{code}: {}", message.unwrap_or("(no message)"));
+            if let Some(request_id) = error.request_id() {
+                text.push_str(&format!(" (request id {request_id})"));
+            }
+            text
+        }
+        None => DisplayErrorContext(error).to_string(),
+    }
+}
+
 fn outcome(outcome: RemediationOutcome, added: Vec<String>, reason: String) -> Remediation {
     Remediation {
         outcome,
@@ -60,7 +83,7 @@ async fn read_thumbprints(iam: &aws_sdk_iam::Client, arn: &str) -> Result<Vec<St
         .send()
         .await
         .map(|provider| provider.thumbprint_list().to_vec())
-        .map_err(|e| format!("GetOpenIDConnectProvider: {}", DisplayErrorContext(&e)))
+        .map_err(|e| format!("GetOpenIDConnectProvider: {}", aws_error_text(&e)))
 }
 
 async fn add(
@@ -114,7 +137,7 @@ async fn add(
             arn,
             format!(
                 "UpdateOpenIDConnectProviderThumbprint failed, nothing was added: {}",
-                DisplayErrorContext(&e)
+                aws_error_text(&e)
             ),
         );
     }
@@ -195,5 +218,5 @@ async fn tag_last_added(
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| format!("TagOpenIDConnectProvider: {}", DisplayErrorContext(&e)))
+        .map_err(|e| format!("TagOpenIDConnectProvider: {}", aws_error_text(&e)))
 }

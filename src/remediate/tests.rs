@@ -356,6 +356,32 @@ fn an_invalid_discovery_document_blocks_the_addition() {
 }
 
 #[test]
+fn an_untrusted_issuer_whose_discovery_failed_is_reported_as_untrusted() {
+    // The probe could not fetch discovery over verified TLS: no jwks_uri, DISCOVERY_INVALID, and
+    // the issuer host's chain in its place.
+    let mut rejected = probe(
+        EKS_HOST,
+        vec![endpoint(
+            "203.0.113.10:443",
+            &thumbprint('a'),
+            ChainVerdict::Untrusted("unknown issuer".to_string()),
+        )],
+    );
+    rejected.jwks_uri = None;
+    rejected.issues.push(ProbeIssue {
+        code: FindingCode::DiscoveryInvalid,
+        message: "could not be fetched over verified TLS".to_string(),
+        details: serde_json::json!({}),
+    });
+    let decision = decide(
+        &provider(&[OLD], None),
+        &rejected,
+        &config(RemediationMode::Add),
+    );
+    assert_skip(&decision, false, &["is not trusted: unknown issuer"]);
+}
+
+#[test]
 fn no_jwks_uri_means_no_host_to_vouch_for() {
     let mut no_discovery = probe(
         EKS_HOST,

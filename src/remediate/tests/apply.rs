@@ -265,7 +265,9 @@ async fn throttling_on_the_write_fails_after_the_sdk_retries() {
     .unwrap();
     assert_eq!(remediation.outcome, RemediationOutcome::Failed);
     assert!(
-        remediation.reason.contains("Throttling"),
+        remediation
+            .reason
+            .contains("nothing was added: Throttling: Rate exceeded"),
         "{}",
         remediation.reason
     );

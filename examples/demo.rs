@@ -1,0 +1,139 @@
+//! `make demo`: a full sweep on this machine, against moto server and two local TLS issuers.
+//!
+//! Starts moto (AWS emulator) and two HTTPS issuers with chains generated now (one healthy, one whose
+//! chain rotated away from the configured thumbprint), registers both as IAM OIDC providers, runs the
+//! real `thumbprint-guard sweep` binary against them, checks the result, and stops everything.
+//! Usage: `cargo run --example demo -- PATH/TO/thumbprint-guard`.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::process::ExitCode;
+
+use support::issuer::{ChainSpec, IssuerServer, TestCa, TrustFile};
+use support::moto::{self, Moto};
+use thumbprint_guard::report::{FindingCode, Report};
+
+const REGION: &str = "us-east-1";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let Some(cli) = std::env::args().nth(1) else {
+        eprintln!("usage: demo PATH/TO/thumbprint-guard");
+        return ExitCode::from(2);
+    };
+    println!("demo: starting moto server (AWS emulator) on 127.0.0.1 ...");
+    let moto = Moto::start().await;
+    let ca = TestCa::new("demo");
+    let trust = TrustFile::new(&[&ca]);
+
+    let healthy_chain = ca.chain(ChainSpec::default());
+    let healthy = IssuerServer::start(healthy_chain.clone()).await;
+    let old_chain = ca.chain(ChainSpec::default());
+    let rotated = IssuerServer::start(old_chain.clone()).await;
+    let new_chain = ca.chain(ChainSpec::default());
+    rotated.rotate(new_chain.clone());
+    println!(
+        "demo: issuer {} serves intermediate {}",
+        healthy.url(),
+        healthy_chain.top_sha1()
+    );
+    println!(
+        "demo: issuer {} rotated from {} to {}",
+        rotated.url(),
+        old_chain.top_sha1(),
+        new_chain.top_sha1()
+    );
+
+    let iam = aws_sdk_iam::Client::new(&moto.sdk_config(REGION).await);
+    let sts = ["sts.amazonaws.com"];
+    let healthy_arn = moto::create_provider(
+        &iam,
+        &healthy.issuer_url("/id/HEALTHY"),
+        &sts,
+        &[&healthy_chain.top_sha1()],
+        &[],
+    )
+    .await;
+    let rotated_arn = moto::create_provider(
+        &iam,
+        &rotated.issuer_url("/id/ROTATED"),
+        &sts,
+        &[&old_chain.top_sha1()],
+        &[],
+    )
+    .await;
+    println!("demo: registered {healthy_arn}\ndemo: registered {rotated_arn}\n");
+
+    let mut env = moto.env(REGION);
+    for (k, v) in [
+        (
+            "EXTRA_TRUST_ANCHORS_PEM",
+            trust.path().to_string_lossy().as_ref(),
+        ),
+        ("ALLOW_PRIVATE_ADDRESSES", "true"),
+        ("PROBE_TIMEOUT_SECS", "5"),
+    ] {
+        env.push((k.to_string(), v.to_string()));
+    }
+    let command = || {
+        let mut cmd = tokio::process::Command::new(&cli);
+        cmd.env_remove("AWS_PROFILE")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        cmd
+    };
+
+    println!("$ thumbprint-guard sweep");
+    let status = match command().arg("sweep").status().await {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("demo: cannot run {cli}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "(exit code {}: 1 means at least one critical finding)\n",
+        status.code().unwrap_or(-1)
+    );
+
+    let json = match command().args(["sweep", "--json"]).output().await {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("demo: cannot run {cli}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report: Report = match serde_json::from_slice(&json.stdout) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!(
+                "demo: sweep --json did not print a report ({e}):\n{}",
+                String::from_utf8_lossy(&json.stderr)
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let mismatch: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::ThumbprintMismatch)
+        .collect();
+    let healthy_clean = report.findings.iter().all(|f| f.resource != healthy_arn);
+    let right_mismatch = mismatch.len() == 1
+        && mismatch[0].resource == rotated_arn
+        && mismatch[0].details["thumbprint"] == new_chain.top_sha1().as_str();
+    if status.code() == Some(1) && healthy_clean && right_mismatch {
+        println!(
+            "demo: OK: {healthy_arn} is healthy; {rotated_arn} needs {} added",
+            new_chain.top_sha1()
+        );
+        println!("demo: stopping moto and the issuers");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "demo: unexpected result: {}",
+            String::from_utf8_lossy(&json.stdout)
+        );
+        ExitCode::FAILURE
+    }
+}
