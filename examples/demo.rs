@@ -65,7 +65,16 @@ async fn main() -> ExitCode {
     .await;
     println!("demo: registered {healthy_arn}\ndemo: registered {rotated_arn}\n");
 
+    let sns = aws_sdk_sns::Client::new(&moto.sdk_config(REGION).await);
+    let topic_arn = match sns.create_topic().name("thumbprint-guard").send().await {
+        Ok(out) => out.topic_arn.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("demo: cannot create the SNS topic in moto: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut env = moto.env(REGION);
+    env.push(("SNS_TOPIC_ARN".to_string(), topic_arn.clone()));
     for (k, v) in [
         (
             "EXTRA_TRUST_ANCHORS_PEM",
@@ -96,7 +105,28 @@ async fn main() -> ExitCode {
         status.code().unwrap_or(-1)
     );
 
-    let json = match command().args(["sweep", "--json"]).output().await {
+    let data = moto.data_json().await;
+    let email = data["sns"]["Topic"]
+        .as_array()
+        .and_then(|topics| topics.iter().find(|t| t["arn"] == topic_arn.as_str()))
+        .and_then(|t| t["sent_notifications"][0][1].as_str())
+        .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        .and_then(|m| m["email"].as_str().map(str::to_owned));
+    match email {
+        Some(text) => println!(
+            "demo: the sweep published to SNS topic {topic_arn}; its e-mail reads:\n\n{text}\n"
+        ),
+        None => {
+            eprintln!("demo: no notification reached SNS topic {topic_arn}");
+            return ExitCode::FAILURE;
+        }
+    }
+
+    let json = match command()
+        .args(["sweep", "--json", "--notify", "never"])
+        .output()
+        .await
+    {
         Ok(out) => out,
         Err(e) => {
             eprintln!("demo: cannot run {cli}: {e}");

@@ -37,6 +37,15 @@ pub enum ConfigError {
         /// What is wrong with the file.
         problem: String,
     },
+    /// The TLS client could not be set up from a valid configuration (a bug or a broken crypto
+    /// library, not a bad value).
+    #[error("cannot set up the TLS client ({what}): {error}")]
+    Tls {
+        /// Which part failed.
+        what: &'static str,
+        /// The library's error.
+        error: String,
+    },
 }
 
 /// What remediation may do: report only, report what it would add, or add.

@@ -111,7 +111,7 @@ pub fn provider_findings(
                 FindingCode::ThumbprintMismatch,
                 arn,
                 format!(
-                    "{} serves top certificate {thumbprint} (from {}), which is not among the configured thumbprints; {consequence}",
+                    "the JWKS host {} serves top certificate {thumbprint} (at {}), which is not among the configured thumbprints; {consequence}",
                     authority(probe),
                     addresses.join(", ")
                 ),

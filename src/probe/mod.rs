@@ -181,10 +181,9 @@ impl ProbeContext {
                 })?;
             }
         }
-        let setup_error = |what: &str, e: &dyn std::fmt::Display| ConfigError::Invalid {
-            var: TRUST_VAR,
-            value: anchors_path.map_or_else(|| "(unset)".to_string(), |p| p.display().to_string()),
-            expected: format!("a trust store the TLS client accepts ({what}: {e})"),
+        let setup_error = |what: &'static str, e: &dyn std::fmt::Display| ConfigError::Tls {
+            what,
+            error: e.to_string(),
         };
         let verifier = |roots: RootCertStore| {
             WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
