@@ -315,9 +315,10 @@ pub struct Merge {
 }
 
 /// Why a union cannot be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {
     /// The union would exceed IAM's five entries.
+    #[error("{}", no_room_reason(*.configured, .adding))]
     Full {
         /// Distinct entries in the fresh list.
         configured: usize,
@@ -325,24 +326,9 @@ pub enum MergeError {
         adding: Vec<String>,
     },
     /// An entry is not 40 lowercase hex characters (moto does not check; IAM would refuse).
+    #[error("refusing to write '{0}': a thumbprint is exactly 40 lowercase hex characters")]
     Malformed(String),
 }
-
-impl std::fmt::Display for MergeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MergeError::Full { configured, adding } => {
-                f.write_str(&no_room_reason(*configured, adding))
-            }
-            MergeError::Malformed(entry) => write!(
-                f,
-                "refusing to write '{entry}': a thumbprint is exactly 40 lowercase hex characters"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for MergeError {}
 
 /// The union of `fresh` (the list IAM holds now) and `wanted`: never drops an entry, dedupes
 /// case-insensitively, writes lowercase, and refuses more than [`MAX_THUMBPRINTS`] or a malformed

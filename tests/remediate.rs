@@ -263,7 +263,7 @@ async fn untrusted_expired_and_wrong_name_chains_are_never_added() {
     assert!(codes_for(&report, &expired).contains(&FindingCode::CertExpired));
     assert!(codes_for(&report, &wrong_name).contains(&FindingCode::ChainUntrusted));
     for arn in [&unknown_ca, &expired, &wrong_name] {
-        assert_eq!(moto::thumbprints(&env.iam, arn).await, [old.clone()]);
+        assert_eq!(moto::thumbprints(&env.iam, arn).await, [old.as_str()]);
         assert!(env.tags(arn).await.is_empty());
     }
     assert_eq!(report.summary.thumbprints_added, 0);
@@ -337,13 +337,16 @@ async fn the_tag_opts_a_provider_out_in_add_mode() {
         &opted_out,
         &["remediation is off (tag thumbprint-guard/remediation=off)"],
     );
-    assert_eq!(moto::thumbprints(&env.iam, &opted_out).await, [old.clone()]);
+    assert_eq!(
+        moto::thumbprints(&env.iam, &opted_out).await,
+        [old.as_str()]
+    );
     assert_skipped(
         &report,
         &bad_tag,
         &[REMEDIATION_TAG, "one of off, dry-run, add", "'yes'"],
     );
-    assert_eq!(moto::thumbprints(&env.iam, &bad_tag).await, [old.clone()]);
+    assert_eq!(moto::thumbprints(&env.iam, &bad_tag).await, [old.as_str()]);
     // The same issuer, untagged, is remediated in the same run.
     assert_eq!(
         remediation(&report, &untagged).outcome,

@@ -193,7 +193,7 @@ async fn add(
 
 /// The [`LAST_ADDED_TAG`] value: the added thumbprints, then the time (IAM tag values may not hold
 /// commas, so spaces separate).
-pub(super) fn last_added_value(added: &[String], now: OffsetDateTime) -> String {
+fn last_added_value(added: &[String], now: OffsetDateTime) -> String {
     let now = whole_seconds(now.to_offset(UtcOffset::UTC));
     let at = now
         .format(&Rfc3339)
