@@ -24,7 +24,7 @@ build: ## release build of the CLI (target/release/thumbprint-guard)
 	$(CARGO) build --locked --release --bin thumbprint-guard
 
 test: venv ## unit and end-to-end tests (local TLS issuers + moto server on 127.0.0.1)
-	$(CARGO) test --locked --all-targets
+	$(CARGO) test --locked --lib --bins --tests --examples
 
 lint: toolchain venv ## formatting, clippy with warnings as errors, template lint
 	$(CARGO) fmt --all --check

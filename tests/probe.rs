@@ -3,11 +3,13 @@
 
 mod support;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use serde_json::json;
 use support::issuer::{
-    probe_config, sha1_hex, Blackhole, ChainSpec, IssuerServer, Reply, TestCa, TrustFile,
+    pair_addresses, probe_config, sha1_hex, Blackhole, ChainSpec, IssuerServer, Reply, TestCa,
+    TrustFile, PAIR_HOST,
 };
 use thumbprint_guard::assess::chain::issuer_findings;
 use thumbprint_guard::config::Config;
@@ -43,6 +45,13 @@ impl Lab {
             _trust: trust,
             ctx,
         }
+    }
+
+    /// This lab with `host` pinned to `addresses` in its probe context.
+    fn pinned(self, host: &str, addresses: Vec<IpAddr>) -> Lab {
+        let Lab { ca, _trust, ctx } = self;
+        let ctx = ctx.with_resolve(host, addresses).expect("pin the host");
+        Lab { ca, _trust, ctx }
     }
 
     async fn probe(&self, issuer: &str) -> (IssuerProbe, Vec<Finding>) {
@@ -390,4 +399,59 @@ async fn rotation_shows_the_new_thumbprint() {
     let (probe, findings) = lab.probe(&server.url()).await;
     assert_eq!(codes(&findings), vec![], "{findings:#?}");
     assert_eq!(top_of(&probe, 3), after.top_sha1());
+}
+
+#[tokio::test]
+async fn two_addresses_of_one_host_are_two_endpoints_with_their_own_thumbprints() {
+    let lab = Lab::new().pinned(PAIR_HOST, pair_addresses());
+    let first = lab.ca.chain(ChainSpec::named(PAIR_HOST));
+    let second = lab.ca.chain(ChainSpec::named(PAIR_HOST));
+    assert_ne!(first.top_sha1(), second.top_sha1());
+    let (one, two) = IssuerServer::start_pair(PAIR_HOST, first.clone(), second.clone()).await;
+    let port = one.port();
+    let issuer = one.issuer_url("/id/PAIR");
+    assert_eq!(issuer, format!("https://issuer.test:{port}/id/PAIR"));
+    let (probe, findings) = lab.probe(&issuer).await;
+
+    assert_eq!(codes(&findings), vec![], "{findings:#?}");
+    assert_eq!(probe.host.authority, format!("issuer.test:{port}"));
+    assert_eq!(probe.jwks_uri, Some(format!("{issuer}/keys")));
+    assert_eq!(probe.jwks_keys, Some(1));
+    // One endpoint per pinned address, each with the intermediate its backend serves.
+    let served: Vec<(String, String)> = probe
+        .host
+        .endpoints
+        .iter()
+        .map(|e| {
+            let top = e.top_thumbprint().expect("a chain").to_string();
+            (e.address.to_string(), top)
+        })
+        .collect();
+    assert_eq!(
+        served,
+        vec![
+            (format!("127.0.0.1:{port}"), sha1_hex(&first.certs[1])),
+            (format!("127.0.0.2:{port}"), sha1_hex(&second.certs[1])),
+        ]
+    );
+    for (endpoint, chain) in probe.host.endpoints.iter().zip([&first, &second]) {
+        assert_eq!(endpoint.verdict, ChainVerdict::Trusted, "{endpoint:#?}");
+        assert_eq!(endpoint.error, None);
+        assert_eq!(endpoint.chain.len(), 2);
+        assert_eq!(endpoint.chain[0].sha1, chain.leaf_sha1());
+    }
+    assert_eq!(
+        served_thumbprints(&probe.host),
+        vec![first.top_sha1(), second.top_sha1()]
+    );
+    // The TLS probe reached both backends; the fetches, through the same pin (issuer.test has no
+    // DNS), found the discovery document and the JWKS.
+    assert!(one.connections() >= 1 && two.connections() >= 1);
+    let requests = [one.requests(), two.requests()].concat();
+    for path in ["/id/PAIR/.well-known/openid-configuration", "/id/PAIR/keys"] {
+        assert!(
+            requests.iter().any(|r| r == path),
+            "{path} not in {requests:?}"
+        );
+    }
 }

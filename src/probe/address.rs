@@ -6,10 +6,16 @@
 //! services (SSRF). The policy is checked on every resolved address before any connection; the HTTP
 //! client resolves through [`PolicyResolver`] so a name that re-resolves to an internal address
 //! between the probe's own lookup and the fetch (DNS rebinding) is refused too.
+//!
+//! [`PinnedHosts`] replaces DNS for chosen names (like curl's `--resolve`), for the TLS probe and
+//! the HTTP client alike; pinned addresses go through the same policy as resolved ones.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+
+use rustls_pki_types::ServerName;
 
 /// The address rules of one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +145,92 @@ pub struct AddressRefused {
     pub refused: Vec<String>,
 }
 
-/// The HTTP client's resolver: the system resolver, then the policy on every address.
+/// Why a host cannot be pinned (see [`PinnedHosts::pin`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PinError {
+    /// Not a DNS name: an IP literal needs no resolution, and anything else cannot be looked up.
+    #[error("cannot pin '{host}': {problem}")]
+    NotADnsName {
+        /// The host as given.
+        host: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// An empty address list would make the name unresolvable rather than pinned.
+    #[error("cannot pin '{host}': no address given")]
+    NoAddress {
+        /// The host as given.
+        host: String,
+    },
+}
+
+/// DNS names pinned to fixed addresses, looked up instead of DNS (curl's `--resolve`, reqwest's
+/// `resolve_to_addrs`, for any port). Pins probe specific backends of a host; tests use them to
+/// stage several addresses of one name on loopback. The address policy still judges every pinned
+/// address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PinnedHosts {
+    /// Normalised host name (lowercase, no trailing dot) → addresses, in order, without repeats.
+    hosts: HashMap<String, Vec<IpAddr>>,
+}
+
+impl PinnedHosts {
+    /// Pins `host` (a DNS name) to `addresses`, replacing an earlier pin of the same name.
+    pub fn pin(&mut self, host: &str, addresses: Vec<IpAddr>) -> Result<(), PinError> {
+        let key = normalise(host);
+        match ServerName::try_from(key.as_str()) {
+            Ok(ServerName::DnsName(_)) => {}
+            Ok(_) => {
+                return Err(PinError::NotADnsName {
+                    host: host.to_string(),
+                    problem: "an IP address is connected to as it is, never resolved".to_string(),
+                })
+            }
+            Err(e) => {
+                return Err(PinError::NotADnsName {
+                    host: host.to_string(),
+                    problem: format!("not a valid DNS name ({e})"),
+                })
+            }
+        }
+        let mut distinct: Vec<IpAddr> = Vec::new();
+        for address in addresses {
+            if !distinct.contains(&address) {
+                distinct.push(address);
+            }
+        }
+        if distinct.is_empty() {
+            return Err(PinError::NoAddress {
+                host: host.to_string(),
+            });
+        }
+        self.hosts.insert(key, distinct);
+        Ok(())
+    }
+
+    /// The pinned addresses of `host` with `port`, or `None` when `host` is not pinned (resolve it).
+    pub fn socket_addrs(&self, host: &str, port: u16) -> Option<Vec<SocketAddr>> {
+        self.hosts.get(&normalise(host)).map(|addresses| {
+            addresses
+                .iter()
+                .map(|ip| SocketAddr::new(*ip, port))
+                .collect()
+        })
+    }
+
+    /// True when no host is pinned.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty()
+    }
+}
+
+/// A host name as DNS compares it: lowercase, without the root's trailing dot.
+fn normalise(host: &str) -> String {
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The HTTP client's resolver: the pinned addresses or the system resolver, then the policy on
+/// every address.
 ///
 /// A name with any refused address is refused as a whole: a public name that also resolves to an
 /// internal address is what DNS rebinding looks like, and the TLS probe reports each refused
@@ -149,15 +240,23 @@ pub struct PolicyResolver {
     policy: AddressPolicy,
     timeout: Duration,
     cap: usize,
+    pins: Arc<PinnedHosts>,
 }
 
 impl PolicyResolver {
-    /// A resolver applying `policy`, giving up after `timeout`, returning at most `cap` addresses.
-    pub fn new(policy: AddressPolicy, timeout: Duration, cap: usize) -> Arc<Self> {
+    /// A resolver applying `policy`, giving up after `timeout`, returning at most `cap` addresses,
+    /// answering pinned names from `pins` without a lookup.
+    pub fn new(
+        policy: AddressPolicy,
+        timeout: Duration,
+        cap: usize,
+        pins: Arc<PinnedHosts>,
+    ) -> Arc<Self> {
         Arc::new(PolicyResolver {
             policy,
             timeout,
             cap,
+            pins,
         })
     }
 }
@@ -167,12 +266,16 @@ impl reqwest::dns::Resolve for PolicyResolver {
         let resolver = self.clone();
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let resolved = tokio::time::timeout(
-                resolver.timeout,
-                tokio::net::lookup_host((host.as_str(), 0)),
-            )
-            .await
-            .map_err(|_| format!("resolving {host} timed out"))??;
+            let resolved: Vec<SocketAddr> = match resolver.pins.socket_addrs(&host, 0) {
+                Some(pinned) => pinned,
+                None => tokio::time::timeout(
+                    resolver.timeout,
+                    tokio::net::lookup_host((host.as_str(), 0)),
+                )
+                .await
+                .map_err(|_| format!("resolving {host} timed out"))??
+                .collect(),
+            };
             let addresses = dedupe_and_cap(resolved, resolver.cap);
             let refused: Vec<String> = addresses
                 .iter()
@@ -260,6 +363,42 @@ mod tests {
             .check(ip("169.254.169.254"))
             .unwrap_err()
             .contains("instance-metadata"));
+    }
+
+    #[test]
+    fn pins_are_dns_names_with_addresses() {
+        let mut pins = PinnedHosts::default();
+        pins.pin(
+            "Issuer.Test.",
+            vec![ip("127.0.0.1"), ip("127.0.0.2"), ip("127.0.0.1")],
+        )
+        .unwrap();
+        let both: Vec<SocketAddr> = vec![
+            "127.0.0.1:8443".parse().unwrap(),
+            "127.0.0.2:8443".parse().unwrap(),
+        ];
+        assert_eq!(pins.socket_addrs("issuer.test", 8443), Some(both.clone()));
+        assert_eq!(pins.socket_addrs("ISSUER.test.", 8443), Some(both));
+        assert_eq!(pins.socket_addrs("other.test", 8443), None);
+        pins.pin("issuer.test", vec![ip("::1")]).unwrap();
+        assert_eq!(
+            pins.socket_addrs("issuer.test", 1),
+            Some(vec!["[::1]:1".parse().unwrap()])
+        );
+
+        assert!(matches!(
+            pins.pin("empty.test", vec![]),
+            Err(PinError::NoAddress { .. })
+        ));
+        for literal in ["127.0.0.1", "::1"] {
+            let err = pins.pin(literal, vec![ip("127.0.0.1")]).unwrap_err();
+            assert!(err.to_string().contains("never resolved"), "{err}");
+        }
+        assert!(matches!(
+            pins.pin("not a name", vec![ip("127.0.0.1")]),
+            Err(PinError::NotADnsName { .. })
+        ));
+        assert_eq!(pins.socket_addrs("empty.test", 1), None);
     }
 
     #[test]

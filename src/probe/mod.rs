@@ -10,7 +10,8 @@
 //! # Layout
 //! - [`ProbeContext`]: crypto provider, trust stores, verifiers, address policy and HTTP client,
 //!   built once per run from [`Config`].
-//! - [`address`]: which addresses may be contacted, and the HTTP client's policy-enforcing resolver.
+//! - [`address`]: which addresses may be contacted, the HTTP client's policy-enforcing resolver,
+//!   and hosts pinned to fixed addresses ([`ProbeContext::with_resolve`]).
 //! - [`verifier`]: the recording verifier (WebPKI's verdict, plus the chain as served).
 //! - `tls`: one address's TLS probe; [`probe_host`] runs it on every address of a host.
 //! - `http`: the discovery and JWKS fetches and their checks; [`probe_issuer`] strings it all together.
@@ -40,7 +41,7 @@ use url::{Host, Url};
 use crate::config::{Config, ConfigError};
 use crate::report::{self, CertificateInfo, FindingCode};
 
-use address::{dedupe_and_cap, AddressPolicy, PolicyResolver};
+use address::{dedupe_and_cap, AddressPolicy, PinError, PinnedHosts, PolicyResolver};
 use http::{
     check_discovery, check_issuer_url, discovery_url, fetch_json, usable_signing_keys, FetchError,
 };
@@ -153,6 +154,10 @@ pub struct ProbeContext {
     timeout: Duration,
     /// `PROBE_CONCURRENCY`: endpoints probed at once.
     endpoint_permits: Semaphore,
+    /// Hosts pinned to fixed addresses, for the TLS probe and the HTTP client alike.
+    pins: Arc<PinnedHosts>,
+    /// The HTTP client's TLS configuration, kept to rebuild the client when a host is pinned.
+    http_tls: ClientConfig,
     /// Discovery and JWKS fetches: verified TLS on the full store, no redirects, no proxy, policy
     /// resolver.
     http: reqwest::Client,
@@ -208,18 +213,8 @@ impl ProbeContext {
             allow_private: config.allow_private_addresses,
         };
         let timeout = config.probe_timeout;
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(http_tls)
-            .https_only(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(PolicyResolver::new(policy, timeout, MAX_ADDRESSES))
-            .connect_timeout(timeout)
-            .read_timeout(timeout)
-            .timeout(timeout * 2)
-            .user_agent(concat!("thumbprint-guard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| setup_error("HTTP client", &e))?;
+        let pins = Arc::new(PinnedHosts::default());
+        let http = http_client(&http_tls, policy, timeout, pins.clone())?;
         Ok(ProbeContext {
             provider,
             full_verifier,
@@ -228,8 +223,28 @@ impl ProbeContext {
             policy,
             timeout,
             endpoint_permits: Semaphore::new(config.probe_concurrency.max(1)),
+            pins,
+            http_tls,
             http,
         })
+    }
+
+    /// Pins `host` to `addresses` for the TLS probe and the discovery/JWKS fetches alike, like
+    /// curl's `--resolve`: no DNS lookup is made for it, on any port. Pin a host to probe specific
+    /// backends; tests use it to give one name several loopback addresses.
+    ///
+    /// The address policy still applies (a refused address stays refused), and at most
+    /// [`MAX_ADDRESSES`] are probed. Fails when `host` is not a DNS name or `addresses` is empty.
+    pub fn with_resolve(
+        mut self,
+        host: &str,
+        addresses: Vec<IpAddr>,
+    ) -> Result<ProbeContext, ResolveOverrideError> {
+        let mut pins = (*self.pins).clone();
+        pins.pin(host, addresses)?;
+        self.pins = Arc::new(pins);
+        self.http = http_client(&self.http_tls, self.policy, self.timeout, self.pins.clone())?;
+        Ok(self)
     }
 
     /// The crypto provider every TLS object of the probe uses.
@@ -246,6 +261,42 @@ impl ProbeContext {
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
+}
+
+/// Why [`ProbeContext::with_resolve`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveOverrideError {
+    /// The host or the addresses cannot be pinned.
+    #[error(transparent)]
+    Pin(#[from] PinError),
+    /// The HTTP client could not be rebuilt with the pin.
+    #[error(transparent)]
+    Client(#[from] ConfigError),
+}
+
+/// The discovery/JWKS client: verified TLS (`tls`), https only, no redirects, no proxy, every
+/// step bounded by `timeout`, names resolved through `pins` or DNS and checked against `policy`.
+fn http_client(
+    tls: &ClientConfig,
+    policy: AddressPolicy,
+    timeout: Duration,
+    pins: Arc<PinnedHosts>,
+) -> Result<reqwest::Client, ConfigError> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls.clone())
+        .https_only(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(PolicyResolver::new(policy, timeout, MAX_ADDRESSES, pins))
+        .connect_timeout(timeout)
+        .read_timeout(timeout)
+        .timeout(timeout * 2)
+        .user_agent(concat!("thumbprint-guard/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ConfigError::Tls {
+            what: "HTTP client",
+            error: e.to_string(),
+        })
 }
 
 /// Every certificate of a PEM file; errors name `EXTRA_TRUST_ANCHORS_PEM` and the path.
@@ -284,8 +335,9 @@ fn bare_host(host: &str) -> &str {
         .unwrap_or(host)
 }
 
-/// Probes every address of `host` (at most [`MAX_ADDRESSES`]) concurrently: policy check, TCP,
-/// TLS with SNI (the DNS name, or the IP for an IP literal), chain and verdict per address.
+/// Probes every address of `host` (at most [`MAX_ADDRESSES`]; the pinned ones if the context pins
+/// it) concurrently: policy check, TCP, TLS with SNI (the DNS name, or the IP for an IP literal),
+/// chain and verdict per address.
 pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostProbe {
     let authority = authority(host, port);
     let mut probe = HostProbe {
@@ -316,7 +368,15 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostProbe 
                 return probe;
             }
         };
-        match tokio::time::timeout(ctx.timeout, tokio::net::lookup_host((bare, port))).await {
+        let lookup = async {
+            match ctx.pins.socket_addrs(bare, port) {
+                Some(pinned) => Ok(pinned),
+                None => tokio::net::lookup_host((bare, port))
+                    .await
+                    .map(Iterator::collect::<Vec<_>>),
+            }
+        };
+        match tokio::time::timeout(ctx.timeout, lookup).await {
             Ok(Ok(resolved)) => (server_name, dedupe_and_cap(resolved, MAX_ADDRESSES)),
             Ok(Err(e)) => {
                 probe
@@ -723,5 +783,53 @@ mod tests {
         assert_eq!(issuer.issues.len(), 1, "{:?}", issuer.issues);
         assert_eq!(issuer.issues[0].code, FindingCode::AddressRefused);
         assert!(cache.is_empty());
+    }
+
+    #[tokio::test]
+    async fn pinned_addresses_are_judged_by_the_policy() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // Strict policy: a name pinned to loopback is refused by the TLS probe and the fetch.
+        let strict = ProbeContext::new(&Config::default())
+            .unwrap()
+            .with_resolve("issuer.test", vec![ip("127.0.0.1")])
+            .unwrap();
+        let probe = probe_host(&strict, "issuer.test", 9).await;
+        assert!(probe.endpoints.is_empty());
+        assert_eq!(probe.issues.len(), 1, "{:?}", probe.issues);
+        assert_eq!(probe.issues[0].code, FindingCode::AddressRefused);
+        assert!(probe.issues[0].message.contains("127.0.0.1:9"));
+        let issuer = probe_issuer(&strict, "https://issuer.test:9/id/X", &HostCache::new()).await;
+        assert_eq!(issuer.issues.len(), 1, "{:?}", issuer.issues);
+        assert_eq!(issuer.issues[0].code, FindingCode::AddressRefused);
+        assert!(issuer.issues[0].message.contains("127.0.0.1"));
+
+        // Private addresses allowed: the metadata address stays refused, loopback is probed
+        // (port 9 on loopback is closed: a TCP failure, not a refusal, proves the pin was used).
+        let lenient = ProbeContext::new(&Config {
+            allow_private_addresses: true,
+            probe_timeout: Duration::from_secs(2),
+            ..Config::default()
+        })
+        .unwrap()
+        .with_resolve("issuer.test", vec![ip("127.0.0.1"), ip("169.254.169.254")])
+        .unwrap();
+        let probe = probe_host(&lenient, "Issuer.Test", 9).await;
+        assert_eq!(probe.authority, "issuer.test:9");
+        assert_eq!(probe.issues.len(), 1, "{:?}", probe.issues);
+        assert_eq!(probe.issues[0].code, FindingCode::AddressRefused);
+        assert!(probe.issues[0].message.contains("169.254.169.254:9"));
+        assert_eq!(probe.endpoints.len(), 1);
+        assert_eq!(probe.endpoints[0].address, "127.0.0.1:9".parse().unwrap());
+        assert!(probe.endpoints[0].error.is_some());
+    }
+
+    #[test]
+    fn only_dns_names_with_addresses_can_be_pinned() {
+        let ctx = || ProbeContext::new(&Config::default()).unwrap();
+        let loopback = vec![IpAddr::from([127, 0, 0, 1])];
+        let err = ctx().with_resolve("127.0.0.1", loopback).unwrap_err();
+        assert!(err.to_string().contains("'127.0.0.1'"), "{err}");
+        let err = ctx().with_resolve("issuer.test", vec![]).unwrap_err();
+        assert!(err.to_string().contains("no address"), "{err}");
     }
 }

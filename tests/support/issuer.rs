@@ -18,11 +18,14 @@
 //! - [`IssuerServer`]: HTTPS on `127.0.0.1:0` serving the discovery document and the JWKS (valid by
 //!   default; [`Reply`] overrides either), `jwks_uri` optionally pointing at another server,
 //!   [`IssuerServer::rotate`] to change the served chain, and a TCP connection counter.
+//! - [`IssuerServer::start_pair`]: two backends of one host name (e.g. [`PAIR_HOST`]) on
+//!   `127.0.0.1:P` and `127.0.0.2:P`, each with its own chain; the probe reaches both when the name
+//!   is pinned to [`pair_addresses`] with `ProbeContext::with_resolve` (no `/etc/hosts`, no DNS).
 //! - [`Blackhole`]: accepts TCP and never answers (for timeouts).
 //! - [`sha1_hex`]: the thumbprint of a DER certificate, computed independently of the probe.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -325,6 +328,18 @@ pub fn probe_config(trust: &TrustFile) -> Config {
     }
 }
 
+/// A host name for servers reached through a pin (`ProbeContext::with_resolve`): the `.test` TLD
+/// is reserved (RFC 6761) and never resolves publicly, so only the pin makes it reach loopback.
+pub const PAIR_HOST: &str = "issuer.test";
+
+/// The two loopback addresses of [`IssuerServer::start_pair`] (Linux routes all of 127/8 to `lo`).
+pub fn pair_addresses() -> Vec<IpAddr> {
+    vec![
+        IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
+        IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
+    ]
+}
+
 /// What the server answers on one route.
 #[derive(Debug, Clone)]
 pub enum Reply {
@@ -370,8 +385,9 @@ struct ServerState {
     requests: Mutex<Vec<String>>,
 }
 
-/// An HTTPS OIDC issuer on `127.0.0.1:0`. Serves, for any path prefix P,
-/// `P/.well-known/openid-configuration` and `P/keys`; stops when dropped.
+/// An HTTPS OIDC issuer on `127.0.0.1:0` (or another address, see [`IssuerServer::start_on`]).
+/// Serves, for any path prefix P, `P/.well-known/openid-configuration` and `P/keys`; stops when
+/// dropped.
 pub struct IssuerServer {
     addr: SocketAddr,
     state: Arc<ServerState>,
@@ -382,6 +398,53 @@ impl IssuerServer {
     /// Starts a server presenting `chain`, with valid discovery and JWKS.
     pub async fn start(chain: ServedChain) -> IssuerServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        Self::serve(listener, addr.to_string(), chain)
+    }
+
+    /// Starts a server on `address` (port 0: any free port) whose URLs name `host` instead of the
+    /// address: `https://{host}:PORT`, for a host pinned to this address in the probe. Fails only
+    /// when the address cannot be bound (e.g. the port is taken).
+    pub async fn start_on(
+        address: SocketAddr,
+        host: &str,
+        chain: ServedChain,
+    ) -> std::io::Result<IssuerServer> {
+        let listener = TcpListener::bind(address).await?;
+        let port = listener.local_addr()?.port();
+        Ok(Self::serve(listener, format!("{host}:{port}"), chain))
+    }
+
+    /// Two backends of `host` on the same port, `127.0.0.1:P` serving `first` and `127.0.0.2:P`
+    /// serving `second` (each with valid discovery and its own JWKS), both naming
+    /// `https://{host}:P`: one load-balanced host in the middle of a rotation. Pin `host` to
+    /// [`pair_addresses`] to probe both. Retries with another port if `127.0.0.2:P` is taken.
+    pub async fn start_pair(
+        host: &str,
+        first: ServedChain,
+        second: ServedChain,
+    ) -> (IssuerServer, IssuerServer) {
+        let addresses = pair_addresses();
+        let (one, two) = (addresses[0], addresses[1]);
+        let mut last_error = None;
+        for _attempt in 0..20 {
+            let a = Self::start_on(SocketAddr::new(one, 0), host, first.clone())
+                .await
+                .expect("bind 127.0.0.1:0");
+            match Self::start_on(SocketAddr::new(two, a.port()), host, second.clone()).await {
+                Ok(b) => return (a, b),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last_error = Some(e),
+                Err(e) => panic!(
+                    "bind {two}:{} (needs all of 127.0.0.0/8 routed to loopback, as on Linux): {e}",
+                    a.port()
+                ),
+            }
+        }
+        panic!("no port free on both {one} and {two} after 20 attempts: {last_error:?}");
+    }
+
+    /// Serves HTTPS on `listener`; `authority` (`host:port`) goes into every URL the server names.
+    fn serve(listener: TcpListener, authority: String, chain: ServedChain) -> IssuerServer {
         let addr = listener.local_addr().expect("local addr");
         let cert = Arc::new(RotatingCert(RwLock::new(chain.certified_key())));
         let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -395,7 +458,7 @@ impl IssuerServer {
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
 
         let state = Arc::new(ServerState {
-            base: format!("https://{addr}"),
+            base: format!("https://{authority}"),
             cert,
             discovery: Mutex::new(Reply::Valid),
             jwks: Mutex::new(Reply::Valid),
@@ -427,13 +490,14 @@ impl IssuerServer {
         IssuerServer { addr, state, task }
     }
 
-    /// `https://127.0.0.1:PORT`: the default issuer URL (the discovery document's `issuer`).
+    /// `https://127.0.0.1:PORT` (or `https://{host}:PORT` for [`IssuerServer::start_on`]): the
+    /// default issuer URL (the discovery document's `issuer`).
     pub fn url(&self) -> String {
         self.state.base.clone()
     }
 
-    /// `https://127.0.0.1:PORT{path}`, e.g. `issuer_url("/id/CLUSTER")`: another issuer on the
-    /// same server (same host, same chain), as EKS serves every cluster of a region.
+    /// `{url}{path}`, e.g. `issuer_url("/id/CLUSTER")`: another issuer on the same server (same
+    /// host, same chain), as EKS serves every cluster of a region.
     pub fn issuer_url(&self, path: &str) -> String {
         format!("{}{path}", self.state.base)
     }
