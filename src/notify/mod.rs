@@ -2,10 +2,10 @@
 //!
 //! One sweep becomes one `Publish` with `MessageStructure=json`, so every subscription gets the
 //! form it can use:
-//! - `default`, `email`: plain text for a person ([`text`]): the account, a one-line verdict, and
+//! - `default`, `email`: plain text for a person (`text`): the account, a one-line verdict, and
 //!   per finding what is wrong, where, since/until when, what was done, and the command to fix it.
 //! - `https`: an AWS Chatbot (Amazon Q Developer in chat applications) custom notification for
-//!   Slack ([`chatbot`]).
+//!   Slack (`chatbot`).
 //! - `sqs`, `lambda`: the JSON report, exactly DESIGN's schema.
 //!
 //! Message attributes, for subscription filter policies: `severity` (String: `critical`,
@@ -13,7 +13,7 @@
 //! `part` / `parts` (Number: which message of the run this is, and how many there are).
 //!
 //! A publish must stay under SNS's 256 KiB (message + attributes). A larger report is split
-//! ([`parts`]) into numbered parts that together carry every provider, cluster and finding exactly
+//! (`parts`) into numbered parts that together carry every provider, cluster and finding exactly
 //! once. Each part's `sqs`/`lambda` payload is itself a valid report (same account, time and
 //! mode; a subset of the lists; `summary` counted over that subset, so the parts' summaries add up
 //! to the run's). The part numbering lives only outside the report: in the `part`/`parts`
