@@ -675,8 +675,8 @@ fn rendering(figures: &mut Figures, memory: &Memory) {
         json_bytes / 1024
     ));
     figures.line("");
-    figures.line("| call                                   | median per call | calls | output                             | peak MiB |");
-    figures.line("|----------------------------------------|----------------:|------:|------------------------------------|---------:|");
+    figures.line("| call                                   | median per call | calls | output                               | peak MiB |");
+    figures.line("|----------------------------------------|----------------:|------:|--------------------------------------|---------:|");
 
     memory.start_phase();
     let messages = notify::render(&report);
@@ -686,7 +686,7 @@ fn rendering(figures: &mut Figures, memory: &Memory) {
         std::hint::black_box(notify::render(std::hint::black_box(&report)));
     });
     figures.line(format!(
-        "| notify::render (SNS messages)          | {:>12} ms | {calls:>5} | {:<34} | {:>8} |",
+        "| notify::render (SNS messages)          | {:>12} ms | {calls:>5} | {:<36} | {:>8} |",
         ms(per_call),
         format!(
             "{} part(s), {} KiB, largest {} KiB",
@@ -707,7 +707,7 @@ fn rendering(figures: &mut Figures, memory: &Memory) {
         std::hint::black_box(render::table(std::hint::black_box(&report), now));
     });
     figures.line(format!(
-        "| render::table (terminal)               | {:>12} ms | {calls:>5} | {:<34} | {:>8} |",
+        "| render::table (terminal)               | {:>12} ms | {calls:>5} | {:<36} | {:>8} |",
         ms(per_call),
         format!("{} KiB of text", table_bytes / 1024),
         mib(memory.peak())

@@ -335,8 +335,13 @@ impl Report {
 
     /// Recomputes `summary` from the lists.
     pub fn recount(&mut self) {
+        self.summary = self.summarize();
+    }
+
+    /// The counts over the lists as they are now (what `summary` should say).
+    pub fn summarize(&self) -> Summary {
         let count = |s: Severity| self.findings.iter().filter(|f| f.severity == s).count();
-        self.summary = Summary {
+        Summary {
             providers: self.providers.len(),
             clusters: self.clusters.len(),
             critical: count(Severity::Critical),
@@ -349,7 +354,7 @@ impl Report {
                 .filter(|r| r.outcome == RemediationOutcome::Applied)
                 .map(|r| r.added.len())
                 .sum(),
-        };
+        }
     }
 
     /// True when anything changed in IAM this run.

@@ -23,18 +23,12 @@ pub(crate) struct RunCounts {
 
 impl RunCounts {
     pub fn of(report: &Report) -> Self {
-        let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+        let summary = report.summarize();
         RunCounts {
-            critical: count(Severity::Critical),
-            warning: count(Severity::Warning),
-            info: count(Severity::Info),
-            thumbprints_added: report
-                .providers
-                .iter()
-                .filter_map(|p| p.remediation.as_ref())
-                .filter(|r| r.outcome == RemediationOutcome::Applied)
-                .map(|r| r.added.len())
-                .sum(),
+            critical: summary.critical,
+            warning: summary.warning,
+            info: summary.info,
+            thumbprints_added: summary.thumbprints_added,
         }
     }
 
