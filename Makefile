@@ -34,9 +34,12 @@ lint: toolchain venv ## formatting, clippy with warnings as errors, template lin
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-validate: venv ## lint the SAM template (cfn-lint; sam validate --lint too when the SAM CLI is installed)
-	@if [ -f template.yaml ]; then cfn-lint template.yaml; else echo "validate: no template.yaml yet"; fi
-	@if [ -f template.yaml ] && command -v sam >/dev/null; then sam validate --lint --template template.yaml; fi
+validate: venv ## lint the SAM template: cfn-lint, the real SAM transform (offline) + cfn-lint of its output, sam validate --lint if installed
+	cfn-lint template.yaml
+	@mkdir -p target
+	$(VENV)/bin/python scripts/sam-expand.py template.yaml --placeholder-code > target/template.expanded.json
+	cfn-lint target/template.expanded.json
+	@if command -v sam >/dev/null; then sam validate --lint --template template.yaml; else echo "validate: SAM CLI not installed, sam validate skipped"; fi
 
 demo: venv ## full sweep against moto and two local issuers (one healthy, one rotated); stops all it starts
 	$(CARGO) build --locked --bin thumbprint-guard --example demo
@@ -45,14 +48,23 @@ demo: venv ## full sweep against moto and two local issuers (one healthy, one ro
 bench: venv ## benchmarks: sweep throughput and memory against local issuers
 	$(CARGO) bench --locked --bench sweep
 
-lambda: venv ## the arm64 Lambda bootstrap (target/lambda/thumbprint-guard-lambda/bootstrap)
+# aws-lc-sys cross-compiles as is: zig is its C compiler and it ships pregenerated aarch64 sources and
+# bindings (no cmake, no bindgen, no extra environment). cargo-lambda keeps Cargo.toml's release profile
+# (panic = "unwind" included) and adds -C target-cpu=neoverse-n1.
+lambda: venv ## the arm64 Lambda bootstrap (target/lambda/thumbprint-guard-lambda/bootstrap): cargo-lambda + zig from .venv
 	@rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
-	cargo-lambda lambda build --release --arm64 --bin thumbprint-guard-lambda
+	@$(VENV)/bin/python -m ziglang version >/dev/null || { echo "lambda: zig is missing from .venv (PyPI ziglang): make venv"; exit 1; }
+	cargo-lambda lambda build --release --locked --arm64 --bin thumbprint-guard-lambda
 	@file target/lambda/thumbprint-guard-lambda/bootstrap 2>/dev/null || true
 	@ls -l target/lambda/thumbprint-guard-lambda/bootstrap
 
-deploy: ## sam build + sam deploy --guided (needs the SAM CLI and AWS credentials)
-	@command -v sam >/dev/null || { echo "deploy: install the AWS SAM CLI first (pip install aws-sam-cli)"; exit 2; }
+test-lambda: venv ## the real Lambda binary under cargo lambda watch, invoked with events/*.json against moto and local issuers
+	$(CARGO) build --locked --bin thumbprint-guard-lambda --example lambda_e2e
+	$(CARGO) run --locked --quiet --example lambda_e2e -- $(VENV)/bin/cargo-lambda
+
+deploy: venv ## sam build + sam deploy --guided into the account of your AWS credentials (needs the AWS SAM CLI)
+	@command -v sam >/dev/null || { echo "deploy: the AWS SAM CLI is not installed. Install it (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html, or: pipx install aws-sam-cli), then rerun make deploy. It builds with cargo-lambda and zig from .venv."; exit 2; }
+	@rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
 	sam build --beta-features
 	sam deploy --guided
 

@@ -1,9 +1,14 @@
 //! The Lambda's input: an EventBridge scheduled event, a Scheduler payload, or a manual event whose
 //! fields override the configuration for that one run (e.g. `{"remediation_mode": "dry-run"}`).
+//!
+//! An event can never make a run write more than the deployment allows: it may ask for `add` only
+//! when the function is configured with `add` (any mode may ask for `dry-run` or `off`, which write
+//! nothing), and it cannot change the allowed hosts. Whoever may invoke the function
+//! must not gain the power to write thumbprints the deployment did not allow.
 
 use serde_json::Value;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, RemediationMode};
 
 /// Keys of the EventBridge envelope: present in scheduled events, ignored.
 const ENVELOPE_KEYS: [&str; 9] = [
@@ -19,14 +24,19 @@ const ENVELOPE_KEYS: [&str; 9] = [
 ];
 
 /// Event fields that override the configuration, and the variable each stands for. Settings that
-/// shape what was built at start-up (trust store, EKS clients, probe limits) are not overridable.
-pub const OVERRIDES: [(&str, &str); 5] = [
+/// shape what was built at start-up (trust store, EKS clients, probe limits) or that would widen
+/// what remediation may write (allowed hosts) are not overridable.
+pub const OVERRIDES: [(&str, &str); 4] = [
     ("remediation_mode", "REMEDIATION_MODE"),
     ("notify", "NOTIFY"),
     ("expiry_warning_days", "EXPIRY_WARNING_DAYS"),
     ("audit_trust_policies", "AUDIT_TRUST_POLICIES"),
-    ("remediation_allowed_hosts", "REMEDIATION_ALLOWED_HOSTS"),
 ];
+
+/// Whether a mode writes to IAM: only `add` does (`dry-run` plans, writes nothing).
+fn writes(mode: RemediationMode) -> bool {
+    mode == RemediationMode::Add
+}
 
 /// An event the handler cannot use.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +47,14 @@ pub enum EventError {
     /// An override holds a bad value.
     #[error("event override: {0}")]
     Config(#[from] ConfigError),
+    /// The event asks for `add` while the function is not configured to write.
+    #[error("event field 'remediation_mode' cannot be '{requested}' while the function runs with REMEDIATION_MODE={configured}: an event may ask for dry-run or off, and for add only when the function is configured with add")]
+    RaisesRemediation {
+        /// The mode of the function's environment.
+        configured: RemediationMode,
+        /// The mode the event asked for.
+        requested: RemediationMode,
+    },
 }
 
 /// The configuration for one invocation: `base_lookup` (the environment) with the event's overrides
@@ -78,19 +96,26 @@ pub fn config_for_event(
         };
         overrides.push((*var, text));
     }
-    Ok(Config::from_lookup(|var| {
+    let base = Config::from_lookup(&base_lookup)?;
+    let config = Config::from_lookup(|var| {
         overrides
             .iter()
             .find(|(v, _)| *v == var)
             .map(|(_, value)| value.clone())
             .or_else(|| base_lookup(var))
-    })?)
+    })?;
+    if writes(config.remediation_mode) && !writes(base.remediation_mode) {
+        return Err(EventError::RaisesRemediation {
+            configured: base.remediation_mode,
+            requested: config.remediation_mode,
+        });
+    }
+    Ok(config)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RemediationMode;
 
     fn env(var: &str) -> Option<String> {
         (var == "REMEDIATION_MODE").then(|| "add".to_string())
@@ -108,6 +133,28 @@ mod tests {
         let event: Value = serde_json::from_str(include_str!("../events/dry-run.json")).unwrap();
         let config = config_for_event(&event, env).unwrap();
         assert_eq!(config.remediation_mode, RemediationMode::DryRun);
+    }
+
+    #[test]
+    fn an_event_never_writes_more_than_the_deployment_allows() {
+        let off = |var: &str| (var == "REMEDIATION_MODE").then(|| "off".to_string());
+        let err =
+            config_for_event(&serde_json::json!({"remediation_mode": "add"}), off).unwrap_err();
+        assert!(matches!(err, EventError::RaisesRemediation { .. }), "{err}");
+        assert!(err.to_string().contains("REMEDIATION_MODE=off"), "{err}");
+        let planned =
+            config_for_event(&serde_json::json!({"remediation_mode": "dry-run"}), off).unwrap();
+        assert_eq!(planned.remediation_mode, RemediationMode::DryRun);
+        let lowered =
+            config_for_event(&serde_json::json!({"remediation_mode": "off"}), env).unwrap();
+        assert_eq!(lowered.remediation_mode, RemediationMode::Off);
+        let err = config_for_event(&serde_json::json!({"remediation_allowed_hosts": "*"}), env)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown event field 'remediation_allowed_hosts'"),
+            "{err}"
+        );
     }
 
     #[test]
