@@ -65,6 +65,15 @@ impl RemediationMode {
     /// Allowed spellings, for error messages.
     pub const ALLOWED: &'static str = "one of off, dry-run, add";
 
+    /// How much the mode does: off (0) < dry-run (1, plans) < add (2, writes).
+    pub fn rank(self) -> u8 {
+        match self {
+            RemediationMode::Off => 0,
+            RemediationMode::DryRun => 1,
+            RemediationMode::Add => 2,
+        }
+    }
+
     /// The value as written in configuration and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -197,6 +206,10 @@ pub struct Config {
     pub extra_trust_anchors_pem: Option<PathBuf>,
     /// `ALLOW_PRIVATE_ADDRESSES`.
     pub allow_private_addresses: bool,
+    /// A limit set for one run by an explicit request (a CLI `--remediation-mode` flag or a Lambda
+    /// event's `remediation_mode`): no provider tag can make that run write more. `None`: no limit
+    /// beyond the modes themselves (the tag overrides `REMEDIATION_MODE`, as DESIGN says).
+    pub remediation_ceiling: Option<RemediationMode>,
 }
 
 /// Every variable this module reads, for documentation and `--help`.
@@ -232,6 +245,7 @@ impl Default for Config {
             probe_concurrency: 32,
             extra_trust_anchors_pem: None,
             allow_private_addresses: false,
+            remediation_ceiling: None,
         }
     }
 }
@@ -275,7 +289,8 @@ impl Config {
     }
 
     /// Reads the configuration through `lookup` (variable name → value). Unset and empty values take
-    /// the default.
+    /// the default, except `REMEDIATION_ALLOWED_HOSTS`: set but empty means no host is allowed (only
+    /// providers that opt in with their tag are remediated), never the default list.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |var: &str| lookup(var).filter(|v| !v.trim().is_empty());
         let mut config = Config::default();
@@ -284,7 +299,7 @@ impl Config {
                 .parse()
                 .map_err(|_| invalid("REMEDIATION_MODE", &v, RemediationMode::ALLOWED))?;
         }
-        if let Some(v) = get("REMEDIATION_ALLOWED_HOSTS") {
+        if let Some(v) = lookup("REMEDIATION_ALLOWED_HOSTS") {
             config.remediation_allowed_hosts = HostGlobs::parse(&v).map_err(|problem| {
                 invalid(
                     "REMEDIATION_ALLOWED_HOSTS",
@@ -336,17 +351,22 @@ impl Config {
         Ok(config)
     }
 
-    /// The remediation mode for one provider: its tag if present, else the run's mode.
+    /// The remediation mode for one provider: its tag if present, else the run's mode, never above
+    /// the run's ceiling (off < dry-run < add).
     pub fn effective_mode(&self, tag_value: Option<&str>) -> Result<RemediationMode, String> {
-        match tag_value {
-            None => Ok(self.remediation_mode),
+        let mode = match tag_value {
+            None => self.remediation_mode,
             Some(v) => v.parse().map_err(|_| {
                 format!(
                     "tag {REMEDIATION_TAG} must be {}; got '{v}'",
                     RemediationMode::ALLOWED
                 )
-            }),
-        }
+            })?,
+        };
+        Ok(match self.remediation_ceiling {
+            Some(ceiling) if ceiling.rank() < mode.rank() => ceiling,
+            _ => mode,
+        })
     }
 }
 
@@ -474,6 +494,26 @@ mod tests {
                 .eks_regions,
             EksRegions::List(vec!["us-east-1".into(), "eu-west-1".into()])
         );
+    }
+
+    #[test]
+    fn empty_allowed_hosts_allow_no_host_rather_than_the_default() {
+        let c = config(&[("REMEDIATION_ALLOWED_HOSTS", "")]).unwrap();
+        assert!(c.remediation_allowed_hosts.patterns().is_empty());
+        assert!(!c
+            .remediation_allowed_hosts
+            .matches("oidc.eks.us-east-1.amazonaws.com"));
+    }
+
+    #[test]
+    fn a_run_ceiling_caps_what_a_tag_can_do() {
+        let mut c = config(&[("REMEDIATION_MODE", "off")]).unwrap();
+        assert_eq!(c.effective_mode(Some("add")), Ok(RemediationMode::Add));
+        c.remediation_ceiling = Some(RemediationMode::DryRun);
+        assert_eq!(c.effective_mode(Some("add")), Ok(RemediationMode::DryRun));
+        assert_eq!(c.effective_mode(Some("off")), Ok(RemediationMode::Off));
+        c.remediation_ceiling = Some(RemediationMode::Off);
+        assert_eq!(c.effective_mode(Some("dry-run")), Ok(RemediationMode::Off));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! An event can never make a run write more than the deployment allows: it may ask for `add` only
 //! when the function is configured with `add` (any mode may ask for `dry-run` or `off`, which write
-//! nothing), and it cannot change the allowed hosts. Whoever may invoke the function
+//! nothing), and it cannot change the allowed hosts. An explicit `remediation_mode` is also a ceiling
+//! for the run, so `{"remediation_mode": "dry-run"}` writes nothing even for a provider tagged `add`. Whoever may invoke the function
 //! must not gain the power to write thumbprints the deployment did not allow.
 
 use serde_json::Value;
@@ -104,11 +105,16 @@ pub fn config_for_event(
             .map(|(_, value)| value.clone())
             .or_else(|| base_lookup(var))
     })?;
-    if writes(config.remediation_mode) && !writes(base.remediation_mode) {
-        return Err(EventError::RaisesRemediation {
-            configured: base.remediation_mode,
-            requested: config.remediation_mode,
-        });
+    let mut config = config;
+    if fields.contains_key("remediation_mode") {
+        if writes(config.remediation_mode) && !writes(base.remediation_mode) {
+            return Err(EventError::RaisesRemediation {
+                configured: base.remediation_mode,
+                requested: config.remediation_mode,
+            });
+        }
+        // An explicit mode is the most this run may do: a provider's `add` tag cannot exceed it.
+        config.remediation_ceiling = Some(config.remediation_mode);
     }
     Ok(config)
 }
@@ -148,6 +154,21 @@ mod tests {
         let lowered =
             config_for_event(&serde_json::json!({"remediation_mode": "off"}), env).unwrap();
         assert_eq!(lowered.remediation_mode, RemediationMode::Off);
+        assert_eq!(
+            lowered.effective_mode(Some("add")),
+            Ok(RemediationMode::Off)
+        );
+        let planned =
+            config_for_event(&serde_json::json!({"remediation_mode": "dry-run"}), env).unwrap();
+        assert_eq!(
+            planned.effective_mode(Some("add")),
+            Ok(RemediationMode::DryRun)
+        );
+        let scheduled = config_for_event(&serde_json::json!({}), off).unwrap();
+        assert_eq!(
+            scheduled.effective_mode(Some("add")),
+            Ok(RemediationMode::Add)
+        );
         let err = config_for_event(&serde_json::json!({"remediation_allowed_hosts": "*"}), env)
             .unwrap_err();
         assert!(

@@ -15,7 +15,7 @@ use crate::event::{self, EventError};
 use crate::inventory::{AwsClients, InventoryError};
 use crate::notify::{self, NotifyError};
 use crate::probe::ProbeContext;
-use crate::report::Report;
+use crate::report::{ProviderReport, Report};
 use crate::{metrics, sweep};
 
 /// What the handler builds once and reuses for every invocation.
@@ -82,8 +82,90 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 pub fn probe_deadline(deadline_ms: u64, reserve_ms: u64) -> Option<Instant> {
     let now_ms =
         u64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).ok()?;
-    let left = deadline_ms.checked_sub(now_ms)?.saturating_sub(reserve_ms);
+    // A deadline already (nearly) passed means "probe nothing", never "no deadline".
+    let left = deadline_ms
+        .saturating_sub(now_ms)
+        .saturating_sub(reserve_ms);
     Some(Instant::now() + std::time::Duration::from_millis(left))
+}
+
+/// Largest report log line: CloudWatch Logs caps one event (Lambda splits longer lines), so a
+/// larger report is logged as numbered parts, each a valid report of the same schema.
+pub const MAX_LOG_LINE_BYTES: usize = 200 * 1024;
+
+fn json_len(value: &impl serde::Serialize) -> usize {
+    serde_json::to_string(value).map_or(0, |s| s.len())
+}
+
+/// The report as log lines: one line when it fits in `max_bytes`, else one line per part. Each
+/// part holds whole providers with their findings; the last part also holds the clusters and the
+/// findings about clusters, roles and the inventory. Every finding appears in exactly one part.
+pub fn report_log_lines(report: &Report, max_bytes: usize) -> Vec<String> {
+    let line = |part: usize, parts: usize, r: &Report| {
+        let mut doc = serde_json::json!({"message": "thumbprint-guard report", "report": r});
+        if parts > 1 {
+            doc["part"] = serde_json::json!(part);
+            doc["parts"] = serde_json::json!(parts);
+        }
+        doc.to_string()
+    };
+    let whole = line(1, 1, report);
+    if whole.len() <= max_bytes {
+        return vec![whole];
+    }
+    let subset = |providers: Vec<ProviderReport>, with_rest: bool| {
+        let arns: Vec<&str> = providers.iter().map(|p| p.arn.as_str()).collect();
+        let provider_arns: Vec<&str> = report.providers.iter().map(|p| p.arn.as_str()).collect();
+        let mut part = Report {
+            providers: providers.clone(),
+            clusters: if with_rest {
+                report.clusters.clone()
+            } else {
+                vec![]
+            },
+            findings: report
+                .findings
+                .iter()
+                .filter(|f| {
+                    arns.contains(&f.resource.as_str())
+                        || (with_rest && !provider_arns.contains(&f.resource.as_str()))
+                })
+                .cloned()
+                .collect(),
+            ..report.clone()
+        };
+        part.recount();
+        part
+    };
+    let mut chunks: Vec<Vec<ProviderReport>> = vec![vec![]];
+    let mut size = 0;
+    for provider in &report.providers {
+        let provider_size = json_len(provider)
+            + report
+                .findings
+                .iter()
+                .filter(|f| f.resource == provider.arn)
+                .map(|f| json_len(f) + 1)
+                .sum::<usize>();
+        // Keep room for the part's envelope (account, time, summary, part numbers).
+        if size + provider_size > max_bytes.saturating_sub(4096)
+            && chunks.last().is_some_and(|c| !c.is_empty())
+        {
+            chunks.push(vec![]);
+            size = 0;
+        }
+        size += provider_size;
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.push(provider.clone());
+        }
+    }
+    chunks.push(vec![]); // the clusters and the findings not about a provider
+    let parts = chunks.len();
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, providers)| line(i + 1, parts, &subset(providers, i + 1 == parts)))
+        .collect()
 }
 
 /// Handles one event: sweep, then `emit` the report line and the EMF line, then notify. Returns the
@@ -97,7 +179,9 @@ pub async fn handle(
 ) -> Result<Report, HandlerError> {
     let config = event::config_for_event(event, |var| runtime.env.get(var).cloned())?;
     let report = sweep::run(&runtime.aws, &runtime.probe, &config, now, deadline).await?;
-    emit(&serde_json::json!({"message": "thumbprint-guard report", "report": report}).to_string());
+    for line in report_log_lines(&report, MAX_LOG_LINE_BYTES) {
+        emit(&line);
+    }
     emit(&metrics::emf(&report, now).to_string());
     match notify::publish_if_needed(&runtime.aws.sns, &config, &report).await? {
         notify::NotifyOutcome::Published { parts, .. } => {
@@ -106,4 +190,77 @@ pub async fn handle(
         notify::NotifyOutcome::NotSent { reason } => tracing::info!(%reason, "no notification"),
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RemediationMode;
+    use crate::report::{Finding, FindingCode, Summary, SCHEMA_VERSION};
+
+    fn report(providers: usize) -> Report {
+        let arn =
+            |i: usize| format!("arn:aws:iam::123456789012:oidc-provider/issuer{i}.example/id/X");
+        let mut r = Report {
+            schema_version: SCHEMA_VERSION,
+            account_id: "123456789012".into(),
+            generated_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),
+            remediation_mode: RemediationMode::Off,
+            providers: (0..providers)
+                .map(|i| ProviderReport {
+                    arn: arn(i),
+                    url: format!("https://issuer{i}.example/id/X"),
+                    client_ids: vec!["sts.amazonaws.com".into()],
+                    configured_thumbprints: vec!["a".repeat(40); 5],
+                    jwks_uri: None,
+                    endpoints: vec![],
+                    served_thumbprints: vec![],
+                    thumbprint_enforced: true,
+                    remediation: None,
+                })
+                .collect(),
+            clusters: vec![],
+            findings: (0..providers)
+                .map(|i| Finding::new(FindingCode::IssuerUnreachable, arn(i), "x".repeat(300)))
+                .chain([Finding::new(
+                    FindingCode::TrustPolicyNoSub,
+                    "arn:aws:iam::123456789012:role/r",
+                    "m",
+                )])
+                .collect(),
+            summary: Summary::default(),
+        };
+        r.recount();
+        r
+    }
+
+    #[test]
+    fn a_small_report_is_one_line() {
+        let lines = report_log_lines(&report(3), MAX_LOG_LINE_BYTES);
+        assert_eq!(lines.len(), 1);
+        let doc: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(doc["report"]["summary"]["providers"], 3);
+        assert!(doc.get("part").is_none());
+    }
+
+    #[test]
+    fn a_large_report_is_split_into_parts_that_carry_everything_once() {
+        let full = report(400);
+        let lines = report_log_lines(&full, 20 * 1024);
+        assert!(lines.len() > 2, "{}", lines.len());
+        let mut providers = 0;
+        let mut findings = 0;
+        for (i, line) in lines.iter().enumerate() {
+            assert!(line.len() <= 20 * 1024, "part {i} has {} bytes", line.len());
+            let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(doc["part"], i + 1);
+            assert_eq!(doc["parts"], lines.len());
+            let part: Report = serde_json::from_value(doc["report"].clone()).unwrap();
+            assert_eq!(part.summary, part.summarize());
+            providers += part.providers.len();
+            findings += part.findings.len();
+        }
+        assert_eq!(providers, full.providers.len());
+        assert_eq!(findings, full.findings.len());
+    }
 }

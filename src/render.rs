@@ -23,12 +23,28 @@ fn role_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-/// The exact thumbprint list a person should write: what is configured (still served entries first
-/// when the list is full), then every served thumbprint that is missing, at most five.
-pub fn repaired_thumbprint_list(provider: &ProviderReport) -> Vec<String> {
-    let missing: Vec<&String> = provider
-        .served_thumbprints
+/// Distinct top thumbprints served by endpoints whose chain was trusted: the only ones a person
+/// should be told to add (an untrusted chain may be a man in the middle).
+pub fn trusted_served_thumbprints(provider: &ProviderReport) -> Vec<&String> {
+    let mut trusted: Vec<&String> = Vec::new();
+    for top in provider
+        .endpoints
         .iter()
+        .filter(|e| e.trusted)
+        .filter_map(|e| e.top_thumbprint.as_ref())
+    {
+        if !trusted.contains(&top) {
+            trusted.push(top);
+        }
+    }
+    trusted
+}
+
+/// The exact thumbprint list a person should write: what is configured (still served entries first
+/// when the list is full), then every thumbprint a trusted chain serves that is missing, at most five.
+pub fn repaired_thumbprint_list(provider: &ProviderReport) -> Vec<String> {
+    let missing: Vec<&String> = trusted_served_thumbprints(provider)
+        .into_iter()
         .filter(|t| !provider.configured_thumbprints.contains(t))
         .collect();
     let room = MAX_THUMBPRINTS.saturating_sub(missing.len());
@@ -60,6 +76,13 @@ pub fn manual_fix(finding: &Finding, report: &Report) -> Option<String> {
     match finding.code {
         FindingCode::ThumbprintMismatch => {
             let p = provider(report, arn)?;
+            let thumbprint = detail("thumbprint").unwrap_or_default();
+            if !trusted_served_thumbprints(p).contains(&&thumbprint) {
+                return Some(format!(
+                    "do not add {thumbprint}: the chain that serves it is not trusted or has expired (see the CHAIN_UNTRUSTED / CERT_EXPIRED finding), so it may be a man in the middle. Fix the chain, or verify the issuer out of band (`thumbprint-guard inspect {}`), first",
+                    p.url
+                ));
+            }
             Some(format!(
                 "aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn {arn} --thumbprint-list {}",
                 repaired_thumbprint_list(p).join(" ")
@@ -265,6 +288,16 @@ mod tests {
     use crate::report::{Summary, SCHEMA_VERSION};
     use time::macros::datetime;
 
+    fn endpoint(top: &str, trusted: bool) -> crate::report::Endpoint {
+        crate::report::Endpoint {
+            address: "203.0.113.10:443".into(),
+            chain: vec![],
+            top_thumbprint: Some(top.to_string()),
+            trusted,
+            error: None,
+        }
+    }
+
     fn provider(configured: &[&str], served: &[&str]) -> ProviderReport {
         ProviderReport {
             arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/A"
@@ -273,7 +306,7 @@ mod tests {
             client_ids: vec![STS_AUDIENCE.into()],
             configured_thumbprints: configured.iter().map(|s| s.to_string()).collect(),
             jwks_uri: None,
-            endpoints: vec![],
+            endpoints: served.iter().map(|s| endpoint(s, true)).collect(),
             served_thumbprints: served.iter().map(|s| s.to_string()).collect(),
             thumbprint_enforced: true,
             remediation: None,
@@ -311,12 +344,34 @@ mod tests {
     #[test]
     fn mismatch_fix_is_the_exact_update_command() {
         let p = provider(&["aa"], &["bb"]);
-        let f = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m");
+        let f = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m")
+            .with_details(serde_json::json!({"thumbprint": "bb"}));
         let r = report(p, vec![f.clone()]);
         assert_eq!(
             manual_fix(&f, &r).unwrap(),
             "aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/A --thumbprint-list aa bb"
         );
+    }
+
+    #[test]
+    fn no_command_adds_a_thumbprint_from_an_untrusted_chain() {
+        let mut p = provider(&["aa"], &["bb", "cc"]);
+        p.endpoints[1].trusted = false; // cc comes from an untrusted chain
+        assert_eq!(repaired_thumbprint_list(&p), ["aa", "bb"]);
+        let untrusted = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m")
+            .with_details(serde_json::json!({"thumbprint": "cc"}));
+        let trusted = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m")
+            .with_details(serde_json::json!({"thumbprint": "bb"}));
+        let r = report(p, vec![untrusted.clone(), trusted.clone()]);
+        let fix = manual_fix(&untrusted, &r).unwrap();
+        assert!(fix.starts_with("do not add cc"), "{fix}");
+        assert!(
+            !fix.contains("update-open-id-connect-provider-thumbprint"),
+            "{fix}"
+        );
+        assert!(manual_fix(&trusted, &r)
+            .unwrap()
+            .ends_with("--thumbprint-list aa bb"));
     }
 
     #[test]
@@ -326,7 +381,8 @@ mod tests {
             FindingCode::ThumbprintMismatch,
             p.arn.clone(),
             "served 2222 is not configured",
-        );
+        )
+        .with_details(serde_json::json!({"thumbprint": "2222222222"}));
         let r = report(p, vec![f]);
         let text = table(&r, datetime!(2026-11-22 10:00:00 UTC));
         assert!(

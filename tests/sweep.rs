@@ -490,3 +490,46 @@ async fn cli_exit_codes_for_configuration_and_unreachable_aws() {
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("the sweep could not run"), "{stderr}");
 }
+
+#[tokio::test]
+async fn an_explicit_dry_run_flag_caps_a_provider_tagged_add() {
+    let env = Env::new().await;
+    let old = env.ca.chain(ChainSpec::default());
+    let server = IssuerServer::start(old.clone()).await;
+    let arn = moto::create_provider(
+        &env.iam,
+        &server.issuer_url("/id/TAGGED"),
+        &[STS],
+        &[&old.top_sha1()],
+        &[("thumbprint-guard/remediation", "add")],
+    )
+    .await;
+    let new = env.ca.chain(ChainSpec::default());
+    server.rotate(new.clone());
+
+    // REMEDIATION_MODE is unset (off): the tag opts in, but the flag says this run only plans.
+    let (code, stdout, stderr) = cli(
+        &env.cli_env(),
+        &["sweep", "--json", "--remediation-mode", "dry-run"],
+    )
+    .await;
+    assert_eq!(code, 1, "{stderr}");
+    let report: Report = serde_json::from_str(&stdout).unwrap();
+    let remediation = report.providers[0].remediation.as_ref().unwrap();
+    assert_eq!(
+        serde_json::to_value(remediation.outcome).unwrap(),
+        "planned"
+    );
+    assert_eq!(remediation.added, [new.top_sha1()]);
+    assert_eq!(moto::thumbprints(&env.iam, &arn).await, [old.top_sha1()]);
+
+    // Without the flag the tag's opt-in applies (DESIGN: the tag overrides REMEDIATION_MODE).
+    let (code, stdout, stderr) = cli(&env.cli_env(), &["sweep", "--json"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let report: Report = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report.summary.thumbprints_added, 1);
+    assert_eq!(
+        moto::thumbprints(&env.iam, &arn).await,
+        [old.top_sha1(), new.top_sha1()]
+    );
+}

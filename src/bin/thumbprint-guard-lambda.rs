@@ -3,11 +3,10 @@
 //! Clients, the trust store and the probe's HTTP client are built once here, at cold start, and
 //! shared by every invocation. Logs are JSON lines on stdout (CloudWatch Logs).
 
-use aws_config::BehaviorVersion;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use thumbprint_guard::handler::{self, HandlerError, Runtime};
-use thumbprint_guard::inventory::AwsClients;
+use thumbprint_guard::inventory::{self, AwsClients};
 use thumbprint_guard::probe::ProbeContext;
 
 /// Time kept back from the invocation's deadline for logging and publishing the report.
@@ -26,7 +25,7 @@ async fn main() -> Result<(), Error> {
         .init();
     let env = Runtime::env_snapshot();
     let config = Runtime::base_config(&env)?;
-    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let sdk = inventory::load_sdk_config().await;
     let runtime = Runtime {
         aws: AwsClients::new(&sdk, &config),
         probe: ProbeContext::new(&config)?,

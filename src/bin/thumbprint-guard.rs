@@ -5,10 +5,9 @@
 
 use std::process::ExitCode;
 
-use aws_config::BehaviorVersion;
 use clap::{Args, Parser, Subcommand};
 use thumbprint_guard::config::Config;
-use thumbprint_guard::inventory::AwsClients;
+use thumbprint_guard::inventory::{self, AwsClients};
 use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::report::Severity;
 use thumbprint_guard::{inspect, notify, render, sweep};
@@ -51,7 +50,8 @@ enum Command {
 /// Flags that override the sweep's environment variables (same names, same values).
 #[derive(Args)]
 struct SweepSettings {
-    /// REMEDIATION_MODE: off, dry-run or add.
+    /// REMEDIATION_MODE: off, dry-run or add. As a flag it is also the most this run may do: a
+    /// provider tagged thumbprint-guard/remediation=add is then only planned (dry-run) or left (off).
     #[arg(long, value_name = "MODE")]
     remediation_mode: Option<String>,
     /// REMEDIATION_ALLOWED_HOSTS: comma-separated host globs.
@@ -139,7 +139,7 @@ fn load_config(flags: &[(&'static str, String)]) -> Result<Config, ExitCode> {
 }
 
 async fn run_sweep(config: Config, json: bool) -> ExitCode {
-    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let sdk = inventory::load_sdk_config().await;
     if sdk.region().is_none() {
         eprintln!("thumbprint-guard: no AWS region: set AWS_REGION (or a profile with a region)");
         return ExitCode::from(2);
@@ -162,14 +162,14 @@ async fn run_sweep(config: Config, json: bool) -> ExitCode {
     };
     if json {
         match serde_json::to_string_pretty(&report) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => write_stdout(&format!("{text}\n")),
             Err(e) => {
                 eprintln!("thumbprint-guard: cannot serialize the report: {e}");
                 return ExitCode::from(3);
             }
         }
     } else {
-        print!("{}", render::table(&report, now));
+        write_stdout(&render::table(&report, now));
     }
     match notify::publish_if_needed(&aws.sns, &config, &report).await {
         Ok(notify::NotifyOutcome::Published { parts, .. }) => {
@@ -185,6 +185,18 @@ async fn run_sweep(config: Config, json: bool) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Writes the report to stdout. A closed pipe (`sweep --json | head`) is not a failure of the
+/// sweep: the exit code still says what was found, and SNS still gets the report.
+fn write_stdout(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("thumbprint-guard: cannot write the report to stdout: {e}");
+        }
     }
 }
 
@@ -208,7 +220,14 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Sweep { json, sweep, probe } => {
                 match load_config(&overrides(Some(&sweep), &probe)) {
-                    Ok(config) => run_sweep(config, json).await,
+                    Ok(mut config) => {
+                        // An explicit --remediation-mode is the most this run may do, whatever the
+                        // providers' tags say.
+                        if sweep.remediation_mode.is_some() {
+                            config.remediation_ceiling = Some(config.remediation_mode);
+                        }
+                        run_sweep(config, json).await
+                    }
                     Err(code) => code,
                 }
             }

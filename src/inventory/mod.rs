@@ -5,6 +5,7 @@
 //! id and the provider listing are fatal (exit code 3): without them there is nothing to sweep.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_iam::error::DisplayErrorContext;
@@ -28,6 +29,26 @@ pub enum InventoryError {
     /// `iam:ListOpenIDConnectProviders` failed.
     #[error("cannot list IAM OIDC providers (iam:ListOpenIDConnectProviders): {0}")]
     ListProviders(String),
+}
+
+/// Bound on one AWS API call including the SDK's retries (IAM, EKS, SNS): a stalled call must not
+/// eat the Lambda's whole timeout before the report is logged.
+pub const AWS_OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bound on one attempt of an AWS API call.
+pub const AWS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Loads the SDK configuration from the usual sources (environment, profile, instance role) with
+/// the operation timeouts above; the binaries call it once at start-up.
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(AWS_OPERATION_TIMEOUT)
+                .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+                .build(),
+        )
+        .load()
+        .await
 }
 
 /// The SDK clients one process uses, built once from the SDK configuration.
@@ -247,7 +268,7 @@ pub async fn collect(aws: &AwsClients, config: &Config) -> Result<Inventory, Inv
                 problems.push(
                     Finding::new(
                         FindingCode::InventoryIncomplete,
-                        format!("arn:aws:iam::{account_id}:role/*"),
+                        format!("arn:{}:iam::{account_id}:role/*", eks::partition_of(&aws.region)),
                         format!("could not list IAM roles (iam:ListRoles): {error}; trust policies were not audited this run"),
                     )
                     .with_details(serde_json::json!({"operation": "ListRoles", "error": error})),
