@@ -76,8 +76,9 @@ pub fn manual_fix(finding: &Finding, report: &Report) -> Option<String> {
     match finding.code {
         FindingCode::ThumbprintMismatch => {
             let p = provider(report, arn)?;
-            let thumbprint = detail("thumbprint").unwrap_or_default();
-            if !trusted_served_thumbprints(p).contains(&&thumbprint) {
+            let untrusted = detail("thumbprint")
+                .filter(|t| !trusted_served_thumbprints(p).contains(&t));
+            if let Some(thumbprint) = untrusted {
                 return Some(format!(
                     "do not add {thumbprint}: the chain that serves it is not trusted or has expired (see the CHAIN_UNTRUSTED / CERT_EXPIRED finding), so it may be a man in the middle. Fix the chain, or verify the issuer out of band (`thumbprint-guard inspect {}`), first",
                     p.url
