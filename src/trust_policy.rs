@@ -298,6 +298,12 @@ fn restricting_operator(operator: &str) -> Option<bool> {
 }
 
 /// Whether some condition of the statement restricts `key` to something narrower than "anything".
+///
+/// IAM ANDs the operators of a statement's `Condition` but ORs the values listed for one key in
+/// one operator block: a block restricts the key only when every one of its values does. A
+/// `StringLike` value made of wildcards alone (`*`, `?`) matches every token, so a single such
+/// value opens the key (`["*", "system:serviceaccount:ns:sa"]` admits any workload). Under
+/// `StringEquals` the same `*` is a literal and restricts.
 fn restricts(conditions: Option<&Map<String, Value>>, key: &str) -> bool {
     let Some(conditions) = conditions else {
         return false;
@@ -317,11 +323,14 @@ fn restricts(conditions: Option<&Map<String, Value>>, key: &str) -> bool {
                     Value::Array(list) => list.iter().collect(),
                     one => vec![one],
                 };
-                values.into_iter().any(|value| match value {
-                    Value::String(s) => !(is_pattern && s.chars().all(|c| c == '*' || c == '?')),
-                    Value::Null | Value::Array(_) | Value::Object(_) => false,
-                    Value::Bool(_) | Value::Number(_) => true,
-                })
+                !values.is_empty()
+                    && values.into_iter().all(|value| match value {
+                        Value::String(s) => {
+                            !(is_pattern && s.chars().all(|c| c == '*' || c == '?'))
+                        }
+                        Value::Null | Value::Array(_) | Value::Object(_) => false,
+                        Value::Bool(_) | Value::Number(_) => true,
+                    })
             })
     })
 }
@@ -529,10 +538,71 @@ mod tests {
             r#"{{"Statement":[{{"Effect":"Allow",
             "Principal":{{"Federated":"arn:aws:iam::{ACCOUNT}:oidc-provider/{EKS_PATH}"}},
             "Action":"sts:AssumeRoleWithWebIdentity",
-            "Condition":{{"StringLike":{{"{EKS_PATH}:sub":["*","system:serviceaccount:kube-system:*"]}},
+            "Condition":{{"StringLike":{{"{EKS_PATH}:sub":["system:serviceaccount:app:api","system:serviceaccount:kube-system:*"]}},
                           "StringEquals":{{"{EKS_PATH}:aud":["sts.amazonaws.com"]}}}}}}]}}"#
         );
         assert!(audit_role(&role(&document), &existing(&[EKS_PATH])).is_empty());
+    }
+
+    /// IAM ORs the values of one key: a wildcard-only value beside a narrow one still matches
+    /// every token, so the key is open.
+    #[test]
+    fn wildcard_value_in_a_mixed_string_like_list_opens_the_key() {
+        for operator in ["StringLike", "ForAnyValue:StringLike", "StringLikeIfExists"] {
+            let document = format!(
+                r#"{{"Statement":[{{"Effect":"Allow",
+                "Principal":{{"Federated":"arn:aws:iam::{ACCOUNT}:oidc-provider/{EKS_PATH}"}},
+                "Action":"sts:AssumeRoleWithWebIdentity",
+                "Condition":{{"{operator}":{{"{EKS_PATH}:sub":["*","system:serviceaccount:ns:sa"],
+                                            "{EKS_PATH}:aud":["sts.amazonaws.com","?*"]}}}}}}]}}"#
+            );
+            let findings = audit_role(&role(&document), &existing(&[EKS_PATH]));
+            assert_eq!(
+                codes(&findings),
+                ["TRUST_POLICY_NO_SUB", "TRUST_POLICY_NO_AUD"],
+                "operator {operator}"
+            );
+        }
+
+        // Another operator on the same key still narrows it: operators are ANDed.
+        let document = format!(
+            r#"{{"Statement":[{{"Effect":"Allow",
+            "Principal":{{"Federated":"arn:aws:iam::{ACCOUNT}:oidc-provider/{EKS_PATH}"}},
+            "Action":"sts:AssumeRoleWithWebIdentity",
+            "Condition":{{"StringLike":{{"{EKS_PATH}:sub":["*","system:serviceaccount:ns:sa"],
+                                         "{EKS_PATH}:aud":["*","sts.amazonaws.com"]}},
+                          "StringEquals":{{"{EKS_PATH}:sub":"system:serviceaccount:ns:sa",
+                                           "{EKS_PATH}:aud":"sts.amazonaws.com"}}}}}}]}}"#
+        );
+        assert!(audit_role(&role(&document), &existing(&[EKS_PATH])).is_empty());
+    }
+
+    /// Under StringEquals `*` is a literal: a mixed list restricts (only the literal `*` or the
+    /// named account matches).
+    #[test]
+    fn wildcard_literal_in_a_string_equals_list_restricts() {
+        let document = format!(
+            r#"{{"Statement":[{{"Effect":"Allow",
+            "Principal":{{"Federated":"arn:aws:iam::{ACCOUNT}:oidc-provider/{EKS_PATH}"}},
+            "Action":"sts:AssumeRoleWithWebIdentity",
+            "Condition":{{"StringEquals":{{"{EKS_PATH}:sub":["*","system:serviceaccount:ns:sa"],
+                                           "{EKS_PATH}:aud":["*","sts.amazonaws.com"]}}}}}}]}}"#
+        );
+        assert!(audit_role(&role(&document), &existing(&[EKS_PATH])).is_empty());
+    }
+
+    #[test]
+    fn empty_or_null_value_lists_do_not_restrict() {
+        for sub in ["[]", "null", r#"["system:serviceaccount:ns:sa", null]"#] {
+            let document = format!(
+                r#"{{"Statement":[{{"Effect":"Allow",
+                "Principal":{{"Federated":"arn:aws:iam::{ACCOUNT}:oidc-provider/{EKS_PATH}"}},
+                "Action":"sts:AssumeRoleWithWebIdentity",
+                "Condition":{{"StringEquals":{{"{EKS_PATH}:sub":{sub},"{EKS_PATH}:aud":"sts.amazonaws.com"}}}}}}]}}"#
+            );
+            let findings = audit_role(&role(&document), &existing(&[EKS_PATH]));
+            assert_eq!(codes(&findings), ["TRUST_POLICY_NO_SUB"], "sub = {sub}");
+        }
     }
 
     #[test]

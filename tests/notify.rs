@@ -542,6 +542,75 @@ async fn publishing_to_a_missing_topic_is_an_error_naming_the_topic() {
     }
 }
 
+/// One provider whose served certificate names are huge (issuer-controlled) makes one part larger
+/// than SNS accepts. SNS (moto) refuses that part; every other part is still published, and the
+/// error names the refused part.
+#[tokio::test]
+async fn a_part_sns_refuses_does_not_lose_the_other_parts() {
+    let moto = Moto::start().await;
+    let sns = client(&moto).await;
+    let topic = setup(&moto, &sns, "oversized").await;
+    let mut report = large_report();
+    let huge = format!("CN={}", "x".repeat(SNS_MAX_PUBLISH_BYTES + 1024));
+    report.providers[0].endpoints[0].chain[0].subject = huge;
+
+    let messages = notify::render(&report);
+    let parts = messages.len();
+    let oversized: Vec<usize> = messages
+        .iter()
+        .filter(|m| m.publish_size() > SNS_MAX_PUBLISH_BYTES)
+        .map(|m| m.attributes.part)
+        .collect();
+    assert_eq!(oversized.len(), 1, "one part is too large for SNS");
+    let refused = oversized[0];
+    assert!(
+        refused < parts,
+        "parts follow the refused one (part {refused} of {parts})"
+    );
+
+    let error = notify::publish_if_needed(&sns, &config(NotifyRule::Findings, &topic.arn), &report)
+        .await
+        .expect_err("SNS refuses the oversized part");
+    let text = error.to_string();
+    match error {
+        NotifyError::Publish {
+            topic_arn,
+            part,
+            parts: total,
+            delivered,
+            ..
+        } => {
+            assert_eq!(
+                (topic_arn.as_str(), part, total, delivered),
+                (topic.arn.as_str(), refused, parts, parts - 1),
+                "{text}"
+            );
+        }
+        other => panic!("expected one failed part, got {other:?}"),
+    }
+    assert!(
+        text.contains(&format!("part {refused} of {parts}")),
+        "{text}"
+    );
+
+    let sent = sent(&moto, &topic.arn).await;
+    assert_eq!(sent.len(), parts - 1, "every other part was published");
+    let published: Vec<String> = sent
+        .iter()
+        .map(|n| {
+            n.attributes["part"]["Value"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let expected: Vec<String> = (1..=parts)
+        .filter(|&p| p != refused)
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(published, expected);
+}
+
 /// A server that answers every request with SNS's InternalFailure (HTTP 500), counting requests.
 async fn failing_sns() -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -174,6 +174,43 @@ async fn expired_intermediate_is_cert_expired_with_the_chain_captured() {
     assert_eq!(server.requests(), Vec::<String>::new());
 }
 
+/// WebPKI builds leaf → intermediate → trusted root and ignores the expired root copy served
+/// after them; the handshake succeeds. That copy is still served, and it is the top certificate
+/// (its thumbprint is the one that would be added), so the endpoint is not trusted.
+#[tokio::test]
+async fn an_expired_certificate_served_beyond_a_valid_path_is_cert_expired() {
+    let lab = Lab::new();
+    let chain = lab.ca.chain(ChainSpec::expired_root_appended());
+    assert_eq!(chain.certs.len(), 3);
+    let server = IssuerServer::start(chain.clone()).await;
+    let (probe, findings) = lab.probe(&server.url()).await;
+
+    let expired_root = chain.top_sha1();
+    assert_eq!(top_of(&probe, 3), expired_root);
+    assert_ne!(expired_root, lab.ca.sha1());
+    let endpoint = &probe.host.endpoints[0];
+    let ChainVerdict::Expired(reason) = &endpoint.verdict else {
+        panic!("expected an expired verdict: {endpoint:#?}");
+    };
+    assert!(reason.contains(&expired_root), "{reason}");
+    assert!(reason.contains("test root trusted"), "{reason}");
+    assert!(reason.contains("expired"), "{reason}");
+    assert_eq!(endpoint.error, None, "the handshake itself succeeded");
+    assert!(!thumbprint_guard::report::Endpoint::from(endpoint).trusted);
+
+    // CERT_EXPIRED names the served root copy; the JWKS is not fetched from a chain we do not
+    // trust (discovery was: WebPKI accepts the host).
+    assert_eq!(
+        codes(&findings),
+        vec![CertExpired, JwksInvalid],
+        "{findings:#?}"
+    );
+    let expired = find(&findings, CertExpired);
+    assert_eq!(expired.details["sha1"], expired_root);
+    assert!(expired.details["days_left"].as_i64().unwrap() < 0);
+    assert_eq!(server.requests(), vec!["/.well-known/openid-configuration"]);
+}
+
 #[tokio::test]
 async fn certificate_expiring_in_ten_days_is_cert_expiring() {
     let lab = Lab::new();

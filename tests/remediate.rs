@@ -313,6 +313,33 @@ async fn untrusted_expired_and_wrong_name_chains_are_never_added() {
     assert_eq!(report.summary.thumbprints_added, 0);
 }
 
+/// A valid path (leaf → intermediate → trusted root) with an expired copy of the root served
+/// last: WebPKI accepts the handshake, but the served top certificate, whose thumbprint would be
+/// added, is expired (DESIGN remediation condition 3).
+#[tokio::test]
+async fn an_expired_top_certificate_beyond_a_valid_path_is_never_added() {
+    let env = Env::new().await;
+    let old = env.ca.chain(ChainSpec::default()).top_sha1();
+    let served = env.ca.chain(ChainSpec::expired_root_appended());
+    let (_server, arn) = env.issuer(&served, "EXPIREDTOP", &[&old], &[]).await;
+
+    let report = env
+        .sweep(&env.config(RemediationMode::Add, "127.0.0.1"))
+        .await;
+    assert_skipped(&report, &arn, &["expired"]);
+    let endpoints = &provider(&report, &arn).endpoints;
+    assert_eq!(endpoints.len(), 1, "{endpoints:#?}");
+    assert_eq!(
+        endpoints[0].top_thumbprint.as_deref(),
+        Some(served.top_sha1().as_str())
+    );
+    assert!(!endpoints[0].trusted, "{endpoints:#?}");
+    assert!(codes_for(&report, &arn).contains(&FindingCode::CertExpired));
+    assert_eq!(moto::thumbprints(&env.iam, &arn).await, [old.as_str()]);
+    assert!(env.tags(&arn).await.is_empty());
+    assert_eq!(report.summary.thumbprints_added, 0);
+}
+
 #[tokio::test]
 async fn a_host_outside_the_allowed_globs_is_skipped() {
     let env = Env::new().await;

@@ -57,11 +57,13 @@ pub enum NotifyOutcome {
     },
 }
 
-/// Publishing failed after the SDK's own retries (standard retry mode).
+/// Publishing failed after the SDK's own retries (standard retry mode). Every part is tried
+/// before the error is returned, so one refused part (e.g. one over SNS's size limit) does not
+/// cost the others.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
-    /// SNS refused or could not be reached.
-    #[error("publishing part {part} of {parts} to SNS topic {topic_arn} failed ({delivered} earlier part(s) were published): {error}")]
+    /// SNS refused or could not be reached for exactly one part.
+    #[error("publishing part {part} of {parts} to SNS topic {topic_arn} failed ({delivered} other part(s) were published): {error}")]
     Publish {
         /// The topic.
         topic_arn: String,
@@ -69,12 +71,28 @@ pub enum NotifyError {
         part: usize,
         /// How many parts the report took.
         parts: usize,
-        /// How many parts were published before the failure.
+        /// How many of the other parts were published.
         delivered: usize,
         /// The AWS error code (e.g. `NotFound`, `AuthorizationError`), when SNS answered.
         code: Option<String>,
         /// The full error chain (`DisplayErrorContext`).
         error: String,
+    },
+    /// SNS refused or could not be reached for several parts; each failure is listed.
+    #[error(
+        "publishing {} of {parts} parts to SNS topic {topic_arn} failed ({delivered} part(s) were published): {}",
+        .failures.len(),
+        join_failures(.failures)
+    )]
+    PublishParts {
+        /// The topic.
+        topic_arn: String,
+        /// How many parts the report took.
+        parts: usize,
+        /// How many parts were published.
+        delivered: usize,
+        /// Every failed part, in part order.
+        failures: Vec<PartFailure>,
     },
     /// A message attribute could not be built (a bug, not an AWS problem).
     #[error("cannot build message attribute {name} for SNS topic {topic_arn}: {error}")]
@@ -86,6 +104,26 @@ pub enum NotifyError {
         /// What the SDK said.
         error: String,
     },
+}
+
+/// One part SNS did not take (see [`NotifyError::PublishParts`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("part {part}: {error}")]
+pub struct PartFailure {
+    /// The part that failed (1-based).
+    pub part: usize,
+    /// The AWS error code, when SNS answered.
+    pub code: Option<String>,
+    /// The full error chain (`DisplayErrorContext`).
+    pub error: String,
+}
+
+fn join_failures(failures: &[PartFailure]) -> String {
+    failures
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One SNS publish: subject, the `MessageStructure=json` document, and the message attributes.
@@ -201,14 +239,17 @@ pub async fn publish_if_needed(
     }
 }
 
-/// Publishes `messages` to `topic_arn` in order, one `Publish` each, and stops at the first
-/// failure. Retries (throttling, 5xx, timeouts) are the SDK client's retry configuration.
+/// Publishes `messages` to `topic_arn` in order, one `Publish` each. A failed part does not stop
+/// the others: every part is tried, and the error then names every part that failed
+/// ([`NotifyError::Publish`] for one, [`NotifyError::PublishParts`] for several). Retries
+/// (throttling, 5xx, timeouts) are the SDK client's retry configuration.
 pub async fn publish(
     sns: &aws_sdk_sns::Client,
     topic_arn: &str,
     messages: &[SnsMessage],
 ) -> Result<NotifyOutcome, NotifyError> {
     let mut message_ids = Vec::with_capacity(messages.len());
+    let mut failures: Vec<PartFailure> = Vec::new();
     for message in messages {
         let mut request = sns
             .publish()
@@ -228,14 +269,27 @@ pub async fn publish(
                 })?;
             request = request.message_attributes(name, attribute);
         }
-        let output = request.send().await.map_err(|e| NotifyError::Publish {
-            topic_arn: topic_arn.to_string(),
-            part: message.attributes.part,
-            parts: message.attributes.parts,
-            delivered: message_ids.len(),
-            code: e.code().map(str::to_owned),
-            error: DisplayErrorContext(&e).to_string(),
-        })?;
+        let output = match request.send().await {
+            Ok(output) => output,
+            Err(e) => {
+                let failure = PartFailure {
+                    part: message.attributes.part,
+                    code: e.code().map(str::to_owned),
+                    error: DisplayErrorContext(&e).to_string(),
+                };
+                tracing::warn!(
+                    topic_arn,
+                    part = message.attributes.part,
+                    parts = message.attributes.parts,
+                    bytes = message.publish_size(),
+                    code = failure.code.as_deref().unwrap_or("-"),
+                    error = %failure.error,
+                    "publishing to SNS failed; the remaining parts are still published"
+                );
+                failures.push(failure);
+                continue;
+            }
+        };
         let message_id = output.message_id().unwrap_or_default().to_string();
         tracing::info!(
             topic_arn,
@@ -248,10 +302,32 @@ pub async fn publish(
         );
         message_ids.push(message_id);
     }
-    Ok(NotifyOutcome::Published {
-        message_ids,
-        parts: messages.len(),
-    })
+    let parts = messages.len();
+    let delivered = message_ids.len();
+    let topic_arn = topic_arn.to_string();
+    match failures.len() {
+        0 => {}
+        1 => {
+            let PartFailure { part, code, error } = failures.remove(0);
+            return Err(NotifyError::Publish {
+                topic_arn,
+                part,
+                parts,
+                delivered,
+                code,
+                error,
+            });
+        }
+        _ => {
+            return Err(NotifyError::PublishParts {
+                topic_arn,
+                parts,
+                delivered,
+                failures,
+            })
+        }
+    }
+    Ok(NotifyOutcome::Published { message_ids, parts })
 }
 
 /// The SNS messages for a report: one, or several numbered parts when one would exceed

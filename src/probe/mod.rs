@@ -16,10 +16,12 @@
 //! - `tls`: one address's TLS probe; [`probe_host`] runs it on every address of a host.
 //! - `http`: the discovery and JWKS fetches and their checks; [`probe_issuer`] strings it all together.
 //! - [`certificate`]: subject, issuer, SHA-1 and validity of a served certificate.
+//! - [`route`]: IPv6 addresses without a route from here, skipped while another address remains.
 
 pub mod address;
 pub mod certificate;
 mod http;
+pub mod route;
 mod tls;
 pub mod verifier;
 
@@ -156,6 +158,8 @@ pub struct ProbeContext {
     endpoint_permits: Semaphore,
     /// Hosts pinned to fixed addresses, for the TLS probe and the HTTP client alike.
     pins: Arc<PinnedHosts>,
+    /// Whether this machine has a route to an address ([`route::has_route`]; replaced in tests).
+    has_route: fn(SocketAddr) -> bool,
     /// The HTTP client's TLS configuration, kept to rebuild the client when a host is pinned.
     http_tls: ClientConfig,
     /// Discovery and JWKS fetches: verified TLS on the full store, no redirects, no proxy, policy
@@ -224,6 +228,7 @@ impl ProbeContext {
             timeout,
             endpoint_permits: Semaphore::new(config.probe_concurrency.max(1)),
             pins,
+            has_route: route::has_route,
             http_tls,
             http,
         })
@@ -338,6 +343,9 @@ fn bare_host(host: &str) -> &str {
 /// Probes every address of `host` (at most [`MAX_ADDRESSES`]; the pinned ones if the context pins
 /// it) concurrently: policy check, TCP, TLS with SNI (the DNS name, or the IP for an IP literal),
 /// chain and verdict per address.
+///
+/// IPv6 addresses this machine has no route to (a Lambda outside a VPC has no IPv6 egress) are
+/// skipped, logged and not reported, as long as another allowed address remains (see [`route`]).
 pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostProbe {
     let authority = authority(host, port);
     let mut probe = HostProbe {
@@ -409,6 +417,16 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostProbe 
                 json!({"host": authority, "address": address.to_string(), "reason": reason}),
             )),
         }
+    }
+    // After the policy: only allowed addresses are considered, and a refused one never counts as
+    // "another address remains".
+    let (allowed, skipped) = route::skip_unroutable_ipv6(allowed, ctx.has_route);
+    for address in &skipped {
+        tracing::info!(
+            host = %authority,
+            %address,
+            "skipping an IPv6 address this machine has no route to; other addresses remain"
+        );
     }
     probe.endpoints = futures::future::join_all(
         allowed
@@ -579,7 +597,7 @@ pub async fn probe_issuer(ctx: &ProbeContext, issuer_url: &str, cache: &HostCach
         probe.issues.push(jwks_invalid(
             format!(
                 "the JWKS {jwks_url} was not fetched: no address of {} completed a verified TLS handshake \
-                 (see the chain and reachability findings)",
+                 with every served certificate valid (see the chain, expiry and reachability findings)",
                 probe.host.authority
             ),
             json!({"url": jwks_url.as_str()}),
@@ -820,6 +838,59 @@ mod tests {
         assert!(probe.issues[0].message.contains("169.254.169.254:9"));
         assert_eq!(probe.endpoints.len(), 1);
         assert_eq!(probe.endpoints[0].address, "127.0.0.1:9".parse().unwrap());
+        assert!(probe.endpoints[0].error.is_some());
+    }
+
+    /// A context allowing private addresses, `issuer.test` pinned to `pinned`, and a route to
+    /// IPv4 addresses only (a Lambda outside a VPC).
+    fn ipv4_only_context(pinned: &[&str]) -> ProbeContext {
+        let mut ctx = ProbeContext::new(&Config {
+            allow_private_addresses: true,
+            probe_timeout: Duration::from_secs(1),
+            ..Config::default()
+        })
+        .unwrap()
+        .with_resolve(
+            "issuer.test",
+            pinned.iter().map(|ip| ip.parse().unwrap()).collect(),
+        )
+        .unwrap();
+        ctx.has_route = |address| address.is_ipv4();
+        ctx
+    }
+
+    #[tokio::test]
+    async fn unroutable_ipv6_is_skipped_while_ipv4_remains() {
+        // 127.0.0.1:9 is closed: a TCP failure proves it was probed; 2001:db8::1 is never tried.
+        let ctx = ipv4_only_context(&["2001:db8::1", "127.0.0.1", "2001:db8::2"]);
+        let probe = probe_host(&ctx, "issuer.test", 9).await;
+        assert!(probe.issues.is_empty(), "{:?}", probe.issues);
+        let probed: Vec<String> = probe
+            .endpoints
+            .iter()
+            .map(|e| e.address.to_string())
+            .collect();
+        assert_eq!(probed, ["127.0.0.1:9"]);
+    }
+
+    #[tokio::test]
+    async fn the_policy_is_applied_before_the_route_check() {
+        // The refused addresses are reported; the unroutable IPv6 address is the only allowed
+        // one, so it is kept and its failure is real.
+        let ctx = ipv4_only_context(&["169.254.169.254", "2001:db8::1", "fe80::1"]);
+        let probe = probe_host(&ctx, "issuer.test", 9).await;
+        let refused: Vec<&FindingCode> = probe.issues.iter().map(|i| &i.code).collect();
+        assert_eq!(
+            refused,
+            [&FindingCode::AddressRefused, &FindingCode::AddressRefused],
+            "{:?}",
+            probe.issues
+        );
+        assert_eq!(probe.endpoints.len(), 1, "{:?}", probe.endpoints);
+        assert_eq!(
+            probe.endpoints[0].address,
+            "[2001:db8::1]:9".parse().unwrap()
+        );
         assert!(probe.endpoints[0].error.is_some());
     }
 

@@ -10,7 +10,7 @@ use tokio_rustls::TlsConnector;
 
 use super::certificate::certificate_info;
 use super::http::describe;
-use super::verifier::{accepts, verdict, RecordingVerifier};
+use super::verifier::{accepts, chain_verdict, RecordingVerifier};
 use super::{ChainVerdict, EndpointProbe, ProbeContext};
 
 /// Connects to `address`, runs a verified handshake for `server_name`, and reports the chain the
@@ -60,7 +60,9 @@ pub async fn probe_endpoint(
             .iter()
             .map(|c| certificate_info(c))
             .collect();
-        endpoint.verdict = verdict(&presented.outcome);
+        // WebPKI's verdict, made Expired when a served certificate the validated path left out
+        // is outside its validity (DESIGN remediation condition 3: no expired certificate).
+        endpoint.verdict = chain_verdict(&presented);
         endpoint.publicly_anchored = accepts(&ctx.public_verifier, &presented);
     }
     match handshake {

@@ -19,6 +19,10 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
+use time::format_description::well_known::Rfc3339;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use super::certificate::certificate_info;
 use super::ChainVerdict;
 
 /// What one handshake presented and how the verifier judged it.
@@ -135,6 +139,66 @@ pub fn accepts(verifier: &WebPkiServerVerifier, presented: &Presented) -> bool {
         .is_ok()
 }
 
+/// Our verdict for what one handshake presented: WebPKI's verdict, except that a chain WebPKI
+/// accepted is [`ChainVerdict::Expired`] when any certificate the server *served* is outside its
+/// validity period at the verification time.
+///
+/// WebPKI validates a path and ignores served certificates the path does not need, e.g. an
+/// expired cross-signed root sent after the intermediate (the 2020 AddTrust case). Such a
+/// certificate is still served, and when it is the last one its SHA-1 is the thumbprint IAM
+/// would use; DESIGN's remediation condition 3 ("no expired certificate") covers it.
+pub fn chain_verdict(presented: &Presented) -> ChainVerdict {
+    match verdict(&presented.outcome) {
+        ChainVerdict::Trusted => match served_outside_validity(&presented.chain, presented.now) {
+            Some(problem) => ChainVerdict::Expired(problem),
+            None => ChainVerdict::Trusted,
+        },
+        other => other,
+    }
+}
+
+/// Which served certificates are outside their validity period at `now` (as WebPKI judges time:
+/// expired when `now` is after `notAfter`, not yet valid when before `notBefore`), named by
+/// subject, SHA-1 and the date that fails; `None` when all are valid. A certificate that cannot
+/// be parsed has no dates to judge and is left to the verifier.
+pub fn served_outside_validity(chain: &[CertificateDer<'_>], now: UnixTime) -> Option<String> {
+    let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let problems: Vec<String> = chain
+        .iter()
+        .enumerate()
+        .filter_map(|(index, der)| {
+            let (_, cert) = X509Certificate::from_der(der).ok()?;
+            let validity = cert.validity();
+            let (when, what) = if now > validity.not_after.timestamp() {
+                (validity.not_after.to_datetime(), "expired")
+            } else if now < validity.not_before.timestamp() {
+                (validity.not_before.to_datetime(), "is not valid before")
+            } else {
+                return None;
+            };
+            let info = certificate_info(der);
+            let when = when
+                .to_offset(time::UtcOffset::UTC)
+                .format(&Rfc3339)
+                .unwrap_or_else(|_| when.to_string());
+            Some(format!(
+                "served certificate #{} {} (SHA-1 {}) {what} {when}",
+                index + 1,
+                info.subject,
+                info.sha1
+            ))
+        })
+        .collect();
+    if problems.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "a served certificate is outside its validity period, although the verifier built a valid \
+         path without it: {}",
+        problems.join("; ")
+    ))
+}
+
 /// Our verdict for a WebPKI outcome.
 pub fn verdict(outcome: &Result<(), rustls::Error>) -> ChainVerdict {
     match outcome {
@@ -180,6 +244,90 @@ fn certificate_verdict(error: &CertificateError) -> ChainVerdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// A self-signed certificate named `name`, valid from `not_before` to `not_after` (Unix
+    /// seconds).
+    fn certificate(name: &str, not_before: i64, not_after: i64) -> CertificateDer<'static> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.not_before = time::OffsetDateTime::from_unix_timestamp(not_before).unwrap();
+        params.not_after = time::OffsetDateTime::from_unix_timestamp(not_after).unwrap();
+        params.self_signed(&key).unwrap().der().clone()
+    }
+
+    const NOW: u64 = 1_800_000_000; // 2027-01-15
+    const DAY: i64 = 86_400;
+
+    fn presented(
+        chain: Vec<CertificateDer<'static>>,
+        outcome: Result<(), rustls::Error>,
+    ) -> Presented {
+        Presented {
+            chain,
+            server_name: ServerName::try_from("a.example").unwrap(),
+            now: UnixTime::since_unix_epoch(Duration::from_secs(NOW)),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn a_trusted_path_with_an_expired_served_certificate_is_expired() {
+        let now = NOW as i64;
+        let leaf = certificate("leaf.example", now - DAY, now + 90 * DAY);
+        let intermediate = certificate("intermediate", now - DAY, now + 900 * DAY);
+        let old_root = certificate("old cross-signed root", now - 900 * DAY, now - 2 * DAY);
+        let old_sha1 = crate::probe::certificate::sha1_hex(&old_root);
+
+        let all_valid = presented(vec![leaf.clone(), intermediate.clone()], Ok(()));
+        assert_eq!(chain_verdict(&all_valid), ChainVerdict::Trusted);
+
+        let with_old_root = presented(vec![leaf.clone(), intermediate.clone(), old_root], Ok(()));
+        let ChainVerdict::Expired(why) = chain_verdict(&with_old_root) else {
+            panic!("{:?}", chain_verdict(&with_old_root));
+        };
+        assert!(why.contains(&old_sha1), "{why}");
+        assert!(why.contains("CN=old cross-signed root"), "{why}");
+        assert!(why.contains("#3"), "{why}");
+        assert!(why.contains("expired 2027-01-13T"), "{why}");
+
+        let not_yet = certificate("future", now + DAY, now + 90 * DAY);
+        let with_future = presented(vec![leaf.clone(), intermediate.clone(), not_yet], Ok(()));
+        let ChainVerdict::Expired(why) = chain_verdict(&with_future) else {
+            panic!("{:?}", chain_verdict(&with_future));
+        };
+        assert!(why.contains("is not valid before 2027-01-16T"), "{why}");
+
+        // WebPKI's own rejection is kept as it is.
+        let rejected = presented(
+            vec![leaf, certificate("stale", now - 9 * DAY, now - DAY)],
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            )),
+        );
+        assert!(matches!(
+            chain_verdict(&rejected),
+            ChainVerdict::Untrusted(_)
+        ));
+    }
+
+    #[test]
+    fn unreadable_served_certificates_are_left_to_the_verifier() {
+        let now = NOW as i64;
+        let leaf = certificate("leaf.example", now - DAY, now + 90 * DAY);
+        let garbage = CertificateDer::from(b"not a certificate".to_vec());
+        assert_eq!(
+            served_outside_validity(
+                &[leaf, garbage],
+                UnixTime::since_unix_epoch(Duration::from_secs(NOW))
+            ),
+            None
+        );
+    }
 
     #[test]
     fn expiry_variants_map_to_expired() {

@@ -14,7 +14,8 @@
 //!
 //! - [`TestCa`]: a root CA; [`TestCa::chain`] issues a [`ServedChain`] shaped by a [`ChainSpec`]
 //!   (leaf only, leaf + intermediate, leaf + intermediate + root; wrong name; leaf expiring in N
-//!   days; expired intermediate). A chain from a CA missing from the trust file is "unknown CA".
+//!   days; expired intermediate; an expired copy of the root appended after a valid chain). A chain
+//!   from a CA missing from the trust file is "unknown CA".
 //! - [`IssuerServer`]: HTTPS on `127.0.0.1:0` serving the discovery document and the JWKS (valid by
 //!   default; [`Reply`] overrides either), `jwks_uri` optionally pointing at another server,
 //!   [`IssuerServer::rotate`] to change the served chain, and a TCP connection counter.
@@ -104,6 +105,24 @@ impl TestCa {
         sha1_hex(&self.cert)
     }
 
+    /// An expired certificate with this root's name and key (self-signed, expired two days ago):
+    /// like the expired AddTrust root servers kept sending after their chains moved on. A path
+    /// to the trusted root never needs it, so WebPKI ignores it when it is served.
+    pub fn expired_copy(&self) -> CertificateDer<'static> {
+        let now = OffsetDateTime::now_utc();
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("root params");
+        params.distinguished_name = dn(&format!("thumbprint-guard test root {}", self.name));
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.not_before = now - days(800);
+        params.not_after = now - days(2);
+        params
+            .self_signed(self.issuer.key())
+            .expect("self-sign the expired root copy")
+            .der()
+            .clone()
+    }
+
     /// A fresh chain issued under this root (new keys, a new intermediate unless leaf-only).
     pub fn chain(&self, spec: ChainSpec) -> ServedChain {
         let now = OffsetDateTime::now_utc();
@@ -146,6 +165,9 @@ impl TestCa {
             if spec.shape == Shape::Full {
                 certs.push(self.cert.clone());
             }
+        }
+        if spec.expired_root_appended {
+            certs.push(self.expired_copy());
         }
         ServedChain {
             certs,
@@ -196,6 +218,9 @@ pub struct ChainSpec {
     pub leaf_days: i64,
     /// Issue the leaf under an intermediate that expired two days ago.
     pub intermediate_expired: bool,
+    /// Append, after the chain, an expired self-signed copy of the root ([`TestCa::expired_copy`]):
+    /// it becomes the served top certificate, although the validated path does not use it.
+    pub expired_root_appended: bool,
 }
 
 impl Default for ChainSpec {
@@ -205,6 +230,7 @@ impl Default for ChainSpec {
             leaf_name: "127.0.0.1".to_string(),
             leaf_days: 90,
             intermediate_expired: false,
+            expired_root_appended: false,
         }
     }
 }
@@ -246,6 +272,14 @@ impl ChainSpec {
     pub fn expired_intermediate() -> Self {
         ChainSpec {
             intermediate_expired: true,
+            ..Self::default()
+        }
+    }
+
+    /// Leaf + valid intermediate + an expired copy of the root, served last.
+    pub fn expired_root_appended() -> Self {
+        ChainSpec {
+            expired_root_appended: true,
             ..Self::default()
         }
     }
