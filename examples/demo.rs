@@ -10,8 +10,8 @@ mod support;
 
 use std::process::ExitCode;
 
-use support::issuer::{ChainSpec, IssuerServer, TestCa, TrustFile};
-use support::moto::{self, Moto};
+use support::moto::Moto;
+use support::scenario::HealthyAndRotated;
 use thumbprint_guard::report::{FindingCode, Report};
 
 const REGION: &str = "us-east-1";
@@ -24,15 +24,25 @@ async fn main() -> ExitCode {
     };
     println!("demo: starting moto server (AWS emulator) on 127.0.0.1 ...");
     let moto = Moto::start().await;
-    let ca = TestCa::new("demo");
-    let trust = TrustFile::new(&[&ca]);
-
-    let healthy_chain = ca.chain(ChainSpec::default());
-    let healthy = IssuerServer::start(healthy_chain.clone()).await;
-    let old_chain = ca.chain(ChainSpec::default());
-    let rotated = IssuerServer::start(old_chain.clone()).await;
-    let new_chain = ca.chain(ChainSpec::default());
-    rotated.rotate(new_chain.clone());
+    let scenario = match HealthyAndRotated::start(&moto, REGION).await {
+        Ok(scenario) => scenario,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let HealthyAndRotated {
+        trust,
+        healthy,
+        healthy_chain,
+        rotated,
+        old_chain,
+        new_chain,
+        healthy_arn,
+        rotated_arn,
+        topic_arn,
+        ..
+    } = &scenario;
     println!(
         "demo: issuer {} serves intermediate {}",
         healthy.url(),
@@ -44,35 +54,8 @@ async fn main() -> ExitCode {
         old_chain.top_sha1(),
         new_chain.top_sha1()
     );
-
-    let iam = aws_sdk_iam::Client::new(&moto.sdk_config(REGION).await);
-    let sts = ["sts.amazonaws.com"];
-    let healthy_arn = moto::create_provider(
-        &iam,
-        &healthy.issuer_url("/id/HEALTHY"),
-        &sts,
-        &[&healthy_chain.top_sha1()],
-        &[],
-    )
-    .await;
-    let rotated_arn = moto::create_provider(
-        &iam,
-        &rotated.issuer_url("/id/ROTATED"),
-        &sts,
-        &[&old_chain.top_sha1()],
-        &[],
-    )
-    .await;
     println!("demo: registered {healthy_arn}\ndemo: registered {rotated_arn}\n");
 
-    let sns = aws_sdk_sns::Client::new(&moto.sdk_config(REGION).await);
-    let topic_arn = match sns.create_topic().name("thumbprint-guard").send().await {
-        Ok(out) => out.topic_arn.unwrap_or_default(),
-        Err(e) => {
-            eprintln!("demo: cannot create the SNS topic in moto: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let mut env = moto.env(REGION);
     env.push(("SNS_TOPIC_ARN".to_string(), topic_arn.clone()));
     for (k, v) in [
@@ -148,9 +131,9 @@ async fn main() -> ExitCode {
         .iter()
         .filter(|f| f.code == FindingCode::ThumbprintMismatch)
         .collect();
-    let healthy_clean = report.findings.iter().all(|f| f.resource != healthy_arn);
+    let healthy_clean = report.findings.iter().all(|f| &f.resource != healthy_arn);
     let right_mismatch = mismatch.len() == 1
-        && mismatch[0].resource == rotated_arn
+        && &mismatch[0].resource == rotated_arn
         && mismatch[0].details["thumbprint"] == new_chain.top_sha1().as_str();
     if status.code() == Some(1) && healthy_clean && right_mismatch {
         println!(

@@ -26,8 +26,8 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::issuer::{ChainSpec, IssuerServer, TestCa, TrustFile};
 use support::moto::{self, Moto};
+use support::scenario::HealthyAndRotated;
 
 const REGION: &str = "us-east-1";
 /// The binary `template.yaml` deploys (`BuildProperties: Binary`).
@@ -291,42 +291,17 @@ fn check(condition: bool, what: impl FnOnce() -> String) -> Result<(), Mismatch>
 async fn run(cargo_lambda: &Path, release: bool) -> Result<(), Mismatch> {
     println!("lambda-e2e: starting moto server (AWS emulator) and two local issuers ...");
     let moto = Moto::start().await;
-    let ca = TestCa::new("lambda-e2e");
-    let trust = TrustFile::new(&[&ca]);
-    let healthy_chain = ca.chain(ChainSpec::default());
-    let healthy = IssuerServer::start(healthy_chain.clone()).await;
-    let old = ca.chain(ChainSpec::default());
-    let rotated = IssuerServer::start(old.clone()).await;
-    let new = ca.chain(ChainSpec::default());
-    rotated.rotate(new.clone());
-
-    let sdk = moto.sdk_config(REGION).await;
-    let iam = aws_sdk_iam::Client::new(&sdk);
-    let sts = ["sts.amazonaws.com"];
-    let healthy_arn = moto::create_provider(
-        &iam,
-        &healthy.issuer_url("/id/HEALTHY"),
-        &sts,
-        &[&healthy_chain.top_sha1()],
-        &[],
-    )
-    .await;
-    let rotated_arn = moto::create_provider(
-        &iam,
-        &rotated.issuer_url("/id/ROTATED"),
-        &sts,
-        &[&old.top_sha1()],
-        &[],
-    )
-    .await;
-    let topic_arn = aws_sdk_sns::Client::new(&sdk)
-        .create_topic()
-        .name("thumbprint-guard")
-        .send()
-        .await
-        .map_err(|e| format!("CreateTopic: {e}"))?
-        .topic_arn
-        .unwrap_or_default();
+    let scenario = HealthyAndRotated::start(&moto, REGION).await?;
+    let HealthyAndRotated {
+        trust,
+        healthy_arn,
+        rotated_arn,
+        topic_arn,
+        old_chain: old,
+        new_chain: new,
+        ..
+    } = &scenario;
+    let iam = aws_sdk_iam::Client::new(&moto.sdk_config(REGION).await);
     println!("lambda-e2e: {rotated_arn} rotated to {}", new.top_sha1());
 
     // The template's environment, pointed at moto and the local issuers.
@@ -375,22 +350,23 @@ async fn run(cargo_lambda: &Path, release: bool) -> Result<(), Mismatch> {
     check(report["remediation_mode"] == "dry-run", || {
         format!("dry-run: remediation_mode {}", report["remediation_mode"])
     })?;
-    let planned = remediation(&report, &rotated_arn)?;
+    let planned = remediation(&report, rotated_arn)?;
     check(planned == ("planned".into(), vec![new.top_sha1()]), || {
         format!(
-            "dry-run: remediation {planned:?}, expected planned {}",
-            new.top_sha1()
+            "dry-run: remediation {planned:?}, expected planned {}; the report:\n{report:#}\nwatch:\n{}",
+            new.top_sha1(),
+            watch.output()
         )
     })?;
-    let (healthy_outcome, _) = remediation(&report, &healthy_arn)?;
+    let (healthy_outcome, _) = remediation(&report, healthy_arn)?;
     check(healthy_outcome == "null", || {
         format!("dry-run: the healthy provider's remediation is {healthy_outcome}")
     })?;
-    let configured = moto::thumbprints(&iam, &rotated_arn).await;
+    let configured = moto::thumbprints(&iam, rotated_arn).await;
     check(configured == [old.top_sha1()], || {
         format!("dry-run wrote to IAM: {configured:?}")
     })?;
-    let sent = notifications(&moto, &topic_arn).await;
+    let sent = notifications(&moto, topic_arn).await;
     check(sent == 1, || {
         format!("dry-run: {sent} SNS notification(s), expected 1")
     })?;
@@ -418,7 +394,7 @@ async fn run(cargo_lambda: &Path, release: bool) -> Result<(), Mismatch> {
             watch.output()
         )
     })?;
-    let applied = remediation(&report, &rotated_arn)?;
+    let applied = remediation(&report, rotated_arn)?;
     check(applied == ("applied".into(), vec![new.top_sha1()]), || {
         format!(
             "scheduled: remediation {applied:?}, expected applied {}",
@@ -428,11 +404,11 @@ async fn run(cargo_lambda: &Path, release: bool) -> Result<(), Mismatch> {
     check(report["summary"]["thumbprints_added"] == 1, || {
         format!("scheduled: summary {}", report["summary"])
     })?;
-    let configured = moto::thumbprints(&iam, &rotated_arn).await;
+    let configured = moto::thumbprints(&iam, rotated_arn).await;
     check(configured == [old.top_sha1(), new.top_sha1()], || {
         format!("scheduled: IAM holds {configured:?}")
     })?;
-    let sent = notifications(&moto, &topic_arn).await;
+    let sent = notifications(&moto, topic_arn).await;
     check(sent == 2, || {
         format!("scheduled: {sent} SNS notification(s), expected 2")
     })?;
@@ -453,8 +429,8 @@ async fn run(cargo_lambda: &Path, release: bool) -> Result<(), Mismatch> {
     )
     .await?
     .map_err(|e| format!("second scheduled run failed:\n{e}"))?;
-    let again = remediation(&report, &rotated_arn)?;
-    let sent = notifications(&moto, &topic_arn).await;
+    let again = remediation(&report, rotated_arn)?;
+    let sent = notifications(&moto, topic_arn).await;
     check(
         again.0 == "null" && report["findings"].as_array().is_some_and(Vec::is_empty) && sent == 2,
         || {

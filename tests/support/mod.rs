@@ -3,3 +3,4 @@
 
 pub mod issuer;
 pub mod moto;
+pub mod scenario;
