@@ -183,7 +183,7 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
                 (_, true) => "top",
                 _ => "intermediate",
             };
-            let days = (cert.not_after - now).whole_days();
+            let days = crate::render::days_left(cert.not_after, now);
             let left = if cert.not_after <= now {
                 format!("EXPIRED {} day(s) ago", -days)
             } else {

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
+use crate::render;
 use crate::report::Report;
 
 /// The CloudWatch namespace of every metric.
@@ -14,10 +15,9 @@ pub fn min_days_to_expiry(report: &Report, now: OffsetDateTime) -> Option<i64> {
     report
         .providers
         .iter()
-        .flat_map(|p| p.endpoints.iter())
-        .flat_map(|e| e.chain.iter())
-        .map(|c| (c.not_after - now).whole_days())
+        .filter_map(render::nearest_expiry)
         .min()
+        .map(|at| render::days_left(at, now))
 }
 
 /// The EMF document for one run (serialize it on one line).

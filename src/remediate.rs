@@ -99,31 +99,6 @@ pub fn is_thumbprint(value: &str) -> bool {
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Distinct top thumbprints served by the probed addresses, lowercased, in first-seen order.
-pub fn served_thumbprints(probe: &IssuerProbe) -> Vec<String> {
-    let mut served: Vec<String> = Vec::new();
-    for top in probe
-        .host
-        .endpoints
-        .iter()
-        .filter_map(|e| e.top_thumbprint())
-    {
-        let top = top.to_ascii_lowercase();
-        if !served.contains(&top) {
-            served.push(top);
-        }
-    }
-    served
-}
-
-/// Served top thumbprints that the provider does not hold (compared case-insensitively).
-pub fn needed_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<String> {
-    served_thumbprints(probe)
-        .into_iter()
-        .filter(|t| !contains_thumbprint(&provider.thumbprints, t))
-        .collect()
-}
-
 /// The host of the probe's `jwks_uri` (lowercase; IPv6 without brackets), if discovery found one.
 pub fn jwks_host(probe: &IssuerProbe) -> Option<String> {
     let jwks_uri = Url::parse(probe.jwks_uri.as_deref()?).ok()?;
@@ -142,10 +117,6 @@ pub fn remediation_tag(provider: &OidcProvider) -> Option<&str> {
         .iter()
         .find(|(key, _)| key.eq_ignore_ascii_case(REMEDIATION_TAG))
         .map(|(_, value)| value.as_str())
-}
-
-fn contains_thumbprint(list: &[String], thumbprint: &str) -> bool {
-    list.iter().any(|t| t.eq_ignore_ascii_case(thumbprint))
 }
 
 /// Distinct entries of `list` (case-insensitively), lowercased, in order.
@@ -178,7 +149,7 @@ fn no_room_reason(configured: usize, adding: &[String]) -> String {
 /// thumbprints' form, room in the list. Chains come before the host so that an untrusted issuer,
 /// whose discovery document cannot be fetched either, is reported as untrusted.
 pub fn decide(provider: &OidcProvider, probe: &IssuerProbe, config: &Config) -> Decision {
-    let needed = needed_thumbprints(provider, probe);
+    let needed = crate::assess::missing_thumbprints(provider, probe);
     if needed.is_empty() {
         return Decision::Nothing;
     }
