@@ -15,7 +15,7 @@ use crate::event::{self, EventError};
 use crate::inventory::{AwsClients, InventoryError};
 use crate::notify::{self, NotifyError};
 use crate::probe::ProbeContext;
-use crate::report::{ProviderReport, Report};
+use crate::report::Report;
 use crate::{metrics, sweep};
 
 /// What the handler builds once and reuses for every invocation.
@@ -110,79 +110,26 @@ pub fn probe_budget_ms(deadline_ms: u64, now_ms: u64, reserve_ms: u64) -> Option
 /// larger report is logged as numbered parts, each a valid report of the same schema.
 pub const MAX_LOG_LINE_BYTES: usize = 200 * 1024;
 
-fn json_len(value: &impl serde::Serialize) -> usize {
-    serde_json::to_string(value).map_or(0, |s| s.len())
-}
-
-/// The report as log lines: one line when it fits in `max_bytes`, else one line per part. Each
-/// part holds whole providers with their findings; the last part also holds the clusters and the
-/// findings about clusters, roles and the inventory. Every finding appears in exactly one part.
+/// The report as log lines: one line when it fits in `max_bytes`, else one line per part, each a
+/// valid report holding whole providers with their findings and clusters, every finding in exactly
+/// one part (the same cut as the SNS parts, `notify::parts::split_with`).
 pub fn report_log_lines(report: &Report, max_bytes: usize) -> Vec<String> {
-    let line = |part: usize, parts: usize, r: &Report| {
-        let mut doc = serde_json::json!({"message": "thumbprint-guard report", "report": r});
-        if parts > 1 {
-            doc["part"] = serde_json::json!(part);
-            doc["parts"] = serde_json::json!(parts);
-        }
-        doc.to_string()
-    };
-    let whole = line(1, 1, report);
-    if whole.len() <= max_bytes {
-        return vec![whole];
-    }
-    let subset = |providers: Vec<ProviderReport>, with_rest: bool| {
-        let arns: Vec<&str> = providers.iter().map(|p| p.arn.as_str()).collect();
-        let provider_arns: Vec<&str> = report.providers.iter().map(|p| p.arn.as_str()).collect();
-        let mut part = Report {
-            providers: providers.clone(),
-            clusters: if with_rest {
-                report.clusters.clone()
-            } else {
-                vec![]
-            },
-            findings: report
-                .findings
-                .iter()
-                .filter(|f| {
-                    arns.contains(&f.resource.as_str())
-                        || (with_rest && !provider_arns.contains(&f.resource.as_str()))
-                })
-                .cloned()
-                .collect(),
-            ..report.clone()
-        };
-        part.recount();
-        part
-    };
-    let mut chunks: Vec<Vec<ProviderReport>> = vec![vec![]];
-    let mut size = 0;
-    for provider in &report.providers {
-        let provider_size = json_len(provider)
-            + report
-                .findings
-                .iter()
-                .filter(|f| f.resource == provider.arn)
-                .map(|f| json_len(f) + 1)
-                .sum::<usize>();
-        // Keep room for the part's envelope (account, time, summary, part numbers).
-        if size + provider_size > max_bytes.saturating_sub(4096)
-            && chunks.last().is_some_and(|c| !c.is_empty())
-        {
-            chunks.push(vec![]);
-            size = 0;
-        }
-        size += provider_size;
-        if let Some(chunk) = chunks.last_mut() {
-            chunk.push(provider.clone());
-        }
-    }
-    chunks.push(vec![]); // the clusters and the findings not about a provider
-    let parts = chunks.len();
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, providers)| line(i + 1, parts, &subset(providers, i + 1 == parts)))
-        .collect()
+    notify::parts::split_with(
+        report,
+        max_bytes,
+        0,
+        notify::parts::Weight::Json,
+        |part| {
+            let mut doc =
+                serde_json::json!({"message": "thumbprint-guard report", "report": part.report});
+            if part.count > 1 {
+                doc["part"] = serde_json::json!(part.index);
+                doc["parts"] = serde_json::json!(part.count);
+            }
+            doc.to_string()
+        },
+        String::len,
+    )
 }
 
 /// Handles one event: sweep, then `emit` the report line and the EMF line, then notify. Returns the
@@ -213,7 +160,7 @@ pub async fn handle(
 mod tests {
     use super::*;
     use crate::config::RemediationMode;
-    use crate::report::{Finding, FindingCode, Summary, SCHEMA_VERSION};
+    use crate::report::{Finding, FindingCode, ProviderReport, Summary, SCHEMA_VERSION};
 
     fn report(providers: usize) -> Report {
         let arn =

@@ -21,7 +21,7 @@
 //! `generated_at`.
 
 mod chatbot;
-mod parts;
+pub(crate) mod parts;
 mod text;
 
 use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata};

@@ -163,6 +163,15 @@ fn json_len<T: serde::Serialize>(value: &T) -> usize {
     serde_json::to_string(value).map_or(0, |json| escaped_len(&json) + 1)
 }
 
+/// How much a unit weighs in what the parts are rendered to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Weight {
+    /// An SNS message: the unit's text twice and its JSON twice (see [`unit_size`]).
+    Sns,
+    /// A log line: the unit's JSON once.
+    Json,
+}
+
 /// What a unit adds to a publish: its text twice (`default`, `email`) and its JSON twice (`sqs`,
 /// `lambda`), each escaped inside the message document.
 fn unit_size(report: &Report, unit: &Unit) -> usize {
@@ -196,6 +205,16 @@ fn unit_size(report: &Report, unit: &Unit) -> usize {
     2 * text + 2 * json
 }
 
+/// The unit's JSON alone (a log line carries the report once).
+fn unit_json_size(report: &Report, unit: &Unit) -> usize {
+    unit.providers
+        .iter()
+        .map(|&i| json_len(&report.providers[i]))
+        .chain(unit.clusters.iter().map(|&i| json_len(&report.clusters[i])))
+        .chain(unit.findings.iter().map(|&i| json_len(&report.findings[i])))
+        .sum()
+}
+
 /// Room kept in every part for the Chatbot document, whose description is capped but escaped
 /// twice (once in its own JSON, once in the message document).
 const CHATBOT_RESERVE: usize = 20 * 1024;
@@ -208,13 +227,35 @@ pub(crate) fn split(
     budget: usize,
     compose: impl Fn(&Part) -> SnsMessage,
 ) -> Vec<SnsMessage> {
+    split_with(
+        report,
+        budget,
+        CHATBOT_RESERVE,
+        Weight::Sns,
+        compose,
+        SnsMessage::publish_size,
+    )
+}
+
+/// Splits `report` into parts rendered by `compose`, each at most `budget` bytes as `size`
+/// measures it (keeping `reserve` free), every provider, cluster and finding in exactly one part;
+/// the whole report as one part when it fits. Used for SNS messages and for the report's log lines.
+/// A single unit larger than the budget still gets a part of its own.
+pub(crate) fn split_with<T>(
+    report: &Report,
+    budget: usize,
+    reserve: usize,
+    weight: Weight,
+    compose: impl Fn(&Part) -> T,
+    size: impl Fn(&T) -> usize,
+) -> Vec<T> {
     let whole = Part {
         index: 1,
         count: 1,
         report: report.clone(),
     };
     let single = compose(&whole);
-    if single.publish_size() <= budget {
+    if size(&single) <= budget {
         return vec![single];
     }
 
@@ -224,18 +265,21 @@ pub(crate) fn split(
         count: 9999,
         report: part_report(report, &[]),
     });
-    let overhead = empty.publish_size() + CHATBOT_RESERVE;
+    let overhead = size(&empty) + reserve;
     let mut groups: Vec<Vec<&Unit>> = Vec::new();
     let mut current: Vec<&Unit> = Vec::new();
     let mut current_size = overhead;
     for unit in &units {
-        let size = unit_size(report, unit);
-        if !current.is_empty() && current_size + size > budget {
+        let unit_bytes = match weight {
+            Weight::Sns => unit_size(report, unit),
+            Weight::Json => unit_json_size(report, unit),
+        };
+        if !current.is_empty() && current_size + unit_bytes > budget {
             groups.push(std::mem::take(&mut current));
             current_size = overhead;
         }
         current.push(unit);
-        current_size += size;
+        current_size += unit_bytes;
     }
     if !current.is_empty() || groups.is_empty() {
         groups.push(current);
@@ -243,7 +287,7 @@ pub(crate) fn split(
 
     loop {
         let count = groups.len();
-        let messages: Vec<SnsMessage> = groups
+        let messages: Vec<T> = groups
             .iter()
             .enumerate()
             .map(|(i, group)| {
@@ -257,15 +301,14 @@ pub(crate) fn split(
         let oversized = messages
             .iter()
             .zip(&groups)
-            .position(|(m, group)| m.publish_size() > budget && group.len() > 1);
+            .position(|(m, group)| size(m) > budget && group.len() > 1);
         match oversized {
             None => {
-                if let Some(m) = messages.iter().find(|m| m.publish_size() > budget) {
+                if let Some(m) = messages.iter().find(|m| size(m) > budget) {
                     tracing::warn!(
-                        bytes = m.publish_size(),
+                        bytes = size(m),
                         budget,
-                        subject = %m.subject,
-                        "one provider's findings alone exceed the SNS message budget"
+                        "one provider's findings alone exceed the budget of a part"
                     );
                 }
                 return messages;
