@@ -524,6 +524,7 @@ fn synthetic_report(providers: usize) -> Report {
         not_after: now + time::Duration::days(days),
     };
     let mut report = Report {
+        resolved: Vec::new(),
         schema_version: SCHEMA_VERSION,
         account_id: moto::ACCOUNT_ID.into(),
         generated_at: now,
@@ -630,6 +631,8 @@ fn synthetic_report(providers: usize) -> Report {
             jwks_uri: Some(format!("{url}/keys")),
             endpoints: (0..2)
                 .map(|a| Endpoint {
+                    host: "127.0.0.1:443".into(),
+                    serves: vec![thumbprint_guard::report::Fetch::Jwks],
                     address: format!("203.0.113.{}:443", 10 + a),
                     chain: chain.clone(),
                     top_thumbprint: Some(top.clone()),

@@ -166,6 +166,7 @@ mod tests {
         let arn =
             |i: usize| format!("arn:aws:iam::123456789012:oidc-provider/issuer{i}.example/id/X");
         let mut r = Report {
+            resolved: Vec::new(),
             schema_version: SCHEMA_VERSION,
             account_id: "123456789012".into(),
             generated_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),

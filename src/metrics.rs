@@ -69,6 +69,7 @@ mod tests {
             not_after: now + time::Duration::days(days),
         };
         let mut report = Report {
+            resolved: Vec::new(),
             schema_version: SCHEMA_VERSION,
             account_id: "123456789012".into(),
             generated_at: now,
@@ -80,6 +81,8 @@ mod tests {
                 configured_thumbprints: vec![],
                 jwks_uri: None,
                 endpoints: vec![Endpoint {
+                    host: "127.0.0.1:443".into(),
+                    serves: vec![crate::report::Fetch::Jwks],
                     address: "127.0.0.1:1".into(),
                     chain: vec![cert(90), cert(12)],
                     top_thumbprint: None,

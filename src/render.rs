@@ -130,7 +130,11 @@ pub fn manual_fix(finding: &Finding, report: &Report) -> Option<String> {
                 None => "eksctl utils associate-iam-oidc-provider --cluster NAME --region REGION --approve".to_string(),
             })
         }
-        FindingCode::RoleTrustsMissingProvider | FindingCode::TrustPolicyNoSub | FindingCode::TrustPolicyNoAud => {
+        FindingCode::RoleTrustsMissingProvider
+        | FindingCode::TrustPolicyNoSub
+        | FindingCode::TrustPolicyNoAud
+        | FindingCode::TrustPolicyBroadSub
+        | FindingCode::TrustPolicyForeignCondition => {
             let role = role_name(arn);
             Some(format!(
                 "aws iam get-role --role-name {role} --query Role.AssumeRolePolicyDocument > trust.json; fix the statement (see README, \"Trust policies\"); aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json"
@@ -141,6 +145,9 @@ pub fn manual_fix(finding: &Finding, report: &Report) -> Option<String> {
         ),
         FindingCode::InventoryIncomplete => Some(
             "check the credentials' IAM/EKS read permissions (README, \"Permissions\") and run the sweep again".to_string(),
+        ),
+        FindingCode::AccountUnreachable => Some(
+            "check that the member role exists in that account, trusts this function's role (and the external id), and that the account's region is enabled; then run the sweep again".to_string(),
         ),
         FindingCode::ThumbprintAdded => None,
     }
@@ -291,6 +298,8 @@ mod tests {
 
     fn endpoint(top: &str, trusted: bool) -> crate::report::Endpoint {
         crate::report::Endpoint {
+            host: "127.0.0.1:443".into(),
+            serves: vec![crate::report::Fetch::Jwks],
             address: "203.0.113.10:443".into(),
             chain: vec![],
             top_thumbprint: Some(top.to_string()),
@@ -316,6 +325,7 @@ mod tests {
 
     fn report(p: ProviderReport, findings: Vec<Finding>) -> Report {
         let mut r = Report {
+            resolved: Vec::new(),
             schema_version: SCHEMA_VERSION,
             account_id: "123456789012".into(),
             generated_at: datetime!(2026-11-22 10:00:00 UTC),

@@ -107,6 +107,7 @@ pub async fn run(
         providers,
         clusters,
         findings,
+        resolved: Vec::new(),
         summary: Summary::default(),
     };
     report.recount();

@@ -48,6 +48,8 @@ fn provider(n: usize, configured: &str, served: &str) -> ProviderReport {
         not_after: datetime!(2027-10-01 00:00:00 UTC),
     };
     let endpoint = |address: &str| Endpoint {
+        host: "127.0.0.1:443".into(),
+        serves: vec![thumbprint_guard::report::Fetch::Jwks],
         address: address.into(),
         chain: vec![
             cert("CN=oidc.eks.us-east-1.amazonaws.com", &"11".repeat(20)),
@@ -97,6 +99,7 @@ fn report(
 ) -> Report {
     sort_findings(&mut findings);
     let mut report = Report {
+        resolved: Vec::new(),
         schema_version: SCHEMA_VERSION,
         account_id: ACCOUNT_ID.into(),
         generated_at: datetime!(2026-11-22 10:00:00 UTC),

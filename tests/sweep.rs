@@ -440,6 +440,24 @@ async fn sweep_json_matches_design_field_for_field() {
     shape(&ours, "$", &mut a);
     shape(&design, "$", &mut b);
     b.remove("$.findings[].details");
+    // Without STATE_TABLE `resolved` is empty, so its entries' keys are compared on their own.
+    assert_eq!(ours["resolved"], serde_json::json!([]));
+    let resolved_keys = b
+        .remove("$.resolved[]")
+        .expect("DESIGN's example lists a resolved finding");
+    let entry = thumbprint_guard::report::ResolvedFinding {
+        id: "tg-0000000000000000".into(),
+        code: thumbprint_guard::report::FindingCode::CertExpiring,
+        resource: "arn".into(),
+        first_seen: None,
+    };
+    let mut entry_shape = BTreeMap::new();
+    shape(
+        &serde_json::to_value(entry).unwrap(),
+        "$.resolved[]",
+        &mut entry_shape,
+    );
+    assert_eq!(entry_shape.remove("$.resolved[]"), Some(resolved_keys));
     assert_eq!(a, b, "ours (left) and DESIGN's example (right) differ");
     assert_eq!(ours["clusters"][0]["name"], "prod");
     assert_eq!(ours["clusters"][0]["provider_arn"], Value::Null);

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::inventory::OidcProvider;
 use crate::probe::{self, IssuerProbe};
 use crate::render::STS_AUDIENCE;
-use crate::report::{Endpoint, Finding, FindingCode, ProviderReport, Severity};
+use crate::report::{Endpoint, Fetch, Finding, FindingCode, ProviderReport, Severity};
 
 pub mod chain;
 pub mod eks;
@@ -36,7 +36,17 @@ pub fn provider_report(provider: &OidcProvider, probe: Option<&IssuerProbe>) -> 
         configured_thumbprints: provider.thumbprints.clone(),
         jwks_uri: probe.and_then(|p| p.jwks_uri.clone()),
         endpoints: probe
-            .map(|p| p.host.endpoints.iter().map(Endpoint::from).collect())
+            .map(|p| {
+                p.host
+                    .endpoints
+                    .iter()
+                    .map(|e| Endpoint {
+                        host: p.host.authority.clone(),
+                        serves: vec![Fetch::Jwks],
+                        ..Endpoint::from(e)
+                    })
+                    .collect()
+            })
             .unwrap_or_default(),
         served_thumbprints: probe
             .map(|p| probe::served_thumbprints(&p.host))

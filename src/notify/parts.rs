@@ -131,6 +131,7 @@ fn part_report(report: &Report, units: &[&Unit]) -> Report {
     clusters.sort_unstable();
     findings.sort_unstable();
     let mut part = Report {
+        resolved: report.resolved.clone(),
         schema_version: report.schema_version,
         account_id: report.account_id.clone(),
         generated_at: report.generated_at,
@@ -345,6 +346,7 @@ mod tests {
     #[test]
     fn units_group_provider_findings_and_clusters() {
         let mut report = Report {
+            resolved: Vec::new(),
             schema_version: 1,
             account_id: "123456789012".into(),
             generated_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),

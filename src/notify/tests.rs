@@ -34,6 +34,8 @@ fn cert(subject: &str, issuer: &str, sha1: &str) -> CertificateInfo {
 fn provider(n: usize, configured: &[&str], served: &str) -> ProviderReport {
     let url = format!("https://oidc.eks.us-east-1.amazonaws.com/id/P{n:04}");
     let endpoint = |address: &str| Endpoint {
+        host: "127.0.0.1:443".into(),
+        serves: vec![crate::report::Fetch::Jwks],
         address: address.into(),
         chain: vec![
             cert(
@@ -89,6 +91,7 @@ fn report(
 ) -> Report {
     crate::report::sort_findings(&mut findings);
     let mut r = Report {
+        resolved: Vec::new(),
         schema_version: SCHEMA_VERSION,
         account_id: ACCOUNT.into(),
         generated_at: datetime!(2026-11-22 10:00:00 UTC),

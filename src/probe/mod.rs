@@ -644,6 +644,8 @@ impl From<&EndpointProbe> for report::Endpoint {
             (reason, error) => reason.or_else(|| error.clone()),
         };
         report::Endpoint {
+            host: String::new(),
+            serves: Vec::new(),
             address: endpoint.address.to_string(),
             chain: endpoint.chain.clone(),
             top_thumbprint: endpoint.top_thumbprint().map(str::to_string),
