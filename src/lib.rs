@@ -19,6 +19,7 @@
 //! - [`handler`]: the Lambda's invocation: sweep, log, metrics, notify.
 //! - [`inspect`]: the probe of one issuer for a person, without AWS.
 
+pub mod assemble;
 pub mod assess;
 pub mod config;
 pub mod event;

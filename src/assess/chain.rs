@@ -4,11 +4,10 @@
 //! inspect) adds the provider-specific findings (thumbprint mismatch, audience) and sorts.
 
 use serde_json::json;
-use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use crate::probe::{ChainVerdict, IssuerProbe};
-use crate::report::{CertificateInfo, Finding, FindingCode};
+use crate::report::{rfc3339, CertificateInfo, Discriminator, Finding, FindingCode};
 
 /// Every finding one issuer probe supports, about `resource` (a provider ARN, or the issuer URL
 /// for `inspect`).
@@ -50,6 +49,7 @@ pub fn issuer_findings(
                         place(host, &address)
                     ),
                 )
+                .with_discriminator(Discriminator::Address(address.clone()))
                 .with_details(json!({
                     "host": host,
                     "address": address,
@@ -66,6 +66,7 @@ pub fn issuer_findings(
                         place(host, &address)
                     ),
                 )
+                .with_discriminator(Discriminator::Address(address.clone()))
                 .with_details(json!({
                     "host": host,
                     "address": address,
@@ -97,10 +98,7 @@ pub fn issuer_findings(
     for (cert, addresses) in &served {
         let left = cert.not_after - now;
         let days_left = left.whole_days();
-        let not_after = cert
-            .not_after
-            .format(&Rfc3339)
-            .unwrap_or_else(|_| cert.not_after.to_string());
+        let not_after = rfc3339(cert.not_after);
         let details = json!({
             "host": host,
             "subject": cert.subject,
@@ -120,6 +118,7 @@ pub fn issuer_findings(
                         cert.subject, cert.sha1
                     ),
                 )
+                .with_discriminator(Discriminator::Thumbprint(cert.sha1.clone()))
                 .with_details(details),
             );
         } else if left <= window {
@@ -132,6 +131,7 @@ pub fn issuer_findings(
                         cert.subject, cert.sha1
                     ),
                 )
+                .with_discriminator(Discriminator::Thumbprint(cert.sha1.clone()))
                 .with_details(details),
             );
         }
@@ -154,6 +154,7 @@ pub fn issuer_findings(
                             place(host, &address)
                         ),
                     )
+                    .with_discriminator(Discriminator::Address(address.clone()))
                     .with_details(json!({
                         "host": host,
                         "address": address,

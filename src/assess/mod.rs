@@ -8,14 +8,42 @@ use time::OffsetDateTime;
 use crate::config::Config;
 use crate::inventory::OidcProvider;
 use crate::probe::{self, IssuerProbe};
-use crate::render::STS_AUDIENCE;
-use crate::report::{Endpoint, Fetch, Finding, FindingCode, ProviderReport, Severity};
+use crate::report::{
+    Discriminator, Endpoint, Fetch, Finding, FindingCode, ProviderReport, Severity, STS_AUDIENCE,
+};
 
 pub mod chain;
 pub mod eks;
 
-/// Served top thumbprints that the provider does not list.
-pub fn missing_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<String> {
+/// A served top thumbprint the provider does not list: the fact remediation and the report share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingThumbprint {
+    /// Lowercase hex SHA-1 of the top certificate.
+    pub thumbprint: String,
+    /// Every address (`IP:PORT`) that served it.
+    pub addresses: Vec<String>,
+    /// The `host:port`s whose addresses served it.
+    pub hosts: Vec<String>,
+    /// IAM relies on the thumbprint (the chain does not anchor in a public root).
+    pub enforced: bool,
+}
+
+/// What assess concludes about one provider before remediation: its report entry, its findings
+/// (all but the thumbprint mismatches, which depend on what remediation adds) and the thumbprints
+/// its issuer serves that it does not list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderAssessment {
+    /// The provider's report entry (remediation still null).
+    pub entry: ProviderReport,
+    /// Audience, probe, chain and expiry findings.
+    pub findings: Vec<Finding>,
+    /// Served top thumbprints missing from the provider's list, in first-served order.
+    pub missing: Vec<MissingThumbprint>,
+}
+
+/// Served top thumbprints that the provider does not list, with where they were served.
+pub fn missing_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<MissingThumbprint> {
+    let enforced = probe::thumbprint_enforced(&probe.host);
     probe::served_thumbprints(&probe.host)
         .into_iter()
         .filter(|t| {
@@ -24,10 +52,28 @@ pub fn missing_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<
                 .iter()
                 .any(|c| c.eq_ignore_ascii_case(t))
         })
+        .map(|thumbprint| {
+            let addresses = probe
+                .host
+                .endpoints
+                .iter()
+                .filter(|e| {
+                    e.top_thumbprint()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(&thumbprint))
+                })
+                .map(|e| e.address.to_string())
+                .collect();
+            MissingThumbprint {
+                thumbprint,
+                addresses,
+                hosts: vec![authority(probe).to_string()],
+                enforced,
+            }
+        })
         .collect()
 }
 
-/// The provider's entry of the report (remediation is filled in later by the sweep).
+/// The provider's entry of the report (remediation is filled in by the sweep's assembly).
 pub fn provider_report(provider: &OidcProvider, probe: Option<&IssuerProbe>) -> ProviderReport {
     ProviderReport {
         arn: provider.arn.clone(),
@@ -58,9 +104,24 @@ pub fn provider_report(provider: &OidcProvider, probe: Option<&IssuerProbe>) -> 
     }
 }
 
-/// Every finding about one provider: audience, probe problems, and one THUMBPRINT_MISMATCH per served
-/// thumbprint that is not configured (critical when IAM enforces the thumbprint, warning otherwise).
+/// Assesses one provider: its report entry, its findings but the mismatches, and what is missing.
 /// `probe` is `None` when the run's deadline came first (PROBE_SKIPPED).
+pub fn assess_provider(
+    provider: &OidcProvider,
+    probe: Option<&IssuerProbe>,
+    config: &Config,
+    now: OffsetDateTime,
+) -> ProviderAssessment {
+    ProviderAssessment {
+        entry: provider_report(provider, probe),
+        findings: provider_findings(provider, probe, config, now),
+        missing: probe
+            .map(|p| missing_thumbprints(provider, p))
+            .unwrap_or_default(),
+    }
+}
+
+/// Audience and probe findings of one provider (no thumbprint mismatch: see [`mismatch_findings`]).
 pub fn provider_findings(
     provider: &OidcProvider,
     probe: Option<&IssuerProbe>,
@@ -99,43 +160,46 @@ pub fn provider_findings(
         config.expiry_warning_days,
         now,
     ));
-    let enforced = probe::thumbprint_enforced(&probe.host);
-    for thumbprint in missing_thumbprints(provider, probe) {
-        let addresses: Vec<String> = probe
-            .host
-            .endpoints
-            .iter()
-            .filter(|e| {
-                e.top_thumbprint()
-                    .is_some_and(|t| t.eq_ignore_ascii_case(&thumbprint))
-            })
-            .map(|e| e.address.to_string())
-            .collect();
-        let consequence = if enforced {
-            "the chain does not anchor in a public root, so IAM relies on the thumbprint: AssumeRoleWithWebIdentity fails with InvalidIdentityToken"
-        } else {
-            "the chain anchors in a public root, so IAM does not rely on the thumbprint today, but it is the fallback"
-        };
-        findings.push(
+    findings
+}
+
+/// One THUMBPRINT_MISMATCH per missing thumbprint that remediation did not add this run (critical
+/// when IAM enforces the thumbprint, warning otherwise).
+pub fn mismatch_findings(
+    provider: &OidcProvider,
+    missing: &[MissingThumbprint],
+    added: &[String],
+) -> Vec<Finding> {
+    missing
+        .iter()
+        .filter(|m| !added.iter().any(|a| a.eq_ignore_ascii_case(&m.thumbprint)))
+        .map(|m| {
+            let consequence = if m.enforced {
+                "the chain does not anchor in a public root, so IAM relies on the thumbprint: AssumeRoleWithWebIdentity fails with InvalidIdentityToken"
+            } else {
+                "the chain anchors in a public root, so IAM does not rely on the thumbprint today, but it is the fallback"
+            };
             Finding::new(
                 FindingCode::ThumbprintMismatch,
-                arn,
+                &provider.arn,
                 format!(
-                    "the JWKS host {} serves top certificate {thumbprint} (at {}), which is not among the configured thumbprints; {consequence}",
-                    authority(probe),
-                    addresses.join(", ")
+                    "the JWKS host {} serves top certificate {} (at {}), which is not among the configured thumbprints; {consequence}",
+                    m.hosts.join(", "),
+                    m.thumbprint,
+                    m.addresses.join(", ")
                 ),
             )
-            .with_severity(if enforced { Severity::Critical } else { Severity::Warning })
+            .with_severity(if m.enforced { Severity::Critical } else { Severity::Warning })
+            .with_discriminator(Discriminator::Thumbprint(m.thumbprint.clone()))
             .with_details(serde_json::json!({
-                "thumbprint": thumbprint,
+                "thumbprint": m.thumbprint,
                 "configured_thumbprints": provider.thumbprints,
-                "addresses": addresses,
-                "thumbprint_enforced": enforced,
-            })),
-        );
-    }
-    findings
+                "addresses": m.addresses,
+                "hosts": m.hosts,
+                "thumbprint_enforced": m.enforced,
+            }))
+        })
+        .collect()
 }
 
 fn authority(probe: &IssuerProbe) -> &str {
@@ -198,6 +262,19 @@ mod tests {
         }
     }
 
+    /// Every finding of a provider when remediation adds nothing.
+    fn all_findings(
+        p: &OidcProvider,
+        probe: Option<&IssuerProbe>,
+        config: &Config,
+        now: OffsetDateTime,
+    ) -> Vec<Finding> {
+        let assessment = assess_provider(p, probe, config, now);
+        let mut findings = assessment.findings;
+        findings.extend(mismatch_findings(p, &assessment.missing, &[]));
+        findings
+    }
+
     fn codes(findings: &[Finding]) -> Vec<(FindingCode, Severity)> {
         findings.iter().map(|f| (f.code, f.severity)).collect()
     }
@@ -205,7 +282,7 @@ mod tests {
     #[test]
     fn healthy_provider_has_no_findings() {
         let p = provider(&["sts.amazonaws.com"], &[OLD]);
-        let findings = provider_findings(
+        let findings = all_findings(
             &p,
             Some(&probe(vec![endpoint(1, OLD, false)])),
             &Config::default(),
@@ -222,7 +299,7 @@ mod tests {
             endpoint(2, OLD, false),
             endpoint(3, NEW, false),
         ]);
-        let findings = provider_findings(&p, Some(&probe), &Config::default(), NOW);
+        let findings = all_findings(&p, Some(&probe), &Config::default(), NOW);
         assert_eq!(
             codes(&findings),
             [(FindingCode::ThumbprintMismatch, Severity::Critical)]
@@ -238,7 +315,7 @@ mod tests {
     fn publicly_anchored_mismatch_is_a_warning() {
         let p = provider(&["sts.amazonaws.com"], &[OLD.to_uppercase().as_str()]);
         let probe = probe(vec![endpoint(1, NEW, true), endpoint(2, OLD, true)]);
-        let findings = provider_findings(&p, Some(&probe), &Config::default(), NOW);
+        let findings = all_findings(&p, Some(&probe), &Config::default(), NOW);
         assert_eq!(
             codes(&findings),
             [(FindingCode::ThumbprintMismatch, Severity::Warning)]
@@ -249,7 +326,7 @@ mod tests {
     #[test]
     fn missing_audience_is_a_warning() {
         let p = provider(&["my-app"], &[OLD]);
-        let findings = provider_findings(
+        let findings = all_findings(
             &p,
             Some(&probe(vec![endpoint(1, OLD, false)])),
             &Config::default(),
@@ -265,7 +342,7 @@ mod tests {
     #[test]
     fn unprobed_provider_is_skipped_not_healthy() {
         let p = provider(&["sts.amazonaws.com"], &[OLD]);
-        let findings = provider_findings(&p, None, &Config::default(), NOW);
+        let findings = all_findings(&p, None, &Config::default(), NOW);
         assert_eq!(
             codes(&findings),
             [(FindingCode::ProbeSkipped, Severity::Warning)]

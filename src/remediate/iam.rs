@@ -1,17 +1,16 @@
 //! The IAM side of remediation: re-read, write the union, read back, tag.
 //!
-//! Every AWS error ends as a `failed` [`Remediation`] carrying the SDK's full error text; nothing
+//! Every AWS error ends as a [`Outcome::Failed`] carrying the SDK's full error text; nothing
 //! here panics or returns `Err`, so one provider's failure never stops the sweep.
 
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::operation::RequestId;
 use aws_sdk_iam::types::Tag;
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
-use super::{merge_thumbprints, Decision, MergeError};
+use super::{merge_thumbprints, Decision, MergeError, Outcome, SkipReason};
 use crate::inventory::OidcProvider;
-use crate::report::{whole_seconds, Remediation, RemediationOutcome};
+use crate::report::{rfc3339, whole_seconds, MAX_THUMBPRINTS};
 
 /// The tag set on a provider after a successful addition: `<thumbprint>... <RFC 3339 time>`.
 pub const LAST_ADDED_TAG: &str = "thumbprint-guard/last-added";
@@ -31,7 +30,7 @@ pub async fn apply(
     provider: &OidcProvider,
     decision: &Decision,
     now: OffsetDateTime,
-) -> Option<Remediation> {
+) -> Option<Outcome> {
     match decision {
         Decision::Add {
             thumbprints,
@@ -63,17 +62,9 @@ where
     }
 }
 
-fn outcome(outcome: RemediationOutcome, added: Vec<String>, reason: String) -> Remediation {
-    Remediation {
-        outcome,
-        added,
-        reason,
-    }
-}
-
-fn failed(arn: &str, reason: String) -> Remediation {
+fn failed(arn: &str, reason: String) -> Outcome {
     tracing::warn!(provider = arn, reason = %reason, "thumbprint remediation failed");
-    outcome(RemediationOutcome::Failed, Vec::new(), reason)
+    Outcome::Failed { reason }
 }
 
 /// The provider's thumbprint list as IAM holds it now.
@@ -92,7 +83,7 @@ async fn add(
     wanted: &[String],
     why: &str,
     now: OffsetDateTime,
-) -> Remediation {
+) -> Outcome {
     let arn = provider.arn.as_str();
     let fresh = match read_thumbprints(iam, arn).await {
         Ok(fresh) => fresh,
@@ -107,23 +98,18 @@ async fn add(
     };
     let merge = match merge_thumbprints(&fresh, wanted) {
         Ok(merge) => merge,
-        Err(full @ MergeError::Full { .. }) => {
+        Err(MergeError::Full { configured, adding }) => {
             tracing::warn!(provider = arn, "thumbprint list has no room");
-            return outcome(RemediationOutcome::Skipped, Vec::new(), full.to_string());
+            return Outcome::Skipped(SkipReason::ListFull { configured, adding });
         }
         Err(malformed @ MergeError::Malformed(_)) => {
             return failed(arn, format!("{malformed}; nothing was written"))
         }
     };
     if merge.added.is_empty() {
-        return outcome(
-            RemediationOutcome::Skipped,
-            Vec::new(),
-            format!(
-                "already present: {} was added since this sweep read the provider; nothing written",
-                wanted.join(", ")
-            ),
-        );
+        return Outcome::Skipped(SkipReason::AlreadyPresent {
+            thumbprints: wanted.to_vec(),
+        });
     }
 
     if let Err(e) = iam
@@ -180,7 +166,7 @@ async fn add(
         "added {} (list now {} of {}): {why}",
         merge.added.join(", "),
         merge.thumbprints.len(),
-        super::MAX_THUMBPRINTS
+        MAX_THUMBPRINTS
     );
     if let Err(problem) = tag_last_added(iam, arn, &merge.added, now).await {
         tracing::warn!(provider = arn, problem = %problem, "could not tag the provider");
@@ -188,17 +174,17 @@ async fn add(
             " (the {LAST_ADDED_TAG} tag could not be set: {problem})"
         ));
     }
-    outcome(RemediationOutcome::Applied, merge.added, reason)
+    Outcome::Applied {
+        added: merge.added,
+        thumbprints: after.iter().map(|t| t.to_ascii_lowercase()).collect(),
+        reason,
+    }
 }
 
 /// The [`LAST_ADDED_TAG`] value: the added thumbprints, then the time (IAM tag values may not hold
 /// commas, so spaces separate).
 fn last_added_value(added: &[String], now: OffsetDateTime) -> String {
-    let now = whole_seconds(now.to_offset(UtcOffset::UTC));
-    let at = now
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| now.unix_timestamp().to_string());
-    format!("{} {at}", added.join(" "))
+    format!("{} {}", added.join(" "), rfc3339(whole_seconds(now)))
 }
 
 async fn tag_last_added(

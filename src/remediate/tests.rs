@@ -6,7 +6,10 @@ use std::net::SocketAddr;
 use time::macros::datetime;
 
 use super::*;
-use crate::config::HostGlobs;
+use crate::config::{Config, HostGlobs, RemediationMode, REMEDIATION_TAG};
+use crate::inventory::OidcProvider;
+use crate::probe::{ChainVerdict, IssuerProbe};
+use crate::report::{FindingCode, RemediationOutcome};
 use crate::probe::{EndpointProbe, HostProbe, ProbeIssue};
 use crate::report::{CertificateInfo, Severity};
 
@@ -91,12 +94,21 @@ fn config(mode: RemediationMode) -> Config {
     }
 }
 
-fn reason(decision: &Decision) -> &str {
+/// The decision for what `probe` serves, with the missing thumbprints as assess computes them.
+fn decide_for(provider: &OidcProvider, probe: &IssuerProbe, config: &Config) -> Decision {
+    decide(
+        provider,
+        probe,
+        &crate::assess::missing_thumbprints(provider, probe),
+        config,
+    )
+}
+
+fn reason(decision: &Decision) -> String {
     match decision {
-        Decision::Add { reason, .. }
-        | Decision::Plan { reason, .. }
-        | Decision::Skip { reason, .. } => reason,
-        Decision::Nothing => "",
+        Decision::Add { reason, .. } | Decision::Plan { reason, .. } => reason.clone(),
+        Decision::Skip { reason, .. } => reason.to_string(),
+        Decision::Nothing => String::new(),
     }
 }
 
@@ -107,6 +119,7 @@ fn assert_skip(decision: &Decision, expect_full: bool, needles: &[&str]) {
     else {
         panic!("expected a skip, got {decision:?}");
     };
+    let reason = reason.to_string();
     assert_eq!(*list_full, expect_full, "{reason}");
     for needle in needles {
         assert!(reason.contains(needle), "'{needle}' not in: {reason}");
@@ -118,7 +131,7 @@ fn assert_skip(decision: &Decision, expect_full: bool, needles: &[&str]) {
 #[test]
 fn rotation_on_an_allowed_host_adds_the_new_top_thumbprint() {
     let new = thumbprint('a');
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(EKS_HOST, vec![trusted("203.0.113.10:443", &new)]),
         &config(RemediationMode::Add),
@@ -140,7 +153,7 @@ fn rotation_on_an_allowed_host_adds_the_new_top_thumbprint() {
 #[test]
 fn mid_rotation_only_the_unconfigured_chain_is_added() {
     let new = thumbprint('a');
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(
             EKS_HOST,
@@ -158,7 +171,7 @@ fn mid_rotation_only_the_unconfigured_chain_is_added() {
 #[test]
 fn two_addresses_with_two_new_valid_chains_add_both_in_served_order() {
     let (a, b) = (thumbprint('a'), thumbprint('b'));
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(
             EKS_HOST,
@@ -178,13 +191,13 @@ fn two_addresses_with_two_new_valid_chains_add_both_in_served_order() {
 #[test]
 fn dry_run_plans_and_writes_nothing() {
     let new = thumbprint('a');
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(EKS_HOST, vec![trusted("203.0.113.10:443", &new)]),
         &config(RemediationMode::DryRun),
     );
     assert!(matches!(decision, Decision::Plan { .. }), "{decision:?}");
-    let planned = decision.without_writing().unwrap();
+    let planned = decision.without_writing().unwrap().remediation();
     assert_eq!(planned.outcome, RemediationOutcome::Planned);
     assert_eq!(planned.added, vec![new]);
     assert!(planned
@@ -194,7 +207,7 @@ fn dry_run_plans_and_writes_nothing() {
 
 #[test]
 fn mode_off_skips_and_says_so() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(
             EKS_HOST,
@@ -207,14 +220,14 @@ fn mode_off_skips_and_says_so() {
         false,
         &["remediation is off (REMEDIATION_MODE=off)", "by hand"],
     );
-    let skipped = decision.without_writing().unwrap();
+    let skipped = decision.without_writing().unwrap().remediation();
     assert_eq!(skipped.outcome, RemediationOutcome::Skipped);
     assert!(skipped.added.is_empty());
 }
 
 #[test]
 fn an_untrusted_chain_is_never_added() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(
             "127.0.0.1",
@@ -242,7 +255,7 @@ fn an_untrusted_chain_is_never_added() {
 #[test]
 fn a_wrong_name_chain_is_never_added_even_next_to_a_trusted_one() {
     let new = thumbprint('a');
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(
             EKS_HOST,
@@ -266,7 +279,7 @@ fn a_wrong_name_chain_is_never_added_even_next_to_a_trusted_one() {
 
 #[test]
 fn an_expired_chain_is_never_added() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(
             EKS_HOST,
@@ -287,7 +300,7 @@ fn an_expired_chain_is_never_added() {
 
 #[test]
 fn an_unreachable_address_blocks_the_addition() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(
             EKS_HOST,
@@ -309,7 +322,7 @@ fn an_unreachable_address_blocks_the_addition() {
 fn a_trusted_chain_without_a_completed_handshake_is_not_added() {
     let mut half_open = trusted("203.0.113.10:443", &thumbprint('a'));
     half_open.error = Some("handshake failed: bad signature".to_string());
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(EKS_HOST, vec![half_open]),
         &config(RemediationMode::Add),
@@ -328,7 +341,7 @@ fn a_refused_address_blocks_the_addition() {
         message: "169.254.169.254 is link-local".to_string(),
         details: serde_json::json!({}),
     });
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &refused,
         &config(RemediationMode::Add),
@@ -347,7 +360,7 @@ fn an_invalid_discovery_document_blocks_the_addition() {
         message: "issuer differs from the provider URL".to_string(),
         details: serde_json::json!({}),
     });
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &invalid,
         &config(RemediationMode::Add),
@@ -373,7 +386,7 @@ fn an_untrusted_issuer_whose_discovery_failed_is_reported_as_untrusted() {
         message: "could not be fetched over verified TLS".to_string(),
         details: serde_json::json!({}),
     });
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &rejected,
         &config(RemediationMode::Add),
@@ -388,7 +401,7 @@ fn no_jwks_uri_means_no_host_to_vouch_for() {
         vec![trusted("203.0.113.10:443", &thumbprint('a'))],
     );
     no_discovery.jwks_uri = None;
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &no_discovery,
         &config(RemediationMode::Add),
@@ -398,7 +411,7 @@ fn no_jwks_uri_means_no_host_to_vouch_for() {
 
 #[test]
 fn a_host_outside_the_allowed_globs_is_skipped_with_the_way_to_opt_in() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(
             "issuer.example.com",
@@ -423,7 +436,7 @@ fn the_jwks_host_not_the_issuer_host_is_matched() {
         vec![trusted("203.0.113.10:443", &thumbprint('a'))],
     );
     split.jwks_uri = Some("https://keys.example.com/jwks".to_string());
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &split,
         &config(RemediationMode::Add),
@@ -436,7 +449,7 @@ fn an_ipv6_jwks_host_matches_without_brackets() {
     let mut v6 = probe("[::1]:8443", vec![trusted("[::1]:8443", &thumbprint('a'))]);
     v6.jwks_uri = Some("https://[::1]:8443/keys".to_string());
     assert_eq!(jwks_host(&v6).as_deref(), Some("::1"));
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &v6,
         &Config {
@@ -449,7 +462,7 @@ fn an_ipv6_jwks_host_matches_without_brackets() {
 
 #[test]
 fn tag_off_opts_out_in_add_mode() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], Some("off")),
         &probe(
             EKS_HOST,
@@ -467,7 +480,7 @@ fn tag_off_opts_out_in_add_mode() {
 #[test]
 fn tag_add_opts_in_while_mode_is_off_and_the_host_is_not_allowed() {
     let new = thumbprint('a');
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], Some("add")),
         &probe(
             "issuer.example.com",
@@ -482,7 +495,7 @@ fn tag_add_opts_in_while_mode_is_off_and_the_host_is_not_allowed() {
 
 #[test]
 fn tag_dry_run_opts_in_to_planning() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], Some("dry-run")),
         &probe(
             "issuer.example.com",
@@ -495,7 +508,7 @@ fn tag_dry_run_opts_in_to_planning() {
 
 #[test]
 fn tag_opt_in_still_requires_a_trusted_chain() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], Some("add")),
         &probe(
             "issuer.example.com",
@@ -512,7 +525,7 @@ fn tag_opt_in_still_requires_a_trusted_chain() {
 
 #[test]
 fn an_invalid_tag_value_skips_naming_the_tag_and_the_allowed_values() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], Some("yes")),
         &probe(
             EKS_HOST,
@@ -535,7 +548,7 @@ fn an_invalid_tag_value_skips_naming_the_tag_and_the_allowed_values() {
 fn a_full_list_of_five_is_skipped_as_list_full() {
     let five = ['1', '2', '3', '4', '5'].map(thumbprint);
     let five: Vec<&str> = five.iter().map(String::as_str).collect();
-    let decision = decide(
+    let decision = decide_for(
         &provider(&five, None),
         &probe(
             EKS_HOST,
@@ -550,7 +563,7 @@ fn a_full_list_of_five_is_skipped_as_list_full() {
 fn four_configured_and_two_needed_do_not_fit() {
     let four = ['1', '2', '3', '4'].map(thumbprint);
     let four: Vec<&str> = four.iter().map(String::as_str).collect();
-    let decision = decide(
+    let decision = decide_for(
         &provider(&four, None),
         &probe(
             EKS_HOST,
@@ -568,7 +581,7 @@ fn four_configured_and_two_needed_do_not_fit() {
 fn list_full_is_reported_even_when_another_condition_blocks_first() {
     let five = ['1', '2', '3', '4', '5'].map(thumbprint);
     let five: Vec<&str> = five.iter().map(String::as_str).collect();
-    let decision = decide(
+    let decision = decide_for(
         &provider(&five, None),
         &probe(
             EKS_HOST,
@@ -581,7 +594,7 @@ fn list_full_is_reported_even_when_another_condition_blocks_first() {
 
 #[test]
 fn an_already_configured_thumbprint_needs_nothing_whatever_its_case() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[&OLD.to_ascii_uppercase()], None),
         &probe(EKS_HOST, vec![trusted("203.0.113.10:443", OLD)]),
         &config(RemediationMode::Add),
@@ -592,7 +605,7 @@ fn an_already_configured_thumbprint_needs_nothing_whatever_its_case() {
 
 #[test]
 fn nothing_served_needs_nothing() {
-    let decision = decide(
+    let decision = decide_for(
         &provider(&[OLD], None),
         &probe(EKS_HOST, vec![unreachable("203.0.113.10:443", "timed out")]),
         &config(RemediationMode::Add),
@@ -610,14 +623,14 @@ fn a_second_run_after_the_addition_changes_nothing() {
             trusted("203.0.113.11:443", &new),
         ],
     );
-    let first = decide(
+    let first = decide_for(
         &provider(&[OLD], None),
         &served,
         &config(RemediationMode::Add),
     );
     let merge = merge_thumbprints(&[OLD.to_string()], first.thumbprints()).unwrap();
     let after: Vec<&str> = merge.thumbprints.iter().map(String::as_str).collect();
-    let second = decide(
+    let second = decide_for(
         &provider(&after, None),
         &served,
         &config(RemediationMode::Add),
@@ -674,7 +687,7 @@ fn merge_never_exceeds_five() {
             adding: vec![thumbprint('a')]
         }
     );
-    assert!(err.to_string().starts_with(NO_ROOM));
+    assert!(err.to_string().starts_with("no room: "));
     let four = &five[..4];
     assert!(matches!(
         merge_thumbprints(four, &[thumbprint('a'), thumbprint('b')]),
@@ -720,9 +733,9 @@ fn an_applied_addition_yields_one_info_finding_per_thumbprint() {
         thumbprints: vec![a.clone(), b.clone()],
         reason: "why".to_string(),
     };
-    let applied = Remediation {
-        outcome: RemediationOutcome::Applied,
+    let applied = Outcome::Applied {
         added: vec![a.clone(), b.clone()],
+        thumbprints: vec![OLD.to_string(), a.clone(), b.clone()],
         reason: "added".to_string(),
     };
     let found = findings(&provider(&[OLD], None), &decision, Some(&applied));
@@ -741,16 +754,18 @@ fn planned_skipped_and_failed_add_nothing() {
         thumbprints: vec![thumbprint('a')],
         reason: "why".to_string(),
     };
-    for outcome in [
-        RemediationOutcome::Planned,
-        RemediationOutcome::Skipped,
-        RemediationOutcome::Failed,
-    ] {
-        let remediation = Remediation {
-            outcome,
-            added: Vec::new(),
+    for remediation in [
+        Outcome::Planned {
+            thumbprints: vec![thumbprint('a')],
+            reason: "dry-run".to_string(),
+        },
+        Outcome::Skipped(SkipReason::AlreadyPresent {
+            thumbprints: vec![thumbprint('a')],
+        }),
+        Outcome::Failed {
             reason: "AccessDenied".to_string(),
-        };
+        },
+    ] {
         assert!(findings(&provider(&[OLD], None), &decision, Some(&remediation)).is_empty());
     }
     assert!(findings(&provider(&[OLD], None), &Decision::Nothing, None).is_empty());
@@ -760,7 +775,10 @@ fn planned_skipped_and_failed_add_nothing() {
 fn a_full_list_yields_a_warning() {
     let decision = Decision::Skip {
         thumbprints: vec![thumbprint('a')],
-        reason: no_room_reason(5, &[thumbprint('a')]),
+        reason: SkipReason::ListFull {
+            configured: 5,
+            adding: vec![thumbprint('a')],
+        },
         list_full: true,
     };
     let remediation = decision.without_writing();
@@ -777,15 +795,10 @@ fn a_list_found_full_only_at_write_time_yields_a_warning() {
         thumbprints: vec![thumbprint('a')],
         reason: "why".to_string(),
     };
-    let skipped = Remediation {
-        outcome: RemediationOutcome::Skipped,
-        added: Vec::new(),
-        reason: MergeError::Full {
-            configured: 5,
-            adding: vec![thumbprint('a')],
-        }
-        .to_string(),
-    };
+    let skipped = Outcome::Skipped(SkipReason::ListFull {
+        configured: 5,
+        adding: vec![thumbprint('a')],
+    });
     let found = findings(&provider(&[OLD], None), &decision, Some(&skipped));
     assert_eq!(
         found.iter().map(|f| f.code).collect::<Vec<_>>(),

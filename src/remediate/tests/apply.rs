@@ -167,7 +167,8 @@ async fn success_writes_the_union_reads_it_back_and_tags() {
         NOW,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .remediation();
     assert_eq!(
         remediation.outcome,
         RemediationOutcome::Applied,
@@ -206,7 +207,8 @@ async fn a_list_changed_since_the_sweep_read_it_is_kept_in_the_union() {
         NOW,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .remediation();
     assert_eq!(
         remediation.outcome,
         RemediationOutcome::Applied,
@@ -224,7 +226,8 @@ async fn thumbprints_added_by_someone_else_meanwhile_are_not_written_again() {
     let h = harness(&[OLD, &new], Write::Stores, false);
     let remediation = apply(&h.client, &provider(&[OLD], None), &add(&[new]), NOW)
         .await
-        .unwrap();
+        .unwrap()
+    .remediation();
     assert_eq!(remediation.outcome, RemediationOutcome::Skipped);
     assert!(
         remediation.reason.starts_with("already present"),
@@ -242,10 +245,11 @@ async fn a_list_filled_meanwhile_is_skipped_as_list_full() {
     let h = harness(&five, Write::Stores, false);
     let decision = add(&[thumbprint('a')]);
     let sweep_view = provider(&five[..4], None);
-    let remediation = apply(&h.client, &sweep_view, &decision, NOW).await.unwrap();
+    let outcome = apply(&h.client, &sweep_view, &decision, NOW).await.unwrap();
+    let remediation = outcome.remediation();
     assert_eq!(remediation.outcome, RemediationOutcome::Skipped);
     assert_eq!(h.update.num_calls(), 0);
-    let found = findings(&sweep_view, &decision, Some(&remediation));
+    let found = findings(&sweep_view, &decision, Some(&outcome));
     assert_eq!(
         found.iter().map(|f| f.code).collect::<Vec<_>>(),
         [FindingCode::ThumbprintListFull]
@@ -262,7 +266,8 @@ async fn throttling_on_the_write_fails_after_the_sdk_retries() {
         NOW,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .remediation();
     assert_eq!(remediation.outcome, RemediationOutcome::Failed);
     assert!(
         remediation
@@ -287,7 +292,8 @@ async fn access_denied_on_the_write_fails_with_the_aws_error() {
         NOW,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .remediation();
     assert_eq!(remediation.outcome, RemediationOutcome::Failed);
     assert!(
         remediation.reason.contains("AccessDenied"),
@@ -302,7 +308,9 @@ async fn access_denied_on_the_write_fails_with_the_aws_error() {
     assert!(findings(
         &provider(&[OLD], None),
         &add(&[thumbprint('a')]),
-        Some(&remediation)
+        Some(&crate::remediate::Outcome::Failed {
+            reason: remediation.reason.clone()
+        })
     )
     .is_empty());
 }
@@ -317,7 +325,8 @@ async fn a_read_back_without_the_new_entry_fails() {
         NOW,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .remediation();
     assert_eq!(remediation.outcome, RemediationOutcome::Failed);
     assert!(
         remediation.reason.contains("lacks"),
@@ -338,7 +347,8 @@ async fn a_failed_tag_does_not_fail_the_addition() {
         NOW,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .remediation();
     assert_eq!(remediation.outcome, RemediationOutcome::Applied);
     assert!(
         remediation.reason.contains(LAST_ADDED_TAG),
@@ -364,7 +374,8 @@ async fn a_failed_re_read_writes_nothing() {
         NOW,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .remediation();
     assert_eq!(remediation.outcome, RemediationOutcome::Failed);
     assert!(
         remediation.reason.contains("NoSuchEntity"),
@@ -384,7 +395,8 @@ async fn a_malformed_thumbprint_is_never_written() {
         NOW,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .remediation();
     assert_eq!(remediation.outcome, RemediationOutcome::Failed);
     assert!(
         remediation.reason.contains("'not-hex'"),
@@ -410,7 +422,8 @@ async fn plan_skip_and_nothing_make_no_aws_call() {
         NOW,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .remediation();
     assert_eq!(planned.outcome, RemediationOutcome::Planned);
     assert_eq!(planned.added, vec![thumbprint('a')]);
     let skipped = apply(
@@ -418,13 +431,23 @@ async fn plan_skip_and_nothing_make_no_aws_call() {
         &p,
         &Decision::Skip {
             thumbprints: vec![thumbprint('a')],
-            reason: "remediation is off".to_string(),
+            reason: crate::remediate::SkipReason::ModeOff {
+                source: "REMEDIATION_MODE=off".to_string(),
+                thumbprints: vec![thumbprint('a')],
+            },
             list_full: false,
         },
         NOW,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .remediation();
     assert_eq!(skipped.outcome, RemediationOutcome::Skipped);
-    assert_eq!(skipped.reason, "remediation is off");
+    assert_eq!(
+        skipped.reason,
+        format!(
+            "remediation is off (REMEDIATION_MODE=off); {} must be added by hand",
+            thumbprint('a')
+        )
+    );
 }

@@ -1,0 +1,172 @@
+//! The pure decision: DESIGN's remediation policy applied to one provider's probe.
+
+use url::{Host, Url};
+
+use super::merge::{distinct_lowercase, is_thumbprint};
+use super::reason::SkipReason;
+use super::Decision;
+use crate::assess::MissingThumbprint;
+use crate::config::{Config, RemediationMode, REMEDIATION_TAG};
+use crate::inventory::OidcProvider;
+use crate::probe::{ChainVerdict, IssuerProbe};
+use crate::report::{FindingCode, MAX_THUMBPRINTS};
+
+/// The host of the probe's `jwks_uri` (lowercase; IPv6 without brackets), if discovery found one.
+pub fn jwks_host(probe: &IssuerProbe) -> Option<String> {
+    let jwks_uri = Url::parse(probe.jwks_uri.as_deref()?).ok()?;
+    match jwks_uri.host()? {
+        Host::Domain(domain) => Some(domain.to_ascii_lowercase()),
+        Host::Ipv4(address) => Some(address.to_string()),
+        Host::Ipv6(address) => Some(address.to_string()),
+    }
+}
+
+/// The provider's `thumbprint-guard/remediation` tag value, if tagged (key matched
+/// case-insensitively, as IAM treats tag keys).
+pub fn remediation_tag(provider: &OidcProvider) -> Option<&str> {
+    provider
+        .tags
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(REMEDIATION_TAG))
+        .map(|(_, value)| value.as_str())
+}
+
+/// Decides, without I/O, what remediation should do for `provider`, whose issuer `probe` served
+/// the `missing` thumbprints (assess's output).
+///
+/// The reason of a `Skip` names the first blocking condition, checked in this order: the tag's
+/// value, the effective mode, every address (probed, served a chain, trusted, unexpired, completed
+/// the handshake, contiguous), the JWKS host (known from a valid discovery document, allowed or
+/// opted in), the thumbprints' form, room in the list. Chains come before the host so that an
+/// untrusted issuer, whose discovery document cannot be fetched either, is reported as untrusted.
+pub fn decide(
+    provider: &OidcProvider,
+    probe: &IssuerProbe,
+    missing: &[MissingThumbprint],
+    config: &Config,
+) -> Decision {
+    let needed: Vec<String> = missing.iter().map(|m| m.thumbprint.clone()).collect();
+    if needed.is_empty() {
+        return Decision::Nothing;
+    }
+    let configured = distinct_lowercase(&provider.thumbprints).len();
+    let list_full = configured + needed.len() > MAX_THUMBPRINTS;
+    let skip = |reason: SkipReason| Decision::Skip {
+        thumbprints: needed.clone(),
+        reason,
+        list_full,
+    };
+
+    let tag = remediation_tag(provider);
+    let mode = match config.effective_mode(tag) {
+        Ok(mode) => mode,
+        Err(problem) => return skip(SkipReason::BadTag { problem }),
+    };
+    let mode_source = match tag {
+        Some(_) => format!("tag {REMEDIATION_TAG}={mode}"),
+        None => format!("REMEDIATION_MODE={mode}"),
+    };
+    if mode == RemediationMode::Off {
+        return skip(SkipReason::ModeOff {
+            source: mode_source,
+            thumbprints: needed.clone(),
+        });
+    }
+
+    let authority = &probe.host.authority;
+    if let Some(issue) = probe.host.issues.first() {
+        return skip(SkipReason::HostNotProbed {
+            authority: authority.clone(),
+            problem: issue.message.clone(),
+        });
+    }
+    for endpoint in &probe.host.endpoints {
+        let address = endpoint.address.to_string();
+        let failure = endpoint
+            .error
+            .clone()
+            .unwrap_or_else(|| "no certificate received".to_string());
+        match &endpoint.verdict {
+            ChainVerdict::Untrusted(why) => {
+                return skip(SkipReason::Untrusted {
+                    address,
+                    why: why.clone(),
+                })
+            }
+            ChainVerdict::Expired(why) => {
+                return skip(SkipReason::Expired {
+                    address,
+                    why: why.clone(),
+                })
+            }
+            ChainVerdict::NotReceived => {
+                return skip(SkipReason::NoChain {
+                    address,
+                    failure,
+                    authority: authority.clone(),
+                })
+            }
+            ChainVerdict::Trusted if endpoint.error.is_some() || endpoint.chain.is_empty() => {
+                return skip(SkipReason::HandshakeIncomplete { address, failure })
+            }
+            ChainVerdict::Trusted => {}
+        }
+    }
+
+    if let Some(issue) = probe
+        .issues
+        .iter()
+        .find(|i| i.code == FindingCode::DiscoveryInvalid)
+    {
+        return skip(SkipReason::DiscoveryInvalid {
+            problem: issue.message.clone(),
+        });
+    }
+    let Some(host) = jwks_host(probe) else {
+        return skip(SkipReason::JwksHostUnknown);
+    };
+    let allowed_by = if tag.is_some() {
+        format!("the provider opts in with {mode_source}")
+    } else if config.remediation_allowed_hosts.matches(&host) {
+        format!(
+            "{host} matches REMEDIATION_ALLOWED_HOSTS ({})",
+            config.remediation_allowed_hosts.patterns().join(",")
+        )
+    } else {
+        return skip(SkipReason::HostNotAllowed {
+            host,
+            role: "JWKS",
+            patterns: config.remediation_allowed_hosts.patterns().to_vec(),
+        });
+    };
+
+    if let Some(malformed) = needed.iter().find(|t| !is_thumbprint(t)) {
+        return skip(SkipReason::Malformed {
+            value: malformed.clone(),
+        });
+    }
+    if list_full {
+        return skip(SkipReason::ListFull {
+            configured,
+            adding: needed.clone(),
+        });
+    }
+
+    let listed = needed.join(", ");
+    let addresses = probe.host.endpoints.len();
+    let reason = format!(
+        "every address of {authority} ({addresses}) serves a chain trusted for {host}, and {listed} {} not configured; {allowed_by}",
+        if needed.len() == 1 { "is" } else { "are" },
+    );
+    match mode {
+        RemediationMode::Add => Decision::Add {
+            thumbprints: needed,
+            reason,
+        },
+        RemediationMode::DryRun => Decision::Plan {
+            thumbprints: needed,
+            reason: format!("dry-run ({mode_source}): would add {listed}: {reason}"),
+        },
+        RemediationMode::Off => Decision::Nothing,
+    }
+}
