@@ -2,28 +2,27 @@
 //!
 //! The same probe and assessment as a sweep, for one issuer URL, with no IAM provider to compare
 //! against: it shows what each address of the JWKS host serves and which thumbprint IAM needs.
-//! [`run`] does the I/O; [`build_report`], [`render_text`] and [`exit_code`] are pure.
+//! Pure: [`issuer_url`] checks the argument, [`build_report`] turns a probe into a typed
+//! [`InspectReport`], [`render_text`] renders it and [`exit_code`] picks the exit code; the binary
+//! runs the probe and prints.
 //!
 //! # Exit codes (for the CLI)
-//! `run` returns `Ok(0)` when no finding is critical and `Ok(1)` otherwise. A bad URL or a bad
-//! configuration is an `Err` holding an [`InspectError`]; [`InspectError::exit_code_of`] maps any
-//! error `run` returns to the process exit code (2 for those, 3 for anything else).
+//! 0 when no finding is critical, 1 otherwise; 2 for an [`InspectError`] (a bad URL or a bad
+//! configuration).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
-use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use url::Url;
 
 use crate::assess::chain::issuer_findings;
-use crate::config::{Config, ConfigError};
-use crate::probe::{
-    probe_issuer, served_thumbprints, thumbprint_enforced, HostCache, IssuerProbe, ProbeContext,
+use crate::config::ConfigError;
+use crate::fix::{manual_fix, FixContext};
+use crate::probe::{served_thumbprints, thumbprint_enforced, IssuerProbe};
+use crate::report::{
+    days_left, escape, rfc3339, sort_findings, Endpoint, Fetch, Finding, Severity,
 };
-use crate::report::{sort_findings, Endpoint, Finding, FindingCode, Severity};
 
 /// A problem with what the person asked for (exit code 2), as opposed to a problem of the issuer
 /// (a finding, exit code 1).
@@ -40,15 +39,6 @@ pub enum InspectError {
 impl InspectError {
     /// Exit code for usage and configuration errors (DESIGN: 2).
     pub const EXIT_CODE: i32 = 2;
-
-    /// The exit code for an error returned by [`run`]: 2 when it is an [`InspectError`], else 3.
-    pub fn exit_code_of(error: &anyhow::Error) -> i32 {
-        if error.downcast_ref::<InspectError>().is_some() {
-            Self::EXIT_CODE
-        } else {
-            3
-        }
-    }
 }
 
 /// What `inspect --json` prints: a provider entry of DESIGN's report without the IAM-only fields
@@ -97,25 +87,6 @@ pub fn issuer_url(argument: &str) -> Result<String, InspectError> {
     Ok(url)
 }
 
-/// Probes `url` and prints the result (text, or JSON with `json`); returns the exit code.
-pub async fn run(config: &Config, url: &str, json: bool) -> anyhow::Result<i32> {
-    let issuer = issuer_url(url)?;
-    let ctx = ProbeContext::new(config).map_err(InspectError::Config)?;
-    let probe = probe_issuer(&ctx, &issuer, &HostCache::new()).await;
-    let now = OffsetDateTime::now_utc();
-    let report = build_report(&issuer, &probe, config.expiry_warning_days, now);
-    let output = if json {
-        serde_json::to_string_pretty(&report)? + "\n"
-    } else {
-        render_text(&report, now)
-    };
-    std::io::stdout()
-        .lock()
-        .write_all(output.as_bytes())
-        .context("writing the result to stdout")?;
-    Ok(exit_code(&report))
-}
-
 /// The report of one probe, findings assessed at `now` and sorted.
 pub fn build_report(
     url: &str,
@@ -128,7 +99,16 @@ pub fn build_report(
     InspectReport {
         url: url.to_string(),
         jwks_uri: probe.jwks_uri.clone(),
-        endpoints: probe.host.endpoints.iter().map(Endpoint::from).collect(),
+        endpoints: probe
+            .host
+            .endpoints
+            .iter()
+            .map(|e| Endpoint {
+                host: probe.host.authority.clone(),
+                serves: vec![Fetch::Jwks],
+                ..Endpoint::from(e)
+            })
+            .collect(),
         served_thumbprints: served_thumbprints(&probe.host),
         thumbprint_enforced: thumbprint_enforced(&probe.host),
         findings,
@@ -144,24 +124,20 @@ pub fn exit_code(report: &InspectReport) -> i32 {
     i32::from(critical)
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    crate::report::whole_seconds(t)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| t.to_string())
-}
-
 /// The report for a terminal: each endpoint's chain, the thumbprint to configure, the findings
 /// with their fix.
 pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Issuer     {}", report.url);
+    let _ = writeln!(out, "Issuer     {}", escape(&report.url));
     let _ = writeln!(
         out,
         "JWKS       {}",
-        report
-            .jwks_uri
-            .as_deref()
-            .unwrap_or("(unknown: discovery failed)")
+        escape(
+            report
+                .jwks_uri
+                .as_deref()
+                .unwrap_or("(unknown: discovery failed)")
+        )
     );
     for endpoint in &report.endpoints {
         let verdict = if endpoint.trusted {
@@ -173,7 +149,7 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
         };
         let _ = writeln!(out, "\nEndpoint   {}  {verdict}", endpoint.address);
         if let Some(error) = &endpoint.error {
-            let _ = writeln!(out, "  problem  {error}");
+            let _ = writeln!(out, "  problem  {}", escape(error));
         }
         let last = endpoint.chain.len().saturating_sub(1);
         for (index, cert) in endpoint.chain.iter().enumerate() {
@@ -183,15 +159,15 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
                 (_, true) => "top",
                 _ => "intermediate",
             };
-            let days = crate::render::days_left(cert.not_after, now);
+            let days = days_left(cert.not_after, now);
             let left = if cert.not_after <= now {
                 format!("EXPIRED {} day(s) ago", -days)
             } else {
                 format!("{days} day(s) left")
             };
             let _ = writeln!(out, "  [{index}] {role}");
-            let _ = writeln!(out, "      subject  {}", cert.subject);
-            let _ = writeln!(out, "      issuer   {}", cert.issuer);
+            let _ = writeln!(out, "      subject  {}", escape(&cert.subject));
+            let _ = writeln!(out, "      issuer   {}", escape(&cert.issuer));
             let _ = writeln!(out, "      sha1     {}", cert.sha1);
             let _ = writeln!(
                 out,
@@ -252,50 +228,20 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
                 "  {:<8} {}  {}",
                 finding.severity.as_str().to_uppercase(),
                 finding.code,
-                finding.message
+                escape(&finding.message)
             );
-            if let Some(fix) = fix(finding, &report.url) {
-                let _ = writeln!(out, "           fix: {fix}");
+            let context = FixContext {
+                issuer: Some(&report.url),
+                provider: None,
+                clusters: &[],
+                chain_untrusted: unverified,
+            };
+            if let Some(fix) = manual_fix(finding, context) {
+                let _ = writeln!(out, "           fix: {}", escape(&fix));
             }
         }
     }
     out
-}
-
-/// The fix for a finding `inspect` can produce (there is no IAM provider in this context).
-fn fix(finding: &Finding, url: &str) -> Option<String> {
-    let issuer = url.trim_end_matches('/');
-    Some(match finding.code {
-        FindingCode::ChainUntrusted => "serve a chain that validates for the host name: the leaf must name the host \
-            and the served intermediates must lead to a trusted root; for a private CA add its root to \
-            EXTRA_TRUST_ANCHORS_PEM"
-            .to_string(),
-        FindingCode::CertExpired => "renew the expired certificate, then run inspect again and add the new \
-            thumbprint to the provider (keep the old one until every address serves the new chain)"
-            .to_string(),
-        FindingCode::CertExpiring => "renew it before it expires; once the new chain is served, add its \
-            thumbprint to the provider before removing the old one (IAM keeps up to 5)"
-            .to_string(),
-        FindingCode::IssuerUnreachable => "check DNS, routing and firewalls between here and the host, and that it \
-            serves HTTPS on that port; raise PROBE_TIMEOUT_SECS if it is only slow"
-            .to_string(),
-        FindingCode::DiscoveryInvalid if finding.details["cause"] == "certificate_rejected" => {
-            "fix the served chain first (see the chain finding); discovery is checked once it validates"
-                .to_string()
-        }
-        FindingCode::DiscoveryInvalid => format!(
-            "serve {issuer}/.well-known/openid-configuration directly (HTTP 200, no redirect, JSON under 64 KiB) \
-             with \"issuer\" exactly \"{url}\" and an https \"jwks_uri\""
-        ),
-        FindingCode::JwksInvalid => "serve the JWKS at jwks_uri (HTTP 200, JSON under 64 KiB) with at least one \
-            signing key: RSA (n, e), EC (crv, x, y) or OKP (crv, x), with \"use\" absent or \"sig\""
-            .to_string(),
-        FindingCode::AddressRefused => "the host resolves to a loopback, private, link-local or metadata address: \
-            fix its DNS, or set ALLOW_PRIVATE_ADDRESSES=true for a genuinely private issuer (link-local and \
-            instance-metadata addresses are never probed)"
-            .to_string(),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
@@ -303,6 +249,7 @@ mod tests {
     use super::*;
     use crate::probe::{ChainVerdict, EndpointProbe, HostProbe, ProbeIssue};
     use crate::report::CertificateInfo;
+    use crate::report::FindingCode;
     use serde_json::json;
     use time::macros::datetime;
 
@@ -358,10 +305,7 @@ mod tests {
         ] {
             let err = issuer_url(bad).unwrap_err();
             assert!(matches!(err, InspectError::Usage(_)), "{bad}");
-            let any = anyhow::Error::from(err);
-            assert_eq!(InspectError::exit_code_of(&any), 2);
         }
-        assert_eq!(InspectError::exit_code_of(&anyhow::anyhow!("io")), 3);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod assemble;
 pub mod assess;
 pub mod config;
 pub mod event;
+pub mod fix;
 pub mod handler;
 pub mod inspect;
 pub mod inventory;

@@ -4,7 +4,6 @@
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::render;
 use crate::report::Report;
 
 /// The CloudWatch namespace of every metric.
@@ -15,9 +14,9 @@ pub fn min_days_to_expiry(report: &Report, now: OffsetDateTime) -> Option<i64> {
     report
         .providers
         .iter()
-        .filter_map(render::nearest_expiry)
+        .filter_map(crate::report::nearest_expiry)
         .min()
-        .map(|at| render::days_left(at, now))
+        .map(|at| crate::report::days_left(at, now))
 }
 
 /// The EMF document for one run (serialize it on one line).

@@ -184,12 +184,14 @@ async fn clusters_providers_and_trusting_roles_are_cross_checked() {
         report.clusters,
         [
             ClusterReport {
+                arn: staging_arn.clone(),
                 name: "staging".into(),
                 region: WEST.into(),
                 issuer: Some(staging_issuer.clone()),
                 provider_arn: None,
             },
             ClusterReport {
+                arn: prod_arn.clone(),
                 name: "prod".into(),
                 region: EAST.into(),
                 issuer: Some(prod_issuer.clone()),

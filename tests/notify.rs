@@ -124,6 +124,7 @@ fn problem_report() -> Report {
     report(
         vec![provider(1, OLD, NEW), added, provider(3, OLD, OLD)],
         vec![ClusterReport {
+            arn: String::new(),
             name: "prod".into(),
             region: REGION.into(),
             issuer: Some("https://oidc.eks.us-east-1.amazonaws.com/id/P0001".into()),

@@ -62,6 +62,7 @@ pub fn cluster_findings(inventory: &Inventory) -> (Vec<ClusterReport>, Vec<Findi
             matched.insert(provider.arn.as_str());
         }
         reports.push(ClusterReport {
+            arn: cluster.arn.clone(),
             name: cluster.name.clone(),
             region: cluster.region.clone(),
             issuer: cluster.issuer.clone(),

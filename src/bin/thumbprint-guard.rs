@@ -232,15 +232,46 @@ fn main() -> ExitCode {
                 }
             }
             Command::Inspect { url, json, probe } => match load_config(&overrides(None, &probe)) {
-                Ok(config) => match inspect::run(&config, &url, json).await {
-                    Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(3)),
-                    Err(e) => {
-                        eprintln!("thumbprint-guard inspect: {e:#}");
-                        ExitCode::from(inspect::InspectError::exit_code_of(&e) as u8)
-                    }
-                },
+                Ok(config) => run_inspect(&config, &url, json).await,
                 Err(code) => code,
             },
         }
     })
+}
+
+/// `inspect URL`: probe one issuer, print the result, exit 0/1 (2 for a bad URL or configuration).
+async fn run_inspect(config: &Config, url: &str, json: bool) -> ExitCode {
+    let usage = |e: inspect::InspectError| {
+        eprintln!("thumbprint-guard inspect: {e}");
+        ExitCode::from(inspect::InspectError::EXIT_CODE as u8)
+    };
+    let issuer = match inspect::issuer_url(url) {
+        Ok(issuer) => issuer,
+        Err(e) => return usage(e),
+    };
+    let ctx = match thumbprint_guard::probe::ProbeContext::new(config) {
+        Ok(ctx) => ctx,
+        Err(e) => return usage(e.into()),
+    };
+    let probe = thumbprint_guard::probe::probe_issuer(
+        &ctx,
+        &issuer,
+        &thumbprint_guard::probe::HostCache::new(),
+    )
+    .await;
+    let now = time::OffsetDateTime::now_utc();
+    let report = inspect::build_report(&issuer, &probe, config.expiry_warning_days, now);
+    let output = if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => text + "\n",
+            Err(e) => {
+                eprintln!("thumbprint-guard inspect: the result cannot be serialized: {e}");
+                return ExitCode::from(3);
+            }
+        }
+    } else {
+        inspect::render_text(&report, now)
+    };
+    write_stdout(&output);
+    ExitCode::from(u8::try_from(inspect::exit_code(&report)).unwrap_or(1))
 }

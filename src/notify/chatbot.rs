@@ -13,10 +13,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::render::manual_fix;
-use crate::report::{Finding, Report, Severity};
+use crate::fix;
+use crate::report::{escape, Finding, Report, Severity};
 
-use super::parts::Part;
+use super::message::severity_label;
+use super::part::Part;
 use super::text::{resource_kind, rfc3339, verdict, RunCounts};
 
 /// Longest title Chatbot accepts, in characters.
@@ -101,15 +102,15 @@ fn finding_entry(report: &Report, finding: &Finding) -> String {
         "*{}* `{}` {}",
         finding.severity.as_str().to_uppercase(),
         finding.code,
-        short_resource(&finding.resource)
+        escape(&short_resource(&finding.resource))
     );
-    let _ = writeln!(out, "{}", finding.message);
-    match manual_fix(finding, report) {
+    let _ = writeln!(out, "{}", escape(&finding.message));
+    match fix::for_report(finding, report) {
         Some(fix) if fix.starts_with("aws ") || fix.starts_with("eksctl ") => {
-            let _ = writeln!(out, "Fix: `{}`", fix.replace('`', "'"));
+            let _ = writeln!(out, "Fix: `{}`", escape(&fix.replace('`', "'")));
         }
         Some(fix) => {
-            let _ = writeln!(out, "Fix: {fix}");
+            let _ = writeln!(out, "Fix: {}", escape(&fix));
         }
         None => {}
     }
@@ -119,7 +120,7 @@ fn finding_entry(report: &Report, finding: &Finding) -> String {
 /// The Chatbot document of one part, as a JSON string.
 pub(crate) fn notification(report: &Report, part: &Part, subject: &str) -> String {
     let counts = RunCounts::of(report);
-    let severity = super::severity_label(report);
+    let severity = severity_label(report);
     let title = truncate(format!("{} {subject}", emoji(report)), CHATBOT_TITLE_MAX);
 
     let mut description = String::new();

@@ -21,6 +21,8 @@
 //! `generated_at`.
 
 mod chatbot;
+mod message;
+mod part;
 pub(crate) mod parts;
 mod text;
 
@@ -31,6 +33,7 @@ use crate::config::{Config, NotifyRule};
 use crate::report::{FindingCode, Report, Severity};
 
 pub use chatbot::{CHATBOT_DESCRIPTION_MAX, CHATBOT_TITLE_MAX};
+pub use message::{severity_label, MessageAttributes, SnsMessage};
 pub use text::SUBJECT_MAX;
 
 /// SNS's limit for one publish: message body plus message attributes (names, types, values).
@@ -124,71 +127,6 @@ fn join_failures(failures: &[PartFailure]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// One SNS publish: subject, the `MessageStructure=json` document, and the message attributes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnsMessage {
-    /// At most [`SUBJECT_MAX`] printable ASCII characters, no line break.
-    pub subject: String,
-    /// JSON object with the keys `default`, `email`, `https`, `sqs` and `lambda` (string values).
-    pub message: String,
-    /// The attributes subscriptions filter on.
-    pub attributes: MessageAttributes,
-}
-
-/// The message attributes of one publish.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageAttributes {
-    /// The run's highest severity, or `ok` for a run without findings (see [`severity_label`]).
-    pub severity: &'static str,
-    /// The 12-digit account id.
-    pub account_id: String,
-    /// Which part of the run this message is (1-based).
-    pub part: usize,
-    /// How many parts the run took.
-    pub parts: usize,
-}
-
-impl MessageAttributes {
-    /// `(name, SNS data type, value)` of every attribute, as published.
-    pub fn entries(&self) -> [(&'static str, &'static str, String); 4] {
-        [
-            ("severity", "String", self.severity.to_string()),
-            ("account_id", "String", self.account_id.clone()),
-            ("part", "Number", self.part.to_string()),
-            ("parts", "Number", self.parts.to_string()),
-        ]
-    }
-}
-
-impl SnsMessage {
-    /// Bytes SNS counts against its 256 KiB limit (message and attributes), plus the subject.
-    pub fn publish_size(&self) -> usize {
-        let attributes: usize = self
-            .attributes
-            .entries()
-            .iter()
-            .map(|(name, data_type, value)| name.len() + data_type.len() + value.len())
-            .sum();
-        self.message.len() + attributes + self.subject.len()
-    }
-
-    /// The body one protocol receives (`default`, `email`, `https`, `sqs`, `lambda`).
-    pub fn body(&self, protocol: &str) -> Option<String> {
-        let document: serde_json::Value = serde_json::from_str(&self.message).ok()?;
-        document.get(protocol)?.as_str().map(str::to_owned)
-    }
-}
-
-/// The `severity` attribute: the highest severity among the findings, or `ok` when there are none.
-/// `ok` (rather than `info`) keeps a heartbeat of a clean run apart from a run that only reports
-/// events such as an added thumbprint.
-pub fn severity_label(report: &Report) -> &'static str {
-    report
-        .highest_severity()
-        .map(Severity::as_str)
-        .unwrap_or("ok")
 }
 
 /// True when the run has a warning, a critical finding, or changed something in IAM: what
@@ -342,7 +280,7 @@ pub fn render_within(report: &Report, budget: usize) -> Vec<SnsMessage> {
 }
 
 /// One publish for one part of `report`.
-fn compose(report: &Report, part: &parts::Part) -> SnsMessage {
+fn compose(report: &Report, part: &part::Part) -> SnsMessage {
     let subject = text::subject(report, part.index, part.count);
     let email = text::email(report, part);
     let chatbot = chatbot::notification(report, part, &subject);

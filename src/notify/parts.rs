@@ -10,19 +10,9 @@ use std::collections::HashMap;
 
 use crate::report::Report;
 
-use super::SnsMessage;
-
-/// One part of a report, as the renderers see it.
-#[derive(Debug, Clone)]
-pub(crate) struct Part {
-    /// 1-based position among the parts.
-    pub index: usize,
-    /// How many parts the report took.
-    pub count: usize,
-    /// A valid report with this part's providers, clusters and findings (summary recounted).
-    /// When `count == 1` it equals the whole report.
-    pub report: Report,
-}
+use super::message::SnsMessage;
+use super::part::Part;
+use super::text::finding_block;
 
 /// Indices into the report's lists that travel together.
 #[derive(Debug, Clone, Default)]
@@ -179,14 +169,7 @@ fn unit_size(report: &Report, unit: &Unit) -> usize {
     let text: usize = unit
         .findings
         .iter()
-        .map(|&i| {
-            escaped_len(&super::text::finding_block(
-                report,
-                &report.findings[i],
-                9999,
-                9999,
-            ))
-        })
+        .map(|&i| escaped_len(&finding_block(report, &report.findings[i], 9999, 9999)))
         .sum();
     let json: usize = unit
         .providers
@@ -354,12 +337,14 @@ mod tests {
             providers: vec![provider(0), provider(1)],
             clusters: vec![
                 ClusterReport {
+                    arn: String::new(),
                     name: "a".into(),
                     region: "us-east-1".into(),
                     issuer: None,
                     provider_arn: Some(provider(1).arn),
                 },
                 ClusterReport {
+                    arn: String::new(),
                     name: "b".into(),
                     region: "eu-west-1".into(),
                     issuer: None,

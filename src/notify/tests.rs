@@ -38,11 +38,14 @@ fn provider(n: usize, configured: &[&str], served: &str) -> ProviderReport {
         serves: vec![crate::report::Fetch::Jwks],
         address: address.into(),
         chain: vec![
-            cert(
-                "CN=oidc.eks.us-east-1.amazonaws.com",
-                "CN=Amazon RSA 2048 M02",
-                &"11".repeat(20),
-            ),
+            CertificateInfo {
+                not_after: datetime!(2026-12-01 00:00:00 UTC),
+                ..cert(
+                    "CN=oidc.eks.us-east-1.amazonaws.com",
+                    "CN=Amazon RSA 2048 M02",
+                    &"11".repeat(20),
+                )
+            },
             cert(
                 "CN=Amazon RSA 2048 M02, O=Amazon, C=US",
                 "CN=Amazon Root CA 1, O=Amazon, C=US",
@@ -81,6 +84,7 @@ fn expiring(n: usize) -> Finding {
         arn(n),
         "The certificate CN=oidc.eks.us-east-1.amazonaws.com expires within 30 days.",
     )
+    .with_discriminator(crate::report::Discriminator::Thumbprint("11".repeat(20)))
     .with_details(json!({"subject": "CN=oidc.eks.us-east-1.amazonaws.com", "not_after": "2026-12-01T00:00:00Z"}))
 }
 
@@ -116,6 +120,7 @@ fn sample() -> Report {
     report(
         vec![provider(1, &[OLD], NEW), added, provider(3, &[OLD], OLD)],
         vec![ClusterReport {
+            arn: String::new(),
             name: "prod".into(),
             region: "us-east-1".into(),
             issuer: Some("https://oidc.eks.us-east-1.amazonaws.com/id/P0001".into()),
@@ -332,7 +337,7 @@ fn email_says_what_where_when_what_was_done_and_the_fix() {
         "{email}"
     );
     assert!(email.contains(&format!("New CA: {NEW} (CN=Amazon RSA 2048 M02, O=Amazon, C=US), valid from 2026-10-01T00:00:00Z")), "{email}");
-    let fix = crate::render::manual_fix(&mismatch(1), &r).unwrap();
+    let fix = crate::fix::for_report(&mismatch(1), &r).unwrap();
     assert!(
         fix.contains(&format!("--thumbprint-list {OLD} {NEW}")),
         "{fix}"
@@ -441,6 +446,7 @@ fn large() -> Report {
     }
     let clusters = (0..50)
         .map(|n| ClusterReport {
+            arn: String::new(),
             name: format!("cluster-{n}"),
             region: "us-east-1".into(),
             issuer: None,

@@ -2,13 +2,16 @@
 
 use std::fmt::Write as _;
 
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::render::{days_left, manual_fix};
-use crate::report::{Finding, FindingCode, ProviderReport, RemediationOutcome, Report, Severity};
+use crate::fix;
+use crate::report::{
+    days_left, escape, nearest_expiry, Finding, FindingCode, ProviderReport, RemediationOutcome,
+    Report, Severity,
+};
 
-use super::parts::Part;
+use super::message::severity_label;
+use super::part::Part;
 
 /// SNS's limit on a subject, in characters (ASCII here).
 pub const SUBJECT_MAX: usize = 100;
@@ -55,10 +58,7 @@ impl RunCounts {
     }
 }
 
-/// RFC 3339 UTC, as in the report.
-pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
-}
+pub(crate) use crate::report::rfc3339;
 
 /// Keeps printable ASCII, replacing anything else (line breaks, non-ASCII) with `?`.
 fn printable_ascii(s: &str) -> String {
@@ -76,7 +76,7 @@ fn printable_ascii(s: &str) -> String {
 /// `[CRITICAL] thumbprint-guard 123456789012: 2 critical, 1 warning (part 1/3)`: at most
 /// [`SUBJECT_MAX`] printable ASCII characters, starting with `[`.
 pub(crate) fn subject(report: &Report, part: usize, parts: usize) -> String {
-    let label = super::severity_label(report).to_ascii_uppercase();
+    let label = severity_label(report).to_ascii_uppercase();
     let counts = RunCounts::of(report);
     let what = if counts.critical + counts.warning + counts.info + counts.thumbprints_added == 0 {
         let s = if report.providers.len() == 1 { "" } else { "s" };
@@ -180,59 +180,43 @@ fn detail_text(value: &serde_json::Value) -> String {
     text
 }
 
-/// Detail keys that hold an end date (expiry) or a start date.
-const UNTIL_KEYS: [&str; 5] = [
-    "not_after",
-    "expires_at",
-    "expiry",
-    "expires",
-    "valid_until",
-];
-const SINCE_KEYS: [&str; 5] = [
-    "not_before",
-    "since",
-    "first_seen",
-    "valid_from",
-    "expired_at",
-];
+/// The served certificate a finding's discriminator names (a CERT_* finding's SHA-1), if any.
+fn certificate<'a>(
+    p: Option<&'a ProviderReport>,
+    finding: &Finding,
+) -> Option<&'a crate::report::CertificateInfo> {
+    let sha1 = finding.discriminator.thumbprint()?;
+    p?.endpoints
+        .iter()
+        .flat_map(|e| e.chain.iter())
+        .find(|c| c.sha1.eq_ignore_ascii_case(sha1))
+}
 
-/// "Since"/"Until" lines: dates from the finding's details, else from the served certificates.
+/// "Expired"/"Expires"/"New CA" lines, from the certificates the provider's endpoints served.
 fn timing(report: &Report, finding: &Finding) -> Vec<(&'static str, String)> {
     let now = report.generated_at;
     let mut lines = Vec::new();
-    let date = |key: &str| {
-        finding
-            .details
-            .get(key)
-            .and_then(|v| v.as_str())
-            .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
-    };
-    let until = UNTIL_KEYS.iter().find_map(|k| date(k));
-    let since = SINCE_KEYS.iter().find_map(|k| date(k));
     let p = provider(report, &finding.resource);
     match finding.code {
         FindingCode::CertExpired => {
-            if let Some(at) = until
-                .or(since)
-                .or_else(|| p.and_then(crate::render::nearest_expiry))
+            if let Some(at) = certificate(p, finding)
+                .map(|c| c.not_after)
+                .or_else(|| p.and_then(nearest_expiry))
             {
                 lines.push(("Expired", when(at, now)));
             }
         }
         FindingCode::CertExpiring => {
-            if let Some(at) = until.or_else(|| p.and_then(crate::render::nearest_expiry)) {
+            if let Some(at) = certificate(p, finding)
+                .map(|c| c.not_after)
+                .or_else(|| p.and_then(nearest_expiry))
+            {
                 lines.push(("Expires", when(at, now)));
             }
         }
         FindingCode::ThumbprintMismatch
         | FindingCode::ThumbprintAdded
         | FindingCode::ThumbprintListFull => {
-            if let Some(at) = since {
-                lines.push(("Since", when(at, now)));
-            }
-            if let Some(at) = until {
-                lines.push(("Until", when(at, now)));
-            }
             // The certificate behind each new thumbprint: served since (at most) its start.
             if let Some(p) = p {
                 for thumbprint in p.served_thumbprints.iter().filter(|t| {
@@ -250,7 +234,7 @@ fn timing(report: &Report, finding: &Finding) -> Vec<(&'static str, String)> {
                             format!(
                                 "{} ({}), valid from {} until {}",
                                 thumbprint,
-                                cert.subject,
+                                escape(&cert.subject),
                                 rfc3339(cert.not_before),
                                 when(cert.not_after, now)
                             ),
@@ -259,14 +243,7 @@ fn timing(report: &Report, finding: &Finding) -> Vec<(&'static str, String)> {
                 }
             }
         }
-        _ => {
-            if let Some(at) = since {
-                lines.push(("Since", when(at, now)));
-            }
-            if let Some(at) = until {
-                lines.push(("Until", when(at, now)));
-            }
-        }
+        _ => {}
     }
     lines
 }
@@ -326,15 +303,15 @@ pub(crate) fn finding_block(
         finding.severity.as_str().to_uppercase(),
         finding.code
     );
-    let _ = writeln!(out, "What: {}", finding.message);
+    let _ = writeln!(out, "What: {}", escape(&finding.message));
     let _ = writeln!(
         out,
         "{}: {}",
         resource_kind(&finding.resource),
-        finding.resource
+        escape(&finding.resource)
     );
     if let Some(p) = provider(report, &finding.resource) {
-        let _ = writeln!(out, "Issuer: {}", p.url);
+        let _ = writeln!(out, "Issuer: {}", escape(&p.url));
         let clusters: Vec<String> = report
             .clusters
             .iter()
@@ -375,7 +352,7 @@ pub(crate) fn finding_block(
     if let Some(details) = finding.details.as_object().filter(|d| !d.is_empty()) {
         let _ = writeln!(out, "Details:");
         for (key, value) in details {
-            let _ = writeln!(out, "  {key}: {}", detail_text(value));
+            let _ = writeln!(out, "  {key}: {}", escape(&detail_text(value)));
         }
     }
     let _ = writeln!(
@@ -383,9 +360,9 @@ pub(crate) fn finding_block(
         "Done automatically: {}",
         done_automatically(report, finding)
     );
-    match manual_fix(finding, report) {
+    match fix::for_report(finding, report) {
         Some(fix) => {
-            let _ = writeln!(out, "Fix by hand:\n  {fix}");
+            let _ = writeln!(out, "Fix by hand:\n  {}", escape(&fix));
         }
         None => {
             let _ = writeln!(out, "Fix by hand: nothing to do");

@@ -125,7 +125,9 @@ impl Outcome {
                 thumbprints.clone(),
                 reason.clone(),
             ),
-            Outcome::Skipped(reason) => (RemediationOutcome::Skipped, Vec::new(), reason.to_string()),
+            Outcome::Skipped(reason) => {
+                (RemediationOutcome::Skipped, Vec::new(), reason.to_string())
+            }
             Outcome::Failed { reason } => (RemediationOutcome::Failed, Vec::new(), reason.clone()),
         };
         Remediation {

@@ -9,9 +9,9 @@ use super::*;
 use crate::config::{Config, HostGlobs, RemediationMode, REMEDIATION_TAG};
 use crate::inventory::OidcProvider;
 use crate::probe::{ChainVerdict, IssuerProbe};
-use crate::report::{FindingCode, RemediationOutcome};
 use crate::probe::{EndpointProbe, HostProbe, ProbeIssue};
 use crate::report::{CertificateInfo, Severity};
+use crate::report::{FindingCode, RemediationOutcome};
 
 const OLD: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
 const EKS_HOST: &str = "oidc.eks.us-east-1.amazonaws.com";

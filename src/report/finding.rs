@@ -5,7 +5,9 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 /// One problem or event, with a stable code for alarms and filters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Equality compares what the report's JSON carries (the discriminator is already in the id).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable identity: `tg-` + 16 hex of SHA-256 over account id, code, resource and the
     /// discriminator (see [`finding_id`]). Empty until [`Finding::identify`] runs.
@@ -33,6 +35,20 @@ pub struct Finding {
     /// the id; not serialized).
     #[serde(skip)]
     pub discriminator: Discriminator,
+}
+
+impl PartialEq for Finding {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.code == other.code
+            && self.severity == other.severity
+            && self.resource == other.resource
+            && self.message == other.message
+            && self.details == other.details
+            && self.status == other.status
+            && self.first_seen == other.first_seen
+            && self.muted == other.muted
+    }
 }
 
 /// What distinguishes two findings of one code on one resource.

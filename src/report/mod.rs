@@ -156,6 +156,9 @@ pub enum RemediationOutcome {
 /// One EKS cluster and the IAM provider that serves its issuer, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterReport {
+    /// The cluster's ARN (the resource of its findings; not part of the report's JSON).
+    #[serde(skip)]
+    pub arn: String,
     /// Cluster name.
     pub name: String,
     /// Region it runs in.

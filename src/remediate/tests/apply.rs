@@ -227,7 +227,7 @@ async fn thumbprints_added_by_someone_else_meanwhile_are_not_written_again() {
     let remediation = apply(&h.client, &provider(&[OLD], None), &add(&[new]), NOW)
         .await
         .unwrap()
-    .remediation();
+        .remediation();
     assert_eq!(remediation.outcome, RemediationOutcome::Skipped);
     assert!(
         remediation.reason.starts_with("already present"),

@@ -1,0 +1,276 @@
+//! The manual fix of each finding: the one command (or short procedure) a person runs, for the
+//! terminal table, the e-mail, Chatbot's next steps, Security Hub's recommendation and `inspect`.
+//!
+//! Pure: it reads typed facts (the finding's code and discriminator, the provider's entry), never a
+//! finding's `details` or message.
+
+use crate::report::MAX_THUMBPRINTS;
+use crate::report::{ClusterReport, Finding, FindingCode, ProviderReport, Report, STS_AUDIENCE};
+
+/// What a fix may refer to besides the finding itself.
+#[derive(Debug, Clone, Copy)]
+pub struct FixContext<'a> {
+    /// The issuer URL the finding is about (the provider's URL, or what `inspect` probed).
+    pub issuer: Option<&'a str>,
+    /// The provider's report entry, when the finding is about one.
+    pub provider: Option<&'a ProviderReport>,
+    /// The report's clusters.
+    pub clusters: &'a [ClusterReport],
+    /// Some served chain of this issuer does not validate (then discovery cannot be verified
+    /// either: the chain is the thing to fix).
+    pub chain_untrusted: bool,
+}
+
+impl<'a> FixContext<'a> {
+    /// The context of `finding` within a sweep's `report`.
+    pub fn in_report(report: &'a Report, finding: &Finding) -> FixContext<'a> {
+        let provider = report.provider(&finding.resource);
+        FixContext {
+            issuer: provider.map(|p| p.url.as_str()),
+            provider,
+            clusters: &report.clusters,
+            chain_untrusted: provider.is_some_and(|p| p.endpoints.iter().any(|e| !e.trusted)),
+        }
+    }
+}
+
+/// The fix of `finding` within a sweep's `report`.
+pub fn for_report(finding: &Finding, report: &Report) -> Option<String> {
+    manual_fix(finding, FixContext::in_report(report, finding))
+}
+
+/// Distinct top thumbprints served by endpoints whose chain was trusted: the only ones a person
+/// should be told to add (an untrusted chain may be a man in the middle).
+pub fn trusted_served_thumbprints(provider: &ProviderReport) -> Vec<&String> {
+    let mut trusted: Vec<&String> = Vec::new();
+    for top in provider
+        .endpoints
+        .iter()
+        .filter(|e| e.trusted)
+        .filter_map(|e| e.top_thumbprint.as_ref())
+    {
+        if !trusted.contains(&top) {
+            trusted.push(top);
+        }
+    }
+    trusted
+}
+
+/// The exact thumbprint list a person should write: what is configured (still served entries first
+/// when the list is full), then every thumbprint a trusted chain serves that is missing, at most five.
+pub fn repaired_thumbprint_list(provider: &ProviderReport) -> Vec<String> {
+    let missing: Vec<&String> = trusted_served_thumbprints(provider)
+        .into_iter()
+        .filter(|t| !provider.configured_thumbprints.contains(t))
+        .collect();
+    let room = MAX_THUMBPRINTS.saturating_sub(missing.len());
+    let mut keep: Vec<&String> = provider.configured_thumbprints.iter().collect();
+    if keep.len() > room {
+        // Drop configured entries that no address serves any more, oldest last-listed first.
+        let (served, stale): (Vec<&String>, Vec<&String>) = keep
+            .iter()
+            .partition(|t| provider.served_thumbprints.contains(t));
+        keep = served.into_iter().chain(stale).take(room).collect();
+        keep.sort_by_key(|t| provider.configured_thumbprints.iter().position(|c| c == *t));
+    }
+    keep.into_iter().chain(missing).cloned().collect()
+}
+
+/// The role name of a role ARN (`arn:aws:iam::1:role/path/NAME` → `NAME`), for the command line.
+fn role_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// The command (or short procedure) that fixes `finding` by hand; `None` when there is nothing to do.
+pub fn manual_fix(finding: &Finding, context: FixContext<'_>) -> Option<String> {
+    let arn = finding.resource.as_str();
+    let issuer = context.issuer.unwrap_or(arn);
+    let inspect = format!("`thumbprint-guard inspect {issuer}`");
+    match finding.code {
+        FindingCode::ThumbprintMismatch => {
+            let p = context.provider?;
+            let untrusted = finding
+                .discriminator
+                .thumbprint()
+                .filter(|t| !trusted_served_thumbprints(p).iter().any(|s| s.as_str() == *t));
+            if let Some(thumbprint) = untrusted {
+                return Some(format!(
+                    "do not add {thumbprint}: the chain that serves it is not trusted or has expired (see the CHAIN_UNTRUSTED / CERT_EXPIRED finding), so it may be a man in the middle. Fix the chain, or verify the issuer out of band ({inspect}), first"
+                ));
+            }
+            Some(format!(
+                "aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn {arn} --thumbprint-list {}",
+                repaired_thumbprint_list(p).join(" ")
+            ))
+        }
+        FindingCode::ThumbprintListFull => {
+            let p = context.provider?;
+            Some(format!(
+                "remove thumbprints no address serves any more, keeping the served ones: aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn {arn} --thumbprint-list {}",
+                repaired_thumbprint_list(p).join(" ")
+            ))
+        }
+        FindingCode::OrphanProvider => Some(format!(
+            "if no cluster uses it any more: aws iam delete-open-id-connect-provider --open-id-connect-provider-arn {arn}"
+        )),
+        FindingCode::AudienceMissing => Some(format!(
+            "aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn {arn} --client-id {STS_AUDIENCE}"
+        )),
+        FindingCode::ChainUntrusted => Some(format!(
+            "serve a chain that validates for the host name: the leaf must name the host and the served intermediates must lead to a trusted root (check with {inspect}); for a privately anchored issuer add its CA to EXTRA_TRUST_ANCHORS_PEM"
+        )),
+        FindingCode::CertExpired => Some(format!(
+            "renew the expired certificate (for an EKS issuer AWS rotates it: open a support case), then check with {inspect} and add the new thumbprint, keeping the old one until every address serves the new chain"
+        )),
+        FindingCode::CertExpiring => Some(format!(
+            "renew it before it expires (for an EKS issuer AWS rotates it); once the new chain is served, add its thumbprint before removing the old one (IAM keeps up to {MAX_THUMBPRINTS}); check with {inspect}"
+        )),
+        FindingCode::IssuerUnreachable => Some(format!(
+            "check DNS, routing and firewalls between here and the host, and that it serves HTTPS on that port; raise PROBE_TIMEOUT_SECS if it is only slow; then {inspect}"
+        )),
+        FindingCode::DiscoveryInvalid if context.chain_untrusted => Some(
+            "fix the served chain first (see the chain finding); discovery is checked once it validates"
+                .to_string(),
+        ),
+        FindingCode::DiscoveryInvalid => {
+            let base = issuer.trim_end_matches('/');
+            Some(format!(
+                "serve {base}/.well-known/openid-configuration directly (HTTP 200, no redirect, JSON under 64 KiB) with \"issuer\" exactly \"{issuer}\" and an https \"jwks_uri\"; check by hand: curl -sS {base}/.well-known/openid-configuration"
+            ))
+        }
+        FindingCode::JwksInvalid => Some(format!(
+            "serve the JWKS at jwks_uri (HTTP 200, JSON under 64 KiB) with at least one signing key: RSA (n, e), EC (crv, x, y) or OKP (crv, x), with \"use\" absent or \"sig\"; then {inspect}"
+        )),
+        FindingCode::AddressRefused => Some(
+            "the host resolves to a loopback, private, link-local or metadata address: fix its DNS, or set ALLOW_PRIVATE_ADDRESSES=true for a genuinely private issuer (link-local and instance-metadata addresses are never probed)".to_string(),
+        ),
+        FindingCode::ClusterWithoutProvider => {
+            let cluster = context.clusters.iter().find(|c| c.arn == arn);
+            Some(match cluster {
+                Some(c) => format!(
+                    "eksctl utils associate-iam-oidc-provider --cluster {} --region {} --approve",
+                    c.name, c.region
+                ),
+                None => "eksctl utils associate-iam-oidc-provider --cluster NAME --region REGION --approve".to_string(),
+            })
+        }
+        FindingCode::RoleTrustsMissingProvider
+        | FindingCode::TrustPolicyNoSub
+        | FindingCode::TrustPolicyNoAud
+        | FindingCode::TrustPolicyBroadSub
+        | FindingCode::TrustPolicyForeignCondition => {
+            let role = role_name(arn);
+            Some(format!(
+                "aws iam get-role --role-name {role} --query Role.AssumeRolePolicyDocument --output json > trust.json; fix the statement (see README, \"EKS cross-check and trust-policy audit\"); aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json"
+            ))
+        }
+        FindingCode::AccountUnreachable => Some(
+            "check that the member role exists in that account, trusts this function's role (and the external id), and that the account's region is enabled; then run the sweep again".to_string(),
+        ),
+        FindingCode::ProbeSkipped => Some(
+            "raise the function's timeout or PROBE_CONCURRENCY, or lower PROBE_TIMEOUT_SECS, so the sweep reaches every provider".to_string(),
+        ),
+        FindingCode::InventoryIncomplete => Some(
+            "check the credentials' IAM/EKS read permissions (README, \"Permissions\") and run the sweep again".to_string(),
+        ),
+        FindingCode::ThumbprintAdded => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RemediationMode;
+    use crate::report::{Discriminator, Endpoint, Fetch};
+    use crate::report::{Summary, SCHEMA_VERSION};
+    use time::macros::datetime;
+
+    fn endpoint(top: &str, trusted: bool) -> Endpoint {
+        Endpoint {
+            host: "127.0.0.1:443".into(),
+            serves: vec![Fetch::Jwks],
+            address: "203.0.113.10:443".into(),
+            chain: vec![],
+            top_thumbprint: Some(top.to_string()),
+            trusted,
+            error: None,
+        }
+    }
+
+    fn provider(configured: &[&str], served: &[&str]) -> ProviderReport {
+        ProviderReport {
+            arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/A"
+                .into(),
+            url: "https://oidc.eks.us-east-1.amazonaws.com/id/A".into(),
+            client_ids: vec![STS_AUDIENCE.into()],
+            configured_thumbprints: configured.iter().map(|s| s.to_string()).collect(),
+            jwks_uri: None,
+            endpoints: served.iter().map(|s| endpoint(s, true)).collect(),
+            served_thumbprints: served.iter().map(|s| s.to_string()).collect(),
+            thumbprint_enforced: true,
+            remediation: None,
+        }
+    }
+
+    fn report(p: ProviderReport, findings: Vec<Finding>) -> Report {
+        let mut r = Report {
+            resolved: Vec::new(),
+            schema_version: SCHEMA_VERSION,
+            account_id: "123456789012".into(),
+            generated_at: datetime!(2026-11-22 10:00:00 UTC),
+            remediation_mode: RemediationMode::Off,
+            providers: vec![p],
+            clusters: vec![],
+            findings,
+            summary: Summary::default(),
+        };
+        r.recount();
+        r
+    }
+
+    #[test]
+    fn repaired_list_keeps_configured_and_adds_missing() {
+        let p = provider(&["a", "b"], &["c"]);
+        assert_eq!(repaired_thumbprint_list(&p), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn repaired_list_drops_stale_entries_when_full() {
+        let p = provider(&["a", "b", "c", "d", "e"], &["c", "f"]);
+        // c is still served and kept; four stale entries compete for three places, in list order.
+        assert_eq!(repaired_thumbprint_list(&p), ["a", "b", "c", "d", "f"]);
+    }
+
+    #[test]
+    fn mismatch_fix_is_the_exact_update_command() {
+        let p = provider(&["aa"], &["bb"]);
+        let f = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m")
+            .with_discriminator(Discriminator::Thumbprint("bb".into()));
+        let r = report(p, vec![f.clone()]);
+        assert_eq!(
+            for_report(&f, &r).unwrap(),
+            "aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/A --thumbprint-list aa bb"
+        );
+    }
+
+    #[test]
+    fn no_command_adds_a_thumbprint_from_an_untrusted_chain() {
+        let mut p = provider(&["aa"], &["bb", "cc"]);
+        p.endpoints[1].trusted = false; // cc comes from an untrusted chain
+        assert_eq!(repaired_thumbprint_list(&p), ["aa", "bb"]);
+        let untrusted = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m")
+            .with_discriminator(Discriminator::Thumbprint("cc".into()));
+        let trusted = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m")
+            .with_discriminator(Discriminator::Thumbprint("bb".into()));
+        let r = report(p, vec![untrusted.clone(), trusted.clone()]);
+        let fix = for_report(&untrusted, &r).unwrap();
+        assert!(fix.starts_with("do not add cc"), "{fix}");
+        assert!(
+            !fix.contains("update-open-id-connect-provider-thumbprint"),
+            "{fix}"
+        );
+        assert!(for_report(&trusted, &r)
+            .unwrap()
+            .ends_with("--thumbprint-list aa bb"));
+    }
+}

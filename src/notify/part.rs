@@ -1,0 +1,15 @@
+//! One part of a split report, as the renderers see it.
+
+use crate::report::Report;
+
+/// One part of a report, as the renderers see it.
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
+    /// 1-based position among the parts.
+    pub index: usize,
+    /// How many parts the report took.
+    pub count: usize,
+    /// A valid report with this part's providers, clusters and findings (summary recounted).
+    /// When `count == 1` it equals the whole report.
+    pub report: Report,
+}
