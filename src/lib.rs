@@ -6,28 +6,36 @@
 //! In the order data flows through a sweep:
 //! - [`config`]: every setting of DESIGN's table, read once and validated.
 //! - [`inventory`]: account id, OIDC providers, EKS clusters, roles (STS, IAM, EKS).
-//! - [`probe`]: discovery document, JWKS host chains (every address), JWKS keys of one issuer.
+//! - [`probe`]: discovery document, TLS chains of every address, JWKS keys of one issuer.
 //! - [`trust_policy`]: parses role trust documents and audits their OIDC conditions (pure).
-//! - [`assess`]: findings from inventory + probes + configuration + `now` (pure).
-//! - [`remediate`]: per-provider decision (pure) and the thumbprint addition in IAM.
-//! - [`report`]: the report's JSON types, finding codes and severities (the contract).
-//! - [`render`]: the terminal table and each finding's manual fix (pure).
+//! - [`assess`]: findings and missing thumbprints from inventory + probes + configuration + `now`
+//!   (pure).
+//! - [`remediate`]: per-provider decision (pure) and the thumbprint addition in IAM, as a typed
+//!   outcome.
+//! - `assemble`: the report built once from assess's and remediate's outputs (ids, mutes, order).
+//! - [`report`]: the report's JSON types, finding codes, severities and ids (the contract), the
+//!   domain facts every step shares, and the cap and escape of issuer-controlled text.
+//! - `fix`: each finding's manual fix, for every place a person reads it (pure).
+//! - [`render`]: the terminal table (pure).
 //! - [`notify`]: the SNS message per protocol (pure) and its publication.
-//! - [`sweep`]: runs the steps above once, under one deadline.
-//! - [`metrics`]: the CloudWatch embedded-metric line of a run.
+//! - [`sweep`]: runs the steps above once, each provider from probe to remediation as soon as its
+//!   own probe is done.
+//! - `metrics`: the CloudWatch embedded-metric line of a run.
 //! - [`event`]: the Lambda's input and its configuration overrides.
 //! - [`handler`]: the Lambda's invocation: sweep, log, metrics, notify.
-//! - [`inspect`]: the probe of one issuer for a person, without AWS.
+//! - [`inspect`]: one issuer's probe as a typed result for a person, without AWS.
 
-pub mod assemble;
+#![warn(missing_docs)]
+
+mod assemble;
 pub mod assess;
 pub mod config;
 pub mod event;
-pub mod fix;
+mod fix;
 pub mod handler;
 pub mod inspect;
 pub mod inventory;
-pub mod metrics;
+mod metrics;
 pub mod notify;
 pub mod probe;
 pub mod remediate;

@@ -11,6 +11,8 @@ pub struct SnsMessage {
     pub message: String,
     /// The attributes subscriptions filter on.
     pub attributes: MessageAttributes,
+    /// The ARNs of the providers this message carries (to name them when SNS refuses it).
+    pub providers: Vec<String>,
 }
 
 /// The message attributes of one publish.

@@ -66,7 +66,7 @@ pub enum NotifyOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
     /// SNS refused or could not be reached for exactly one part.
-    #[error("publishing part {part} of {parts} to SNS topic {topic_arn} failed ({delivered} other part(s) were published): {error}")]
+    #[error("publishing part {part} of {parts} to SNS topic {topic_arn} failed ({delivered} other part(s) were published): {error}{}", carrying(.providers))]
     Publish {
         /// The topic.
         topic_arn: String,
@@ -76,6 +76,8 @@ pub enum NotifyError {
         parts: usize,
         /// How many of the other parts were published.
         delivered: usize,
+        /// The providers the refused part carried.
+        providers: Vec<String>,
         /// The AWS error code (e.g. `NotFound`, `AuthorizationError`), when SNS answered.
         code: Option<String>,
         /// The full error chain (`DisplayErrorContext`).
@@ -111,14 +113,25 @@ pub enum NotifyError {
 
 /// One part SNS did not take (see [`NotifyError::PublishParts`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("part {part}: {error}")]
+#[error("part {part}: {error}{}", carrying(.providers))]
 pub struct PartFailure {
     /// The part that failed (1-based).
     pub part: usize,
+    /// The providers that part carried.
+    pub providers: Vec<String>,
     /// The AWS error code, when SNS answered.
     pub code: Option<String>,
     /// The full error chain (`DisplayErrorContext`).
     pub error: String,
+}
+
+/// " (carrying provider A, B)" for an error message; empty when the part carried no provider.
+fn carrying(providers: &[String]) -> String {
+    match providers {
+        [] => String::new(),
+        [one] => format!(" [that part carried provider {one}]"),
+        many => format!(" [that part carried providers {}]", many.join(", ")),
+    }
 }
 
 fn join_failures(failures: &[PartFailure]) -> String {
@@ -212,6 +225,7 @@ pub async fn publish(
             Err(e) => {
                 let failure = PartFailure {
                     part: message.attributes.part,
+                    providers: message.providers.clone(),
                     code: e.code().map(str::to_owned),
                     error: DisplayErrorContext(&e).to_string(),
                 };
@@ -246,10 +260,16 @@ pub async fn publish(
     match failures.len() {
         0 => {}
         1 => {
-            let PartFailure { part, code, error } = failures.remove(0);
+            let PartFailure {
+                part,
+                providers,
+                code,
+                error,
+            } = failures.remove(0);
             return Err(NotifyError::Publish {
                 topic_arn,
                 part,
+                providers,
                 parts,
                 delivered,
                 code,
@@ -304,6 +324,12 @@ fn compose(report: &Report, part: &part::Part) -> SnsMessage {
             part: part.index,
             parts: part.count,
         },
+        providers: part
+            .report
+            .providers
+            .iter()
+            .map(|p| p.arn.clone())
+            .collect(),
     }
 }
 

@@ -604,6 +604,7 @@ mod publish_every_part {
                 part,
                 parts,
             },
+            providers: vec![format!("arn:aws:iam::123456789012:oidc-provider/p{part}")],
         }
     }
 
@@ -670,6 +671,12 @@ mod publish_every_part {
                     (TOPIC, 1, 3, 2)
                 );
                 assert_eq!(code.as_deref(), Some("InvalidParameter"));
+                assert!(
+                    error.to_string().contains(
+                        "that part carried provider arn:aws:iam::123456789012:oidc-provider/p1"
+                    ),
+                    "{error}"
+                );
             }
             other => panic!("expected one failed part, got {other:?}"),
         }
