@@ -145,31 +145,37 @@ fn join_failures(failures: &[PartFailure]) -> String {
 /// True when the run has a warning, a critical finding, or changed something in IAM: what
 /// `NOTIFY=findings` publishes.
 pub fn needs_attention(report: &Report) -> bool {
-    report
-        .findings
-        .iter()
-        .any(|f| f.severity >= Severity::Warning)
+    let counted = || report.findings.iter().filter(|f| f.counts());
+    counted().any(|f| f.severity >= Severity::Warning)
         || report.changed()
-        || report
-            .findings
-            .iter()
-            .any(|f| f.code == FindingCode::ThumbprintAdded)
+        || counted().any(|f| f.code == FindingCode::ThumbprintAdded)
+}
+
+/// Why a run publishes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Silence {
+    /// No topic is configured.
+    #[error("SNS_TOPIC_ARN is not set")]
+    NoTopic,
+    /// `NOTIFY=never`.
+    #[error("NOTIFY=never")]
+    Never,
+    /// `NOTIFY=findings` and nothing is worth telling.
+    #[error("NOTIFY=findings and the run has no warning, no critical finding and no change")]
+    NothingToTell,
 }
 
 /// Where to publish, or why not: `Ok(topic_arn)` when `SNS_TOPIC_ARN` is set and `NOTIFY` says
-/// this report is to be sent, otherwise `Err(reason)`.
-pub fn decide<'a>(config: &'a Config, report: &Report) -> Result<&'a str, String> {
+/// this report is to be sent, otherwise the [`Silence`].
+pub fn decide<'a>(config: &'a Config, report: &Report) -> Result<&'a str, Silence> {
     let Some(topic_arn) = config.sns_topic_arn.as_deref() else {
-        return Err("SNS_TOPIC_ARN is not set".to_string());
+        return Err(Silence::NoTopic);
     };
     match config.notify {
-        NotifyRule::Never => Err("NOTIFY=never".to_string()),
+        NotifyRule::Never => Err(Silence::Never),
         NotifyRule::Always => Ok(topic_arn),
         NotifyRule::Findings if needs_attention(report) => Ok(topic_arn),
-        NotifyRule::Findings => Err(
-            "NOTIFY=findings and the run has no warning, no critical finding and no change"
-                .to_string(),
-        ),
+        NotifyRule::Findings => Err(Silence::NothingToTell),
     }
 }
 
@@ -182,9 +188,11 @@ pub async fn publish_if_needed(
     report: &Report,
 ) -> Result<NotifyOutcome, NotifyError> {
     match decide(config, report) {
-        Err(reason) => {
-            tracing::info!(%reason, "not publishing to SNS");
-            Ok(NotifyOutcome::NotSent { reason })
+        Err(silence) => {
+            tracing::info!(reason = %silence, "not publishing to SNS");
+            Ok(NotifyOutcome::NotSent {
+                reason: silence.to_string(),
+            })
         }
         Ok(topic_arn) => publish(sns, topic_arn, &render(report)).await,
     }

@@ -415,9 +415,13 @@ fn notify_rule_decides() {
         decide(&config(NotifyRule::Always, Some(topic)), &clean),
         Ok(topic)
     );
-    let never = decide(&config(NotifyRule::Never, Some(topic)), &problem).unwrap_err();
+    let never = decide(&config(NotifyRule::Never, Some(topic)), &problem)
+        .unwrap_err()
+        .to_string();
     assert!(never.contains("NOTIFY=never"), "{never}");
-    let unset = decide(&config(NotifyRule::Always, None), &problem).unwrap_err();
+    let unset = decide(&config(NotifyRule::Always, None), &problem)
+        .unwrap_err()
+        .to_string();
     assert!(unset.contains("SNS_TOPIC_ARN"), "{unset}");
 
     // A change (thumbprint added) is worth a message even without a warning.
