@@ -133,53 +133,9 @@ pub fn table(report: &Report, now: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RemediationMode;
-    use crate::report::{Finding, FindingCode, STS_AUDIENCE};
-    use crate::report::{Summary, SCHEMA_VERSION};
+    use crate::report::fixtures::{provider, report};
+    use crate::report::{Finding, FindingCode};
     use time::macros::datetime;
-
-    fn endpoint(top: &str, trusted: bool) -> crate::report::Endpoint {
-        crate::report::Endpoint {
-            host: "127.0.0.1:443".into(),
-            serves: vec![crate::report::Fetch::Jwks],
-            address: "203.0.113.10:443".into(),
-            chain: vec![],
-            top_thumbprint: Some(top.to_string()),
-            trusted,
-            error: None,
-        }
-    }
-
-    fn provider(configured: &[&str], served: &[&str]) -> ProviderReport {
-        ProviderReport {
-            arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/A"
-                .into(),
-            url: "https://oidc.eks.us-east-1.amazonaws.com/id/A".into(),
-            client_ids: vec![STS_AUDIENCE.into()],
-            configured_thumbprints: configured.iter().map(|s| s.to_string()).collect(),
-            jwks_uri: None,
-            endpoints: served.iter().map(|s| endpoint(s, true)).collect(),
-            served_thumbprints: served.iter().map(|s| s.to_string()).collect(),
-            thumbprint_enforced: true,
-            remediation: None,
-        }
-    }
-
-    fn report(p: ProviderReport, findings: Vec<Finding>) -> Report {
-        let mut r = Report {
-            resolved: Vec::new(),
-            schema_version: SCHEMA_VERSION,
-            account_id: "123456789012".into(),
-            generated_at: datetime!(2026-11-22 10:00:00 UTC),
-            remediation_mode: RemediationMode::Off,
-            providers: vec![p],
-            clusters: vec![],
-            findings,
-            summary: Summary::default(),
-        };
-        r.recount();
-        r
-    }
 
     #[test]
     fn table_names_status_thumbprints_and_fix() {

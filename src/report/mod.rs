@@ -10,6 +10,8 @@ use crate::config::RemediationMode;
 
 mod facts;
 mod finding;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod text;
 
 pub use facts::{days_left, nearest_expiry, rfc3339, whole_seconds, MAX_THUMBPRINTS, STS_AUDIENCE};
