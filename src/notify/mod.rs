@@ -312,11 +312,7 @@ fn compose(report: &Report, part: &part::Part) -> SnsMessage {
     let subject = text::subject(report, part.index, part.count);
     let email = text::email(report, part);
     let chatbot = chatbot::notification(report, part, &subject);
-    let payload = if part.count == 1 {
-        report_json(report)
-    } else {
-        report_json(&part.report)
-    };
+    let payload = report_json(&part.report);
     let mut document = serde_json::Map::new();
     document.insert("default".into(), email.clone().into());
     document.insert("email".into(), email.into());

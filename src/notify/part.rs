@@ -10,6 +10,9 @@ pub(crate) struct Part {
     /// How many parts the report took.
     pub count: usize,
     /// A valid report with this part's providers, clusters and findings (summary recounted).
-    /// When `count == 1` it equals the whole report.
+    /// When `count == 1` it equals the whole report (unless condensed).
     pub report: Report,
+    /// The part was condensed to fit one publish (certificate chains and finding details left out;
+    /// the full report is in the logs).
+    pub condensed: bool,
 }

@@ -237,6 +237,7 @@ pub(crate) fn split_with<T>(
         index: 1,
         count: 1,
         report: report.clone(),
+        condensed: false,
     };
     let single = compose(&whole);
     if size(&single) <= budget {
@@ -248,6 +249,7 @@ pub(crate) fn split_with<T>(
         index: 9999,
         count: 9999,
         report: part_report(report, &[]),
+        condensed: false,
     });
     let overhead = size(&empty) + reserve;
     let mut groups: Vec<Vec<&Unit>> = Vec::new();
@@ -279,6 +281,7 @@ pub(crate) fn split_with<T>(
                     index: i + 1,
                     count,
                     report: part_report(report, group),
+                    condensed: false,
                 })
             })
             .collect();
@@ -288,14 +291,19 @@ pub(crate) fn split_with<T>(
             .position(|(m, group)| size(m) > budget && group.len() > 1);
         match oversized {
             None => {
-                if let Some(m) = messages.iter().find(|m| size(m) > budget) {
-                    tracing::warn!(
-                        bytes = size(m),
-                        budget,
-                        "one provider's findings alone exceed the budget of a part"
-                    );
-                }
-                return messages;
+                return messages
+                    .into_iter()
+                    .zip(&groups)
+                    .enumerate()
+                    .map(|(i, (message, group))| {
+                        // Log lines stay whole: only an SNS part is condensed.
+                        if size(&message) <= budget || weight == Weight::Json {
+                            return message;
+                        }
+                        condensed_to_fit(report, group, i + 1, count, budget, &compose, &size)
+                            .unwrap_or(message)
+                    })
+                    .collect();
             }
             Some(i) => {
                 let half = groups[i].len() / 2;
@@ -304,6 +312,80 @@ pub(crate) fn split_with<T>(
             }
         }
     }
+}
+
+/// One unit too large for a part on its own (a provider whose issuer serves many long
+/// certificates on many addresses), rendered condensed: first without certificate chains below the
+/// top one and without finding details, then without endpoints and with messages shortened. `None`
+/// when even that does not fit (logged).
+fn condensed_to_fit<T>(
+    report: &Report,
+    group: &[&Unit],
+    index: usize,
+    count: usize,
+    budget: usize,
+    compose: &impl Fn(&Part) -> T,
+    size: &impl Fn(&T) -> usize,
+) -> Option<T> {
+    for level in [Condense::Chains, Condense::Endpoints] {
+        let message = compose(&Part {
+            index,
+            count,
+            report: condense(part_report(report, group), level),
+            condensed: true,
+        });
+        if size(&message) <= budget {
+            return Some(message);
+        }
+    }
+    tracing::warn!(
+        budget,
+        "one provider's findings exceed a part even condensed; the part may be refused"
+    );
+    None
+}
+
+/// How much [`condense`] leaves out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Condense {
+    /// Each endpoint keeps only its top certificate; findings lose their details.
+    Chains,
+    /// Endpoints are left out; messages are shortened to 300 characters.
+    Endpoints,
+}
+
+fn condense(mut part: Report, level: Condense) -> Report {
+    let message_max = match level {
+        Condense::Chains => 1024,
+        Condense::Endpoints => 300,
+    };
+    for provider in &mut part.providers {
+        match level {
+            Condense::Chains => {
+                for endpoint in &mut provider.endpoints {
+                    let top = endpoint.chain.pop();
+                    endpoint.chain = top.into_iter().collect();
+                    endpoint.error = endpoint
+                        .error
+                        .as_deref()
+                        .map(|e| e.chars().take(message_max).collect());
+                }
+            }
+            Condense::Endpoints => provider.endpoints.clear(),
+        }
+    }
+    for finding in &mut part.findings {
+        finding.details = serde_json::Value::Object(serde_json::Map::new());
+        if finding.message.chars().count() > message_max {
+            finding.message = finding
+                .message
+                .chars()
+                .take(message_max)
+                .collect::<String>()
+                + "…";
+        }
+    }
+    part
 }
 
 #[cfg(test)]

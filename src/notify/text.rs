@@ -383,6 +383,13 @@ pub(crate) fn email(report: &Report, part: &Part) -> String {
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", verdict(report));
     let _ = writeln!(out);
+    if part.condensed {
+        let _ = writeln!(
+            out,
+            "This message is condensed to fit SNS's size limit: certificate chains and finding details are left out. The full report is in the function's logs (and `thumbprint-guard sweep --json`)."
+        );
+        let _ = writeln!(out);
+    }
     if part.count > 1 {
         let _ = writeln!(
             out,

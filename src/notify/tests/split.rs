@@ -142,3 +142,42 @@ fn a_small_budget_splits_a_small_report() {
         .sum();
     assert_eq!(carried, r.findings.len());
 }
+
+/// One hostile issuer: 8 addresses, each serving 50 certificates whose names are at the 512-character
+/// cap, and a mismatch finding with a long message. No part may exceed the budget, and the finding
+/// still arrives.
+#[test]
+fn one_hostile_provider_is_condensed_to_fit_one_publish() {
+    let long = format!("CN={}", "x".repeat(509));
+    let mut p = provider(1, &[OLD], NEW);
+    let endpoint = p.endpoints[0].clone();
+    p.endpoints = (0..8)
+        .map(|i| Endpoint {
+            address: format!("203.0.113.{i}:443"),
+            chain: (0..50)
+                .map(|n| cert(&long, &long, &format!("{n:040}")))
+                .collect(),
+            ..endpoint.clone()
+        })
+        .collect();
+    let mut finding = mismatch(1);
+    finding.message = format!("{} {}", finding.message, "y".repeat(3000));
+    let r = report(vec![p], vec![], vec![finding]);
+    let messages = render(&r);
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert!(
+        message.publish_size() <= PUBLISH_BUDGET_BYTES,
+        "{} bytes",
+        message.publish_size()
+    );
+    let email = message.body("email").unwrap();
+    assert!(
+        email.contains("condensed to fit SNS's size limit"),
+        "{email}"
+    );
+    assert!(email.contains("THUMBPRINT_MISMATCH"), "{email}");
+    let sqs: Report = serde_json::from_str(&message.body("sqs").unwrap()).unwrap();
+    assert_eq!(sqs.findings.len(), 1);
+    assert_eq!(sqs.providers[0].arn, arn(1));
+}
