@@ -29,6 +29,7 @@
 
 mod assemble;
 pub mod assess;
+pub mod aws_error;
 pub mod config;
 pub mod event;
 mod fix;

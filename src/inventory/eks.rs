@@ -6,7 +6,7 @@
 //! counts as scanned only when every one of its clusters was read, so that ORPHAN_PROVIDER never fires
 //! for a provider whose cluster merely could not be described.
 
-use aws_sdk_eks::error::DisplayErrorContext;
+use crate::aws_error::AwsError;
 use futures::stream::{self, StreamExt};
 use serde_json::json;
 
@@ -75,7 +75,7 @@ async fn list_region(
     {
         Ok(names) => names,
         Err(e) => {
-            let error = DisplayErrorContext(&e).to_string();
+            let error = AwsError::from_sdk("eks", "ListClusters", &e).to_string();
             tracing::warn!(region, error = %error, "ListClusters failed");
             let finding = Finding::new(
                 FindingCode::InventoryIncomplete,
@@ -142,7 +142,7 @@ async fn describe(
             Ok(None)
         }
         Err(e) => {
-            let error = DisplayErrorContext(&e).to_string();
+            let error = AwsError::from_sdk("eks", "DescribeCluster", &e).to_string();
             tracing::warn!(region, cluster = %name, error = %error, "DescribeCluster failed");
             Err(Finding::new(
                 FindingCode::InventoryIncomplete,

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_sdk_iam::error::DisplayErrorContext;
 use futures::stream::{self, StreamExt};
 
+use crate::aws_error::AwsError;
 use crate::config::{Config, EksRegions};
 use crate::report::{Finding, FindingCode};
 
@@ -24,11 +24,25 @@ const PROVIDER_READ_CONCURRENCY: usize = 8;
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
     /// `sts:GetCallerIdentity` failed (usually credentials).
-    #[error("cannot identify the account (sts:GetCallerIdentity): {0}; check the AWS credentials and region")]
-    Identity(String),
+    #[error("cannot identify the account: {0}")]
+    Identity(AwsError),
+    /// `sts:GetCallerIdentity` answered without an account id.
+    #[error("cannot identify the account: sts:GetCallerIdentity returned no account id")]
+    NoAccountId,
     /// `iam:ListOpenIDConnectProviders` failed.
-    #[error("cannot list IAM OIDC providers (iam:ListOpenIDConnectProviders): {0}")]
-    ListProviders(String),
+    #[error("cannot list IAM OIDC providers: {0}")]
+    ListProviders(AwsError),
+}
+
+/// Why one provider could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadProviderError {
+    /// The call failed.
+    #[error(transparent)]
+    Aws(AwsError),
+    /// IAM answered without the provider's URL.
+    #[error("iam:GetOpenIDConnectProvider returned no Url")]
+    NoUrl,
 }
 
 /// Bound on one AWS API call including the SDK's retries (IAM, EKS, SNS): a stalled call must not
@@ -148,6 +162,9 @@ pub struct Inventory {
     pub region: String,
     /// Providers that could be read, in ARN order.
     pub providers: Vec<OidcProvider>,
+    /// ARNs of providers that were listed but could not be read (they exist: a role trusting one
+    /// does not trust a missing provider).
+    pub unreadable_providers: Vec<String>,
     /// EKS clusters of the scanned regions.
     pub clusters: Vec<Cluster>,
     /// Regions whose clusters were listed successfully (for ORPHAN_PROVIDER).
@@ -162,13 +179,10 @@ pub struct Inventory {
 
 /// Reads the account id (STS GetCallerIdentity).
 pub async fn account_id(sts: &aws_sdk_sts::Client) -> Result<String, InventoryError> {
-    let out = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| InventoryError::Identity(DisplayErrorContext(e).to_string()))?;
-    out.account
-        .ok_or_else(|| InventoryError::Identity("the response has no account id".to_string()))
+    let out = sts.get_caller_identity().send().await.map_err(|e| {
+        InventoryError::Identity(AwsError::from_sdk("sts", "GetCallerIdentity", &e))
+    })?;
+    out.account.ok_or(InventoryError::NoAccountId)
 }
 
 /// Lists every OIDC provider ARN (IAM does not paginate this call).
@@ -177,7 +191,13 @@ pub async fn list_provider_arns(iam: &aws_sdk_iam::Client) -> Result<Vec<String>
         .list_open_id_connect_providers()
         .send()
         .await
-        .map_err(|e| InventoryError::ListProviders(DisplayErrorContext(e).to_string()))?;
+        .map_err(|e| {
+            InventoryError::ListProviders(AwsError::from_sdk(
+                "iam",
+                "ListOpenIDConnectProviders",
+                &e,
+            ))
+        })?;
     let mut arns: Vec<String> = out
         .open_id_connect_provider_list
         .unwrap_or_default()
@@ -190,14 +210,19 @@ pub async fn list_provider_arns(iam: &aws_sdk_iam::Client) -> Result<Vec<String>
 }
 
 /// Reads one provider (url, client ids, thumbprints, tags).
-pub async fn read_provider(iam: &aws_sdk_iam::Client, arn: &str) -> Result<OidcProvider, String> {
+pub async fn read_provider(
+    iam: &aws_sdk_iam::Client,
+    arn: &str,
+) -> Result<OidcProvider, ReadProviderError> {
     let out = iam
         .get_open_id_connect_provider()
         .open_id_connect_provider_arn(arn)
         .send()
         .await
-        .map_err(|e| DisplayErrorContext(e).to_string())?;
-    let raw_url = out.url.ok_or("the response has no Url")?;
+        .map_err(|e| {
+            ReadProviderError::Aws(AwsError::from_sdk("iam", "GetOpenIDConnectProvider", &e))
+        })?;
+    let raw_url = out.url.ok_or(ReadProviderError::NoUrl)?;
     let url = if raw_url.starts_with("https://") {
         raw_url
     } else {
@@ -228,14 +253,15 @@ pub async fn read_providers(
     iam: &aws_sdk_iam::Client,
     arns: &[String],
 ) -> (Vec<OidcProvider>, Vec<Finding>) {
-    let results: Vec<(String, Result<OidcProvider, String>)> = stream::iter(arns.iter().cloned())
-        .map(|arn| async move {
-            let result = read_provider(iam, &arn).await;
-            (arn, result)
-        })
-        .buffered(PROVIDER_READ_CONCURRENCY)
-        .collect()
-        .await;
+    let results: Vec<(String, Result<OidcProvider, ReadProviderError>)> =
+        stream::iter(arns.iter().cloned())
+            .map(|arn| async move {
+                let result = read_provider(iam, &arn).await;
+                (arn, result)
+            })
+            .buffered(PROVIDER_READ_CONCURRENCY)
+            .collect()
+            .await;
     let mut providers = Vec::new();
     let mut problems = Vec::new();
     for (arn, result) in results {
@@ -245,9 +271,9 @@ pub async fn read_providers(
                 Finding::new(
                     FindingCode::InventoryIncomplete,
                     arn.clone(),
-                    format!("could not read OIDC provider {arn} (iam:GetOpenIDConnectProvider): {error}; it was not checked this run"),
+                    format!("could not read OIDC provider {arn}: {error}; it was not checked this run"),
                 )
-                .with_details(serde_json::json!({"operation": "GetOpenIDConnectProvider", "error": error})),
+                .with_details(serde_json::json!({"operation": "GetOpenIDConnectProvider", "error": error.to_string()})),
             ),
         }
     }
@@ -259,6 +285,11 @@ pub async fn read_providers(
 pub async fn collect(aws: &AwsClients, config: &Config) -> Result<Inventory, InventoryError> {
     let (account_id, arns) = tokio::try_join!(account_id(&aws.sts), list_provider_arns(&aws.iam))?;
     let (providers, mut problems) = read_providers(&aws.iam, &arns).await;
+    let unreadable_providers: Vec<String> = arns
+        .iter()
+        .filter(|arn| !providers.iter().any(|p| &p.arn == *arn))
+        .cloned()
+        .collect();
     let (clusters, scanned_regions, eks_problems) = eks::list_clusters(&aws.eks, &account_id).await;
     problems.extend(eks_problems);
     let (roles, roles_audited) = if config.audit_trust_policies {
@@ -283,6 +314,7 @@ pub async fn collect(aws: &AwsClients, config: &Config) -> Result<Inventory, Inv
         account_id,
         region: aws.region.clone(),
         providers,
+        unreadable_providers,
         clusters,
         scanned_regions,
         roles,
