@@ -14,6 +14,7 @@
 //! - [`render`]: the terminal table and each finding's manual fix (pure).
 //! - [`notify`]: the SNS message per protocol (pure) and its publication.
 //! - [`sweep`]: runs the steps above once, under one deadline.
+//! - [`organization`]: the sweep of every account of an AWS Organization, through member roles.
 //! - [`metrics`]: the CloudWatch embedded-metric line of a run.
 //! - [`event`]: the Lambda's input and its configuration overrides.
 //! - [`handler`]: the Lambda's invocation: sweep, log, metrics, notify.
@@ -27,6 +28,7 @@ pub mod inspect;
 pub mod inventory;
 pub mod metrics;
 pub mod notify;
+pub mod organization;
 pub mod probe;
 pub mod remediate;
 pub mod render;
