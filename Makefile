@@ -39,8 +39,8 @@ lint: toolchain venv ## formatting, clippy with warnings as errors, template lin
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-validate: venv ## lint the SAM template: cfn-lint, the real SAM transform (offline) + cfn-lint of its output, sam validate --lint if installed
-	cfn-lint template.yaml
+validate: venv ## lint the SAM template and member-role.yaml: cfn-lint, the real SAM transform (offline) + cfn-lint of its output, sam validate --lint if installed
+	cfn-lint template.yaml member-role.yaml
 	@mkdir -p target
 	$(VENV)/bin/python scripts/sam-expand.py template.yaml --placeholder-code > target/template.expanded.json
 	cfn-lint target/template.expanded.json

@@ -147,15 +147,10 @@ async fn probe_all(
     deadline: Option<tokio::time::Instant>,
 ) -> std::collections::BTreeMap<String, Option<IssuerProbe>> {
     use futures::stream::{self, StreamExt};
-    let cache = thumbprint_guard::probe::HostCache::default();
-    let cache = &cache;
+    let probes = sweep::SharedProbes::new(concurrency);
+    let probes = &probes;
     stream::iter(issuers)
-        .map(|issuer| async move {
-            (
-                issuer.clone(),
-                sweep::probe_before(ctx, issuer, cache, deadline).await,
-            )
-        })
+        .map(|issuer| async move { (issuer.clone(), probes.probe(ctx, issuer, deadline).await) })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await

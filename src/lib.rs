@@ -20,6 +20,7 @@
 //! - [`notify`]: the SNS message per protocol (pure) and its publication.
 //! - [`sweep`]: runs the steps above once, each provider from probe to remediation as soon as its
 //!   own probe is done.
+//! - [`organization`]: the sweep of every account of an AWS Organization, through member roles.
 //! - `metrics`: the CloudWatch embedded-metric line of a run.
 //! - [`event`]: the Lambda's input and its configuration overrides.
 //! - [`handler`]: the Lambda's invocation: sweep, log, metrics, notify.
@@ -38,6 +39,7 @@ pub mod inspect;
 pub mod inventory;
 mod metrics;
 pub mod notify;
+pub mod organization;
 pub mod probe;
 pub mod remediate;
 pub mod render;

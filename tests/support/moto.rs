@@ -193,3 +193,68 @@ pub async fn thumbprints(iam: &aws_sdk_iam::Client, arn: &str) -> Vec<String> {
         .thumbprint_list
         .unwrap_or_default()
 }
+
+/// Creates the organization (moto's default account becomes its management account) and
+/// returns its id.
+pub async fn create_organization(sdk: &SdkConfig) -> String {
+    aws_sdk_organizations::Client::new(sdk)
+        .create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("CreateOrganization")
+        .organization
+        .and_then(|o| o.id)
+        .expect("organization id")
+}
+
+/// Creates a member account (ACTIVE at once in moto) and returns its 12-digit id.
+pub async fn create_account(sdk: &SdkConfig, name: &str) -> String {
+    aws_sdk_organizations::Client::new(sdk)
+        .create_account()
+        .account_name(name)
+        .email(format!("{name}@example.com"))
+        .send()
+        .await
+        .expect("CreateAccount")
+        .create_account_status
+        .and_then(|s| s.account_id)
+        .expect("new account id")
+}
+
+/// Closes a member account (moto marks it SUSPENDED).
+pub async fn close_account(sdk: &SdkConfig, account_id: &str) {
+    aws_sdk_organizations::Client::new(sdk)
+        .close_account()
+        .account_id(account_id)
+        .send()
+        .await
+        .expect("CloseAccount");
+}
+
+/// SDK configuration acting inside `account_id`: moto serves credentials assumed into any role
+/// ARN of an account from that account's own backend.
+pub async fn member_sdk_config(moto: &Moto, region: &str, account_id: &str) -> SdkConfig {
+    let central = moto.sdk_config(region).await;
+    let credentials = aws_sdk_sts::Client::new(&central)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account_id}:role/test-setup"))
+        .role_session_name("test-setup")
+        .send()
+        .await
+        .expect("AssumeRole in moto")
+        .credentials
+        .expect("assumed credentials");
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_iam::config::Credentials::new(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            Some(credentials.session_token),
+            None,
+            "moto-member",
+        ))
+        .load()
+        .await
+}

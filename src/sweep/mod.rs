@@ -14,30 +14,18 @@ use crate::assemble::{self, Parts, ProviderPart};
 use crate::assess;
 use crate::config::Config;
 use crate::inventory::{self, AwsClients, InventoryError, OidcProvider};
-use crate::probe::{self, HostCache, IssuerProbe, ProbeContext};
+use crate::probe::ProbeContext;
 use crate::remediate;
 use crate::report::{self, Report};
 
-/// Providers in flight at once. Connections are bounded inside the probe (`PROBE_CONCURRENCY`);
-/// this only keeps a huge account from holding every provider's state at once.
-const PROVIDERS_IN_FLIGHT: usize = 1024;
+mod probes;
 
-/// Probes one issuer through `cache`, or `None` when `deadline` passed first (PROBE_SKIPPED).
-pub async fn probe_before(
-    ctx: &ProbeContext,
-    issuer: &str,
-    cache: &HostCache,
-    deadline: Option<Instant>,
-) -> Option<IssuerProbe> {
-    if deadline.is_some_and(|at| Instant::now() >= at) {
-        return None; // not even a DNS lookup once the deadline has passed
-    }
-    let probe = probe::probe_issuer(ctx, issuer, cache);
-    match deadline {
-        Some(at) => tokio::time::timeout_at(at, probe).await.ok(),
-        None => Some(probe.await),
-    }
-}
+pub use probes::SharedProbes;
+
+/// Providers (and issuer probes) in flight at once. TLS connections are bounded inside the probe
+/// (`PROBE_CONCURRENCY`); this only keeps a huge account from holding every provider's state at
+/// once.
+pub const PROVIDERS_IN_FLIGHT: usize = 1024;
 
 /// One provider from probe to its part of the report: probe, assess, decide, apply, assemble.
 async fn sweep_provider(
@@ -45,11 +33,11 @@ async fn sweep_provider(
     ctx: &ProbeContext,
     config: &Config,
     provider: &OidcProvider,
-    cache: &HostCache,
+    probes: &SharedProbes,
     now: OffsetDateTime,
     deadline: Option<Instant>,
 ) -> ProviderPart {
-    let probe = probe_before(ctx, &provider.url, cache, deadline).await;
+    let probe = probes.probe(ctx, &provider.url, deadline).await;
     let assessment = assess::assess_provider(provider, probe.as_ref(), config, now);
     let Some(probe) = probe else {
         return assemble::provider_part(provider, assessment, &remediate::Decision::Nothing, None);
@@ -67,23 +55,25 @@ pub async fn run(
     now: OffsetDateTime,
     deadline: Option<Instant>,
 ) -> Result<Report, InventoryError> {
-    run_with_cache(aws, ctx, config, &HostCache::default(), now, deadline).await
+    let probes = SharedProbes::new(PROVIDERS_IN_FLIGHT);
+    run_with_probes(aws, ctx, config, &probes, now, deadline).await
 }
 
-/// [`run`] with a host cache shared beyond this account (organization mode probes an issuer host
-/// once per run, whichever accounts use it).
-pub async fn run_with_cache(
+/// [`run`] with probes shared beyond this account (organization mode probes an issuer and its
+/// hosts once per run, whichever accounts use them). Findings are identified under the account's
+/// id.
+pub async fn run_with_probes(
     aws: &AwsClients,
     ctx: &ProbeContext,
     config: &Config,
-    cache: &HostCache,
+    probes: &SharedProbes,
     now: OffsetDateTime,
     deadline: Option<Instant>,
 ) -> Result<Report, InventoryError> {
     let now = report::whole_seconds(now);
     let inventory = inventory::collect(aws, config).await?;
     let providers: Vec<ProviderPart> = stream::iter(&inventory.providers)
-        .map(|provider| sweep_provider(aws, ctx, config, provider, cache, now, deadline))
+        .map(|provider| sweep_provider(aws, ctx, config, provider, probes, now, deadline))
         .buffer_unordered(PROVIDERS_IN_FLIGHT)
         .collect()
         .await;
