@@ -15,7 +15,7 @@ use crate::event::{self, EventError};
 use crate::inventory::{AwsClients, InventoryError};
 use crate::notify::{self, NotifyError};
 use crate::probe::ProbeContext;
-use crate::report::Report;
+use crate::report::{Report, Summary};
 use crate::{metrics, sweep};
 
 /// What the handler builds once and reuses for every invocation.
@@ -53,8 +53,26 @@ pub enum HandlerError {
     #[error(transparent)]
     Sweep(#[from] InventoryError),
     /// The report was produced and logged, but SNS did not take it.
-    #[error(transparent)]
-    Notify(#[from] NotifyError),
+    #[error("the sweep finished ({}) and its report is in the logs, but publishing it failed: {error}", summary_phrase(.summary))]
+    Notify {
+        /// What SNS said.
+        error: NotifyError,
+        /// The counts of the report that was not published.
+        summary: Summary,
+    },
+}
+
+fn summary_phrase(summary: &Summary) -> String {
+    format!(
+        "{} providers, {} clusters: {} critical, {} warning, {} info, {} thumbprints added, {} muted",
+        summary.providers,
+        summary.clusters,
+        summary.critical,
+        summary.warning,
+        summary.info,
+        summary.thumbprints_added,
+        summary.muted
+    )
 }
 
 impl HandlerError {
@@ -63,7 +81,7 @@ impl HandlerError {
         match self {
             HandlerError::Event(_) => "InvalidEvent",
             HandlerError::Sweep(_) => "SweepFailed",
-            HandlerError::Notify(_) => "NotifyFailed",
+            HandlerError::Notify { .. } => "NotifyFailed",
         }
     }
 }
@@ -147,7 +165,13 @@ pub async fn handle(
         emit(&line);
     }
     emit(&metrics::emf(&report, now).to_string());
-    match notify::publish_if_needed(&runtime.aws.sns, &config, &report).await? {
+    let published = notify::publish_if_needed(&runtime.aws.sns, &config, &report)
+        .await
+        .map_err(|error| HandlerError::Notify {
+            error,
+            summary: report.summary.clone(),
+        })?;
+    match published {
         notify::NotifyOutcome::Published { parts, .. } => {
             tracing::info!(parts, "report published to SNS")
         }
