@@ -214,7 +214,12 @@ pub fn decide<'a>(config: &'a Config, report: &Report) -> Result<&'a str, String
     match config.notify {
         NotifyRule::Never => Err("NOTIFY=never".to_string()),
         NotifyRule::Always => Ok(topic_arn),
-        NotifyRule::Findings if needs_attention(report) => Ok(topic_arn),
+        // NOTIFY=changes falls back to the findings rule until the run's state is wired in.
+        NotifyRule::Findings | NotifyRule::Changes if needs_attention(report) => Ok(topic_arn),
+        NotifyRule::Changes => Err(
+            "NOTIFY=changes (no state yet: the findings rule) and the run has no warning, no critical finding and no change"
+                .to_string(),
+        ),
         NotifyRule::Findings => Err(
             "NOTIFY=findings and the run has no warning, no critical finding and no change"
                 .to_string(),
