@@ -202,14 +202,19 @@ mod tests {
     fn an_event_override_is_validated_like_the_environment() {
         let err = config_for_event(&serde_json::json!({"notify": "changes"}), env).unwrap_err();
         assert!(matches!(err, EventError::Config(_)), "{err}");
-        assert!(err.to_string().contains("NOTIFY=changes needs STATE_TABLE"), "{err}");
+        assert!(
+            err.to_string().contains("NOTIFY=changes needs STATE_TABLE"),
+            "{err}"
+        );
         let with_table = |var: &str| (var == "STATE_TABLE").then(|| "tg-state".to_string());
         let config =
             config_for_event(&serde_json::json!({"notify": "changes"}), with_table).unwrap();
         assert_eq!(config.notify, config::NotifyRule::Changes);
-        let config =
-            config_for_event(&serde_json::json!({"audit_trust_policies": false, "expiry_warning_days": 7}), env)
-                .unwrap();
+        let config = config_for_event(
+            &serde_json::json!({"audit_trust_policies": false, "expiry_warning_days": 7}),
+            env,
+        )
+        .unwrap();
         assert!(!config.audit_trust_policies);
         assert_eq!(config.expiry_warning_days, 7);
     }

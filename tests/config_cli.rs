@@ -49,7 +49,10 @@ fn assert_config_error(args: &[&str], vars: &[(&str, &str)], says: &[&str]) {
         "{stderr}"
     );
     for text in says {
-        assert!(stderr.contains(text), "{args:?} {vars:?}: no {text:?} in {stderr}");
+        assert!(
+            stderr.contains(text),
+            "{args:?} {vars:?}: no {text:?} in {stderr}"
+        );
     }
 }
 
@@ -59,7 +62,11 @@ fn an_empty_region_element_is_exit_2_naming_the_variable() {
         assert_config_error(
             &["sweep"],
             &[("EKS_REGIONS", value)],
-            &["EKS_REGIONS must be", &format!("got '{value}'"), "no empty element"],
+            &[
+                "EKS_REGIONS must be",
+                &format!("got '{value}'"),
+                "no empty element",
+            ],
         );
     }
 }
@@ -93,7 +100,11 @@ fn a_bad_flag_value_is_exit_2_naming_the_variable() {
     assert_config_error(
         &["sweep", "--mute", "CERT_EXPIRING", "--mute", "NO_SUCH_CODE"],
         &[],
-        &["MUTE_FINDINGS must be", "'NO_SUCH_CODE' is not one", "THUMBPRINT_MISMATCH"],
+        &[
+            "MUTE_FINDINGS must be",
+            "'NO_SUCH_CODE' is not one",
+            "THUMBPRINT_MISMATCH",
+        ],
     );
     assert_config_error(
         &["sweep", "--remediation-mode", "yes"],
@@ -138,7 +149,9 @@ fn a_trust_anchor_device_or_fifo_is_refused_at_once() {
     assert_config_error(
         &["sweep", "--extra-trust-anchors-pem", &path],
         &[],
-        &[&format!("EXTRA_TRUST_ANCHORS_PEM: {path}: must be a regular PEM file")],
+        &[&format!(
+            "EXTRA_TRUST_ANCHORS_PEM: {path}: must be a regular PEM file"
+        )],
     );
     let big = dir.path().join("big.pem");
     std::fs::write(&big, vec![b'A'; 2 * 1024 * 1024]).expect("write");

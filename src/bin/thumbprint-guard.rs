@@ -31,7 +31,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        sweep: SweepSettings,
+        sweep: Box<SweepSettings>,
         #[command(flatten)]
         probe: ProbeSettings,
     },
@@ -146,12 +146,18 @@ fn overrides(
             ("PROBE_CONCURRENCY", s.probe_concurrency.clone()),
             ("ORGANIZATION_ROLE_NAME", s.organization_role_name.clone()),
             ("ORGANIZATION_ACCOUNTS", s.organization_accounts.clone()),
-            ("ORGANIZATION_EXTERNAL_ID", s.organization_external_id.clone()),
+            (
+                "ORGANIZATION_EXTERNAL_ID",
+                s.organization_external_id.clone(),
+            ),
             ("ACCOUNT_CONCURRENCY", s.account_concurrency.clone()),
             ("SECURITY_HUB", s.security_hub.clone()),
             ("STATE_TABLE", s.state_table.clone()),
             ("REMIND_HOURS", s.remind_hours.clone()),
-            ("MUTE_FINDINGS", (!s.mute.is_empty()).then(|| s.mute.join(","))),
+            (
+                "MUTE_FINDINGS",
+                (!s.mute.is_empty()).then(|| s.mute.join(",")),
+            ),
         ]);
     }
     let mut overrides = Overrides::new(OverrideSource::Cli);
@@ -166,10 +172,12 @@ fn overrides(
 /// The run's configuration: environment, flags on top, the flags' ceiling; a configuration error
 /// is exit code 2.
 fn load_config(flags: Result<Overrides, ConfigError>) -> Result<Config, ExitCode> {
-    flags.and_then(|flags| config::layer(config::env_lookup, &flags)).map_err(|e| {
-        eprintln!("thumbprint-guard: configuration error: {e}");
-        ExitCode::from(2)
-    })
+    flags
+        .and_then(|flags| config::layer(config::env_lookup, &flags))
+        .map_err(|e| {
+            eprintln!("thumbprint-guard: configuration error: {e}");
+            ExitCode::from(2)
+        })
 }
 
 async fn run_sweep(config: Config, json: bool) -> ExitCode {

@@ -50,8 +50,8 @@ fn check_metadata(path: &Path, metadata: &Metadata) -> Result<(), ConfigError> {
 /// Checks, without opening it, that `path` is a regular file of at most 1 MiB (symbolic links
 /// followed).
 pub fn check_trust_anchors_file(path: &Path) -> Result<(), ConfigError> {
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| file_error(path, format!("cannot be read: {e}")))?;
+    let metadata =
+        std::fs::metadata(path).map_err(|e| file_error(path, format!("cannot be read: {e}")))?;
     check_metadata(path, &metadata)
 }
 

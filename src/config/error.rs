@@ -79,7 +79,10 @@ pub enum ConfigError {
         requested: RemediationMode,
     },
     /// A provider's remediation tag holds an unknown value.
-    #[error("tag {REMEDIATION_TAG} must be {}; got '{value}'", RemediationMode::ALLOWED)]
+    #[error(
+        "tag {REMEDIATION_TAG} must be {}; got '{value}'",
+        RemediationMode::ALLOWED
+    )]
     Tag {
         /// The tag's value.
         value: String,

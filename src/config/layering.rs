@@ -78,12 +78,8 @@ pub fn layer(
         OverrideSource::LambdaEvent => Some(Config::from_lookup(&env)?),
         OverrideSource::Cli => None,
     };
-    let mut config = Config::from_lookup(|var| {
-        overrides
-            .get(var)
-            .map(str::to_string)
-            .or_else(|| env(var))
-    })?;
+    let mut config =
+        Config::from_lookup(|var| overrides.get(var).map(str::to_string).or_else(|| env(var)))?;
     if overrides.get("REMEDIATION_MODE").is_some() {
         if let Some(base) = base {
             if config.remediation_mode.writes() && !base.remediation_mode.writes() {
@@ -137,7 +133,10 @@ mod tests {
     fn a_cli_mode_is_a_ceiling_no_tag_exceeds() {
         let config = layer(env("add"), &cli(&[("REMEDIATION_MODE", "dry-run")])).unwrap();
         assert_eq!(config.remediation_mode, RemediationMode::DryRun);
-        assert_eq!(config.effective_mode(Some("add")), Ok(RemediationMode::DryRun));
+        assert_eq!(
+            config.effective_mode(Some("add")),
+            Ok(RemediationMode::DryRun)
+        );
         assert_eq!(config.effective_mode(Some("off")), Ok(RemediationMode::Off));
         let off = layer(env("add"), &cli(&[("REMEDIATION_MODE", "off")])).unwrap();
         assert_eq!(off.effective_mode(Some("add")), Ok(RemediationMode::Off));
@@ -169,22 +168,39 @@ mod tests {
         );
         assert!(err.to_string().contains("REMEDIATION_MODE=off"), "{err}");
         let err = layer(env("dry-run"), &event(&[("REMEDIATION_MODE", "add")])).unwrap_err();
-        assert!(matches!(err, ConfigError::RaisesRemediation { .. }), "{err}");
+        assert!(
+            matches!(err, ConfigError::RaisesRemediation { .. }),
+            "{err}"
+        );
         let lowered = layer(env("add"), &event(&[("REMEDIATION_MODE", "dry-run")])).unwrap();
-        assert_eq!(lowered.effective_mode(Some("add")), Ok(RemediationMode::DryRun));
+        assert_eq!(
+            lowered.effective_mode(Some("add")),
+            Ok(RemediationMode::DryRun)
+        );
         let kept = layer(env("add"), &event(&[("REMEDIATION_MODE", "add")])).unwrap();
         assert_eq!(kept.effective_mode(Some("add")), Ok(RemediationMode::Add));
         let planned = layer(env("off"), &event(&[("REMEDIATION_MODE", "dry-run")])).unwrap();
-        assert_eq!(planned.effective_mode(Some("add")), Ok(RemediationMode::DryRun));
+        assert_eq!(
+            planned.effective_mode(Some("add")),
+            Ok(RemediationMode::DryRun)
+        );
     }
 
     #[test]
     fn an_event_cannot_change_the_allowed_hosts_or_the_mutes() {
         let mut overrides = Overrides::new(OverrideSource::LambdaEvent);
-        for var in ["REMEDIATION_ALLOWED_HOSTS", "MUTE_FINDINGS", "SNS_TOPIC_ARN"] {
+        for var in [
+            "REMEDIATION_ALLOWED_HOSTS",
+            "MUTE_FINDINGS",
+            "SNS_TOPIC_ARN",
+        ] {
             let err = overrides.set(var, "*").unwrap_err();
             assert!(matches!(err, ConfigError::NotOverridable { .. }), "{err}");
-            assert!(err.to_string().starts_with(&format!("{var} cannot be changed by a Lambda event")), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("{var} cannot be changed by a Lambda event")),
+                "{err}"
+            );
         }
         assert_eq!(overrides.get("REMEDIATION_ALLOWED_HOSTS"), None);
     }

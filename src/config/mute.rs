@@ -143,7 +143,10 @@ mod tests {
         // ARNs are case-sensitive.
         assert!(!rules.is_muted(FindingCode::CertExpiring, &PROVIDER.to_lowercase()));
         assert_eq!(rules.rules().len(), 2);
-        assert_eq!(rules.rules()[1].resource_glob.as_deref(), Some("*/id/EXAMPLE"));
+        assert_eq!(
+            rules.rules()[1].resource_glob.as_deref(),
+            Some("*/id/EXAMPLE")
+        );
     }
 
     #[test]
@@ -159,10 +162,20 @@ mod tests {
     fn bad_entries_name_the_variable_and_the_allowed_codes() {
         let err = MuteRules::parse("CERT_EXPIRNG").unwrap_err().to_string();
         assert!(err.starts_with("MUTE_FINDINGS must be"), "{err}");
-        assert!(err.contains("'CERT_EXPIRNG'") && err.contains("CERT_EXPIRING, ISSUER_UNREACHABLE"), "{err}");
+        assert!(
+            err.contains("'CERT_EXPIRNG'") && err.contains("CERT_EXPIRING, ISSUER_UNREACHABLE"),
+            "{err}"
+        );
         let err = MuteRules::parse("cert_expiring").unwrap_err().to_string();
         assert!(err.contains("'cert_expiring' is not one"), "{err}");
-        for bad in ["CERT_EXPIRING@", "CERT_EXPIRING,", "CERT_EXPIRING,,ORPHAN_PROVIDER", "@arn:*", "CERT_EXPIRING@arn:[", ","] {
+        for bad in [
+            "CERT_EXPIRING@",
+            "CERT_EXPIRING,",
+            "CERT_EXPIRING,,ORPHAN_PROVIDER",
+            "@arn:*",
+            "CERT_EXPIRING@arn:[",
+            ",",
+        ] {
             let err = MuteRules::parse(bad).unwrap_err();
             assert_eq!(err.variable(), Some("MUTE_FINDINGS"), "{bad}");
             assert!(err.to_string().contains(&format!("got '{bad}'")), "{err}");

@@ -156,7 +156,10 @@ mod tests {
     fn every_empty_list_element_is_an_error() {
         for bad in [",", "a,,b", "a,", ",a", "a, ,b", " , "] {
             let err = list_items("L", bad, "names").unwrap_err().to_string();
-            assert!(err.starts_with("L must be names, with no empty element"), "{err}");
+            assert!(
+                err.starts_with("L must be names, with no empty element"),
+                "{err}"
+            );
             assert!(err.contains(&format!("'{bad}'")), "{err}");
         }
         assert_eq!(list_items("L", "a, b", "names"), Ok(vec!["a", "b"]));

@@ -19,7 +19,10 @@ fn error(var: &str, value: &str) -> String {
     let err = config(&[(var, value)]).unwrap_err();
     let text = err.to_string();
     assert!(text.contains(var), "{var}={value}: {text}");
-    assert!(text.contains(&format!("'{value}'")), "{var}={value}: {text}");
+    assert!(
+        text.contains(&format!("'{value}'")),
+        "{var}={value}: {text}"
+    );
     text
 }
 
@@ -56,7 +59,11 @@ fn blank_values_mean_the_default() {
             continue;
         }
         for blank in ["", " ", "\t "] {
-            assert_eq!(config(&[(var, blank)]), Ok(Config::default()), "{var}={blank:?}");
+            assert_eq!(
+                config(&[(var, blank)]),
+                Ok(Config::default()),
+                "{var}={blank:?}"
+            );
         }
     }
 }
@@ -161,7 +168,10 @@ fn empty_allowed_hosts_allow_no_host_rather_than_the_default() {
 fn organization_settings() {
     let c = config(&[
         ("ORGANIZATION_ROLE_NAME", " ThumbprintGuardMember "),
-        ("ORGANIZATION_ACCOUNTS", "111122223333, 444455556666,111122223333"),
+        (
+            "ORGANIZATION_ACCOUNTS",
+            "111122223333, 444455556666,111122223333",
+        ),
         ("ORGANIZATION_EXTERNAL_ID", "tg-7f3a"),
         ("ACCOUNT_CONCURRENCY", "64"),
     ])
@@ -186,14 +196,20 @@ fn organization_settings() {
     ])
     .unwrap_err()
     .to_string();
-    assert!(text.contains("ORGANIZATION_ACCOUNTS") && text.contains("'12345' is not one"), "{text}");
+    assert!(
+        text.contains("ORGANIZATION_ACCOUNTS") && text.contains("'12345' is not one"),
+        "{text}"
+    );
     let text = config(&[
         ("ORGANIZATION_ROLE_NAME", "Member"),
         ("ORGANIZATION_EXTERNAL_ID", "has space"),
     ])
     .unwrap_err()
     .to_string();
-    assert!(text.contains("ORGANIZATION_EXTERNAL_ID") && text.contains("'has space'"), "{text}");
+    assert!(
+        text.contains("ORGANIZATION_EXTERNAL_ID") && text.contains("'has space'"),
+        "{text}"
+    );
     assert!(error("ACCOUNT_CONCURRENCY", "0").contains("from 1 to 64"));
     assert!(error("ACCOUNT_CONCURRENCY", "65").contains("from 1 to 64"));
 }
@@ -212,7 +228,10 @@ fn organization_details_need_the_role_name() {
         );
     }
     // Alone, ACCOUNT_CONCURRENCY is validated and harmless (templates may always set it).
-    assert!(config(&[("ACCOUNT_CONCURRENCY", "4")]).unwrap().organization.is_none());
+    assert!(config(&[("ACCOUNT_CONCURRENCY", "4")])
+        .unwrap()
+        .organization
+        .is_none());
 }
 
 #[test]
@@ -224,7 +243,11 @@ fn security_hub_is_off_or_on() {
 
 #[test]
 fn state_table_and_remind_hours() {
-    let c = config(&[("STATE_TABLE", "thumbprint-guard-state"), ("REMIND_HOURS", "6")]).unwrap();
+    let c = config(&[
+        ("STATE_TABLE", "thumbprint-guard-state"),
+        ("REMIND_HOURS", "6"),
+    ])
+    .unwrap();
     assert_eq!(c.state_table.as_deref(), Some("thumbprint-guard-state"));
     assert_eq!(c.remind_hours, 6);
     assert!(error("STATE_TABLE", "no/slash").contains("DynamoDB table name"));
@@ -251,7 +274,10 @@ fn mute_findings_are_matched_by_code_and_glob() {
         "ORPHAN_PROVIDER,TRUST_POLICY_NO_AUD@arn:aws:iam::*:role/legacy-*",
     )])
     .unwrap();
-    assert!(c.is_muted(FindingCode::OrphanProvider, "arn:aws:iam::1:oidc-provider/x"));
+    assert!(c.is_muted(
+        FindingCode::OrphanProvider,
+        "arn:aws:iam::1:oidc-provider/x"
+    ));
     assert!(c.is_muted(
         FindingCode::TrustPolicyNoAud,
         "arn:aws:iam::123456789012:role/legacy-ci"
@@ -270,7 +296,9 @@ fn the_trust_anchor_file_is_checked_before_it_is_opened() {
         .unwrap_err()
         .to_string();
     assert!(
-        text.starts_with("EXTRA_TRUST_ANCHORS_PEM: /dev/zero: must be a regular PEM file of at most 1 MiB"),
+        text.starts_with(
+            "EXTRA_TRUST_ANCHORS_PEM: /dev/zero: must be a regular PEM file of at most 1 MiB"
+        ),
         "{text}"
     );
     let dir = tempfile::tempdir().unwrap();
