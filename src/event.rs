@@ -3,13 +3,14 @@
 //!
 //! An event can never make a run write more than the deployment allows: it may ask for `add` only
 //! when the function is configured with `add` (any mode may ask for `dry-run` or `off`, which write
-//! nothing), and it cannot change the allowed hosts. An explicit `remediation_mode` is also a ceiling
-//! for the run, so `{"remediation_mode": "dry-run"}` writes nothing even for a provider tagged `add`. Whoever may invoke the function
-//! must not gain the power to write thumbprints the deployment did not allow.
+//! nothing), and it cannot change the allowed hosts. An explicit `remediation_mode` is also a
+//! ceiling for the run, so `{"remediation_mode": "dry-run"}` writes nothing even for a provider
+//! tagged `add`. Whoever may invoke the function must not gain the power to write thumbprints the
+//! deployment did not allow. The rules themselves live in [`config::layer`], shared with the CLI.
 
 use serde_json::Value;
 
-use crate::config::{Config, ConfigError, RemediationMode};
+use crate::config::{self, Config, ConfigError, OverrideSource, Overrides, RemediationMode};
 
 /// Keys of the EventBridge envelope: present in scheduled events, ignored.
 const ENVELOPE_KEYS: [&str; 9] = [
@@ -24,20 +25,16 @@ const ENVELOPE_KEYS: [&str; 9] = [
     "detail",
 ];
 
-/// Event fields that override the configuration, and the variable each stands for. Settings that
-/// shape what was built at start-up (trust store, EKS clients, probe limits) or that would widen
-/// what remediation may write (allowed hosts) are not overridable.
+/// Event fields that override the configuration, and the variable each stands for (each one of
+/// [`config::EVENT_OVERRIDABLE`]). Settings that shape what was built at start-up (trust store,
+/// EKS clients, probe limits) or that would widen what remediation may write (allowed hosts) are
+/// not overridable.
 pub const OVERRIDES: [(&str, &str); 4] = [
     ("remediation_mode", "REMEDIATION_MODE"),
     ("notify", "NOTIFY"),
     ("expiry_warning_days", "EXPIRY_WARNING_DAYS"),
     ("audit_trust_policies", "AUDIT_TRUST_POLICIES"),
 ];
-
-/// Whether a mode writes to IAM: only `add` does (`dry-run` plans, writes nothing).
-fn writes(mode: RemediationMode) -> bool {
-    mode == RemediationMode::Add
-}
 
 /// An event the handler cannot use.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +56,7 @@ pub enum EventError {
 }
 
 /// The configuration for one invocation: `base_lookup` (the environment) with the event's overrides
-/// on top, validated like the environment.
+/// on top, layered and validated by [`config::layer`].
 pub fn config_for_event(
     event: &Value,
     base_lookup: impl Fn(&str) -> Option<String>,
@@ -73,7 +70,7 @@ pub fn config_for_event(
             )))
         }
     };
-    let mut overrides = Vec::new();
+    let mut overrides = Overrides::new(OverrideSource::LambdaEvent);
     for (key, value) in &fields {
         if ENVELOPE_KEYS.contains(&key.as_str()) {
             continue;
@@ -95,28 +92,19 @@ pub fn config_for_event(
                 )))
             }
         };
-        overrides.push((*var, text));
+        overrides.set(var, text)?;
     }
-    let base = Config::from_lookup(&base_lookup)?;
-    let config = Config::from_lookup(|var| {
-        overrides
-            .iter()
-            .find(|(v, _)| *v == var)
-            .map(|(_, value)| value.clone())
-            .or_else(|| base_lookup(var))
-    })?;
-    let mut config = config;
-    if fields.contains_key("remediation_mode") {
-        if writes(config.remediation_mode) && !writes(base.remediation_mode) {
-            return Err(EventError::RaisesRemediation {
-                configured: base.remediation_mode,
-                requested: config.remediation_mode,
-            });
-        }
-        // An explicit mode is the most this run may do: a provider's `add` tag cannot exceed it.
-        config.remediation_ceiling = Some(config.remediation_mode);
-    }
-    Ok(config)
+    config::layer(&base_lookup, &overrides).map_err(|error| match error {
+        ConfigError::RaisesRemediation {
+            configured,
+            requested,
+            ..
+        } => EventError::RaisesRemediation {
+            configured,
+            requested,
+        },
+        other => EventError::Config(other),
+    })
 }
 
 #[cfg(test)]
@@ -200,5 +188,34 @@ mod tests {
         );
         let err = config_for_event(&serde_json::json!([1]), env).unwrap_err();
         assert!(err.to_string().contains("JSON object"), "{err}");
+    }
+
+    #[test]
+    fn every_event_field_is_a_variable_an_event_may_change() {
+        for (_, var) in OVERRIDES {
+            assert!(config::EVENT_OVERRIDABLE.contains(&var), "{var}");
+        }
+        assert_eq!(OVERRIDES.len(), config::EVENT_OVERRIDABLE.len());
+    }
+
+    #[test]
+    fn an_event_override_is_validated_like_the_environment() {
+        let err = config_for_event(&serde_json::json!({"notify": "changes"}), env).unwrap_err();
+        assert!(matches!(err, EventError::Config(_)), "{err}");
+        assert!(
+            err.to_string().contains("NOTIFY=changes needs STATE_TABLE"),
+            "{err}"
+        );
+        let with_table = |var: &str| (var == "STATE_TABLE").then(|| "tg-state".to_string());
+        let config =
+            config_for_event(&serde_json::json!({"notify": "changes"}), with_table).unwrap();
+        assert_eq!(config.notify, config::NotifyRule::Changes);
+        let config = config_for_event(
+            &serde_json::json!({"audit_trust_policies": false, "expiry_warning_days": 7}),
+            env,
+        )
+        .unwrap();
+        assert!(!config.audit_trust_policies);
+        assert_eq!(config.expiry_warning_days, 7);
     }
 }

@@ -29,17 +29,22 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Snapshot of the configuration variables of the process environment.
+    /// Snapshot of the configuration variables of the process environment (every variable of
+    /// [`config::VARIABLES`]; a value that is not UTF-8 is kept lossily, so it fails validation).
     pub fn env_snapshot() -> HashMap<String, String> {
         config::VARIABLES
             .iter()
-            .filter_map(|var| std::env::var(var).ok().map(|v| (var.to_string(), v)))
+            .filter_map(|var| config::env_lookup(var).map(|v| (var.to_string(), v)))
             .collect()
     }
 
-    /// The base configuration (environment only).
+    /// The base configuration (environment only), layered with no override: what a scheduled
+    /// event runs with.
     pub fn base_config(env: &HashMap<String, String>) -> Result<Config, ConfigError> {
-        Config::from_lookup(|var| env.get(var).cloned())
+        config::layer(
+            |var| env.get(var).cloned(),
+            &config::Overrides::new(config::OverrideSource::LambdaEvent),
+        )
     }
 }
 

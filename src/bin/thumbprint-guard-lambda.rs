@@ -5,12 +5,20 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
+use thumbprint_guard::config::ConfigError;
 use thumbprint_guard::handler::{self, HandlerError, Runtime};
 use thumbprint_guard::inventory::{self, AwsClients};
 use thumbprint_guard::probe::ProbeContext;
 
 /// Time kept back from the invocation's deadline for logging and publishing the report.
 const RESERVE_MS: u64 = 15_000;
+
+/// Logs a configuration error found at cold start with its stable `error_type`, so the
+/// initialisation failure can be alarmed on like an invocation's.
+fn invalid_configuration(error: ConfigError) -> Error {
+    tracing::error!(error_type = "InvalidConfiguration", error = %error, "invalid configuration");
+    error.into()
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -24,11 +32,11 @@ async fn main() -> Result<(), Error> {
         .without_time()
         .init();
     let env = Runtime::env_snapshot();
-    let config = Runtime::base_config(&env)?;
+    let config = Runtime::base_config(&env).map_err(invalid_configuration)?;
     let sdk = inventory::load_sdk_config().await;
     let runtime = Runtime {
         aws: AwsClients::new(&sdk, &config),
-        probe: ProbeContext::new(&config)?,
+        probe: ProbeContext::new(&config).map_err(invalid_configuration)?,
         env,
     };
     let runtime = &runtime;

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use thumbprint_guard::config::Config;
+use thumbprint_guard::config::{self, Config, ConfigError, OverrideSource, Overrides};
 use thumbprint_guard::inventory::{self, AwsClients};
 use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::report::Severity;
@@ -31,7 +31,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        sweep: SweepSettings,
+        sweep: Box<SweepSettings>,
         #[command(flatten)]
         probe: ProbeSettings,
     },
@@ -60,7 +60,7 @@ struct SweepSettings {
     /// SNS_TOPIC_ARN: publish findings there.
     #[arg(long, value_name = "ARN")]
     sns_topic_arn: Option<String>,
-    /// NOTIFY: findings, always or never.
+    /// NOTIFY: findings, changes (needs a state table), always or never.
     #[arg(long, value_name = "RULE")]
     notify: Option<String>,
     /// EKS_REGIONS: comma-separated regions, or none.
@@ -69,9 +69,33 @@ struct SweepSettings {
     /// AUDIT_TRUST_POLICIES: true or false.
     #[arg(long, value_name = "BOOL")]
     audit_trust_policies: Option<String>,
-    /// PROBE_CONCURRENCY: endpoints probed at once.
+    /// PROBE_CONCURRENCY: TLS connections open at once (1-1024).
     #[arg(long, value_name = "N")]
     probe_concurrency: Option<String>,
+    /// ORGANIZATION_ROLE_NAME: sweep the organization's accounts through this role.
+    #[arg(long, value_name = "ROLE")]
+    organization_role_name: Option<String>,
+    /// ORGANIZATION_ACCOUNTS: comma-separated account ids to sweep (with --organization-role-name).
+    #[arg(long, value_name = "IDS")]
+    organization_accounts: Option<String>,
+    /// ORGANIZATION_EXTERNAL_ID: sts:ExternalId sent when assuming the member role.
+    #[arg(long, value_name = "ID")]
+    organization_external_id: Option<String>,
+    /// ACCOUNT_CONCURRENCY: accounts swept at once in organization mode (1-64).
+    #[arg(long, value_name = "N")]
+    account_concurrency: Option<String>,
+    /// SECURITY_HUB: on to import findings into AWS Security Hub, off not to.
+    #[arg(long, value_name = "off|on")]
+    security_hub: Option<String>,
+    /// STATE_TABLE: DynamoDB table keeping open findings between runs.
+    #[arg(long, value_name = "TABLE")]
+    state_table: Option<String>,
+    /// REMIND_HOURS: with --notify changes, re-notify an open critical finding after this (1-8760).
+    #[arg(long, value_name = "HOURS")]
+    remind_hours: Option<String>,
+    /// MUTE_FINDINGS: CODE or CODE@ARN-GLOB to mute; repeat the flag or separate with commas.
+    #[arg(long, value_name = "CODE[@ARN-GLOB]")]
+    mute: Vec<String>,
 }
 
 /// Flags that override the probe's environment variables.
@@ -91,7 +115,11 @@ struct ProbeSettings {
     allow_private_addresses: Option<String>,
 }
 
-fn overrides(sweep: Option<&SweepSettings>, probe: &ProbeSettings) -> Vec<(&'static str, String)> {
+/// The flags given, as overrides of the variables they stand for.
+fn overrides(
+    sweep: Option<&SweepSettings>,
+    probe: &ProbeSettings,
+) -> Result<Overrides, ConfigError> {
     let mut pairs = vec![
         ("EXPIRY_WARNING_DAYS", probe.expiry_warning_days.clone()),
         ("PROBE_TIMEOUT_SECS", probe.probe_timeout_secs.clone()),
@@ -116,26 +144,40 @@ fn overrides(sweep: Option<&SweepSettings>, probe: &ProbeSettings) -> Vec<(&'sta
             ("EKS_REGIONS", s.eks_regions.clone()),
             ("AUDIT_TRUST_POLICIES", s.audit_trust_policies.clone()),
             ("PROBE_CONCURRENCY", s.probe_concurrency.clone()),
+            ("ORGANIZATION_ROLE_NAME", s.organization_role_name.clone()),
+            ("ORGANIZATION_ACCOUNTS", s.organization_accounts.clone()),
+            (
+                "ORGANIZATION_EXTERNAL_ID",
+                s.organization_external_id.clone(),
+            ),
+            ("ACCOUNT_CONCURRENCY", s.account_concurrency.clone()),
+            ("SECURITY_HUB", s.security_hub.clone()),
+            ("STATE_TABLE", s.state_table.clone()),
+            ("REMIND_HOURS", s.remind_hours.clone()),
+            (
+                "MUTE_FINDINGS",
+                (!s.mute.is_empty()).then(|| s.mute.join(",")),
+            ),
         ]);
     }
-    pairs
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect()
+    let mut overrides = Overrides::new(OverrideSource::Cli);
+    for (var, value) in pairs {
+        if let Some(value) = value {
+            overrides.set(var, value)?;
+        }
+    }
+    Ok(overrides)
 }
 
-fn load_config(flags: &[(&'static str, String)]) -> Result<Config, ExitCode> {
-    Config::from_lookup(|var| {
-        flags
-            .iter()
-            .find(|(k, _)| *k == var)
-            .map(|(_, v)| v.clone())
-            .or_else(|| std::env::var(var).ok())
-    })
-    .map_err(|e| {
-        eprintln!("thumbprint-guard: configuration error: {e}");
-        ExitCode::from(2)
-    })
+/// The run's configuration: environment, flags on top, the flags' ceiling; a configuration error
+/// is exit code 2.
+fn load_config(flags: Result<Overrides, ConfigError>) -> Result<Config, ExitCode> {
+    flags
+        .and_then(|flags| config::layer(config::env_lookup, &flags))
+        .map_err(|e| {
+            eprintln!("thumbprint-guard: configuration error: {e}");
+            ExitCode::from(2)
+        })
 }
 
 async fn run_sweep(config: Config, json: bool) -> ExitCode {
@@ -219,19 +261,12 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Sweep { json, sweep, probe } => {
-                match load_config(&overrides(Some(&sweep), &probe)) {
-                    Ok(mut config) => {
-                        // An explicit --remediation-mode is the most this run may do, whatever the
-                        // providers' tags say.
-                        if sweep.remediation_mode.is_some() {
-                            config.remediation_ceiling = Some(config.remediation_mode);
-                        }
-                        run_sweep(config, json).await
-                    }
+                match load_config(overrides(Some(&sweep), &probe)) {
+                    Ok(config) => run_sweep(config, json).await,
                     Err(code) => code,
                 }
             }
-            Command::Inspect { url, json, probe } => match load_config(&overrides(None, &probe)) {
+            Command::Inspect { url, json, probe } => match load_config(overrides(None, &probe)) {
                 Ok(config) => run_inspect(&config, &url, json).await,
                 Err(code) => code,
             },

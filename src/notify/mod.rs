@@ -174,8 +174,9 @@ pub fn decide<'a>(config: &'a Config, report: &Report) -> Result<&'a str, Silenc
     match config.notify {
         NotifyRule::Never => Err(Silence::Never),
         NotifyRule::Always => Ok(topic_arn),
-        NotifyRule::Findings if needs_attention(report) => Ok(topic_arn),
-        NotifyRule::Findings => Err(Silence::NothingToTell),
+        // NOTIFY=changes falls back to the findings rule when the run has no state.
+        NotifyRule::Findings | NotifyRule::Changes if needs_attention(report) => Ok(topic_arn),
+        NotifyRule::Findings | NotifyRule::Changes => Err(Silence::NothingToTell),
     }
 }
 

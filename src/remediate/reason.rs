@@ -14,7 +14,7 @@ pub enum SkipReason {
     /// The provider's remediation tag holds an unknown value.
     BadTag {
         /// What is wrong with the tag (names it and the allowed values).
-        problem: String,
+        problem: crate::config::ConfigError,
     },
     /// The effective mode is `off`.
     ModeOff {

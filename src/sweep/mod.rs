@@ -91,6 +91,6 @@ pub async fn run_with_probes(
             clusters,
             findings,
         },
-        |_| false,
+        |f| config.is_muted(f.code, &f.resource),
     ))
 }
