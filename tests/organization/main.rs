@@ -3,19 +3,15 @@
 //! account only, unreachable members (aws-smithy-mocks for what moto cannot refuse), and the
 //! organization report's JSON shape.
 
+#[path = "../support/mod.rs"]
 mod support;
+
+mod listing;
+mod reach;
 
 use std::collections::BTreeSet;
 
 use aws_config::SdkConfig;
-use aws_sdk_organizations::operation::list_accounts::ListAccountsOutput;
-use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
-use aws_sdk_sts::error::ErrorMetadata;
-use aws_sdk_sts::operation::assume_role::AssumeRoleError;
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, RuleMode};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
 use serde_json::Value;
 use support::issuer::{probe_config, ChainSpec, IssuerServer, TestCa, TrustFile};
 use support::moto::{self, Moto, ACCOUNT_ID};
@@ -26,22 +22,22 @@ use thumbprint_guard::organization::{
 use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::report::{FindingCode, Severity};
 
-const REGION: &str = "us-east-1";
-const STS: &str = "sts.amazonaws.com";
-const ROLE: &str = "thumbprint-guard-member";
+pub(crate) const REGION: &str = "us-east-1";
+pub(crate) const STS: &str = "sts.amazonaws.com";
+pub(crate) const ROLE: &str = "thumbprint-guard-member";
 
 /// One moto, a trusted CA, the central SDK configuration and a run's configuration (remediation
 /// off by default, EKS and role audit off: other tests cover those).
-struct Env {
-    moto: Moto,
-    ca: TestCa,
+pub(crate) struct Env {
+    pub(crate) moto: Moto,
+    pub(crate) ca: TestCa,
     _trust: TrustFile,
-    sdk: SdkConfig,
-    config: Config,
+    pub(crate) sdk: SdkConfig,
+    pub(crate) config: Config,
 }
 
 impl Env {
-    async fn new() -> Env {
+    pub(crate) async fn new() -> Env {
         let moto = Moto::start().await;
         let ca = TestCa::new("organization");
         let trust = TrustFile::new(&[&ca]);
@@ -61,18 +57,18 @@ impl Env {
     }
 
     /// IAM inside `account_id` (moto's default credentials for the central account).
-    async fn iam(&self, account_id: &str) -> aws_sdk_iam::Client {
+    pub(crate) async fn iam(&self, account_id: &str) -> aws_sdk_iam::Client {
         if account_id == ACCOUNT_ID {
             return aws_sdk_iam::Client::new(&self.sdk);
         }
         aws_sdk_iam::Client::new(&moto::member_sdk_config(&self.moto, REGION, account_id).await)
     }
 
-    fn clients(&self) -> OrganizationClients {
+    pub(crate) fn clients(&self) -> OrganizationClients {
         OrganizationClients::new(&self.sdk, &self.config)
     }
 
-    async fn run(
+    pub(crate) async fn run(
         &self,
         clients: &OrganizationClients,
         settings: &OrganizationSettings,
@@ -90,7 +86,7 @@ impl Env {
     }
 }
 
-fn settings(accounts: Option<Vec<String>>) -> OrganizationSettings {
+pub(crate) fn settings(accounts: Option<Vec<String>>) -> OrganizationSettings {
     OrganizationSettings {
         role_name: ROLE.into(),
         accounts,
@@ -99,7 +95,7 @@ fn settings(accounts: Option<Vec<String>>) -> OrganizationSettings {
     }
 }
 
-fn codes(report: &thumbprint_guard::report::Report) -> Vec<FindingCode> {
+pub(crate) fn codes(report: &thumbprint_guard::report::Report) -> Vec<FindingCode> {
     report.findings.iter().map(|f| f.code).collect()
 }
 
@@ -292,223 +288,6 @@ async fn every_active_account_is_swept_and_remediation_lands_in_the_right_accoun
     }
     let back: OrganizationReport = serde_json::from_value(json).expect("round trip");
     assert_eq!(back.summary, report.summary);
-}
-
-/// AccessDenied as STS reports it for a role that is missing or does not trust the caller.
-fn access_denied() -> AssumeRoleError {
-    AssumeRoleError::generic(
-        ErrorMetadata::builder()
-            .code("AccessDenied")
-            .message("User: arn:aws:sts::123456789012:assumed-role/central/tg is not authorized to perform: sts:AssumeRole")
-            .build(),
-    )
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_member_that_cannot_be_assumed_is_unreachable_and_the_rest_is_reported() {
-    let env = Env::new().await;
-    moto::create_organization(&env.sdk).await;
-    let denied_id = moto::create_account(&env.sdk, "denied").await;
-    let open_id = moto::create_account(&env.sdk, "open").await;
-    let chain = env.ca.chain(ChainSpec::default());
-    let server = IssuerServer::start(chain.clone()).await;
-    for account in [&denied_id, &open_id] {
-        let iam = env.iam(account).await;
-        moto::create_provider(
-            &iam,
-            &server.issuer_url("/id/X"),
-            &[STS],
-            &[&chain.top_sha1()],
-            &[],
-        )
-        .await;
-    }
-
-    let denied_role = format!("arn:aws:iam::{denied_id}:role/{ROLE}");
-    let matched = denied_role.clone();
-    let deny = mock!(aws_sdk_sts::Client::assume_role)
-        .match_requests(move |r| r.role_arn() == Some(matched.as_str()))
-        .then_error(access_denied);
-    let interceptor = MockResponseInterceptor::new()
-        .rule_mode(RuleMode::MatchAny)
-        .with_rule(&deny)
-        .allow_passthrough();
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::config::Builder::from(&env.sdk)
-            .interceptor(interceptor)
-            .build(),
-    );
-    let clients = env.clients().with_assume_sts(sts);
-
-    let report = env.run(&clients, &settings(None)).await.expect("run");
-
-    assert_eq!(deny.num_calls(), 1, "the denied role was asked once");
-    assert_eq!(report.summary.accounts, 3);
-    assert_eq!(report.summary.accounts_unreachable, 1);
-    let swept: BTreeSet<&str> = report
-        .accounts
-        .iter()
-        .map(|a| a.account_id.as_str())
-        .collect();
-    assert_eq!(swept, BTreeSet::from([ACCOUNT_ID, open_id.as_str()]));
-    assert_eq!(
-        report
-            .account(&open_id)
-            .expect("open swept")
-            .providers
-            .len(),
-        1
-    );
-    let [unreachable] = report.findings.as_slice() else {
-        panic!("one organization-level finding: {:?}", report.findings);
-    };
-    assert_eq!(unreachable.code, FindingCode::AccountUnreachable);
-    assert_eq!(unreachable.severity, Severity::Critical);
-    assert_eq!(unreachable.resource, denied_role);
-    assert!(
-        unreachable.message.contains("AccessDenied"),
-        "{}",
-        unreachable.message
-    );
-    assert_eq!(unreachable.details["reason"], "access_denied");
-    assert_eq!(report.summary.critical, 1);
-    assert_eq!(report.exit_code(), 1, "an unreachable account is critical");
-}
-
-fn listed(id: &str, state: AccountState, status: AccountStatus) -> Account {
-    Account::builder()
-        .id(id)
-        .arn(format!(
-            "arn:aws:organizations::{ACCOUNT_ID}:account/o-mocked1234/{id}"
-        ))
-        .name(id)
-        .state(state)
-        .status(status)
-        .build()
-}
-
-fn organizations_mock(rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_organizations::Client {
-    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for rule in rules {
-        interceptor = interceptor.with_rule(rule);
-    }
-    aws_sdk_organizations::Client::from_conf(
-        aws_sdk_organizations::config::Builder::new()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(REGION))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "AKIDTEST", "secret", None, None, "test",
-            ))
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor)
-            .build(),
-    )
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_page_is_read_and_only_active_accounts_are_swept() {
-    let env = Env::new().await;
-    let member = moto::member_sdk_config(&env.moto, REGION, "210987654321").await;
-    let chain = env.ca.chain(ChainSpec::default());
-    let server = IssuerServer::start(chain.clone()).await;
-    moto::create_provider(
-        &aws_sdk_iam::Client::new(&member),
-        &server.issuer_url("/id/PAGED"),
-        &[STS],
-        &[&chain.top_sha1()],
-        &[],
-    )
-    .await;
-    let first = mock!(aws_sdk_organizations::Client::list_accounts)
-        .match_requests(|r| r.next_token().is_none())
-        .then_output(|| {
-            ListAccountsOutput::builder()
-                .accounts(listed(
-                    ACCOUNT_ID,
-                    AccountState::Active,
-                    AccountStatus::Active,
-                ))
-                .accounts(listed(
-                    "333333333333",
-                    AccountState::Suspended,
-                    AccountStatus::Suspended,
-                ))
-                .next_token("page-2")
-                .build()
-        });
-    let second = mock!(aws_sdk_organizations::Client::list_accounts)
-        .match_requests(|r| r.next_token() == Some("page-2"))
-        .then_output(|| {
-            ListAccountsOutput::builder()
-                .accounts(listed(
-                    "210987654321",
-                    AccountState::Active,
-                    AccountStatus::Active,
-                ))
-                .accounts(listed(
-                    "444444444444",
-                    AccountState::PendingClosure,
-                    AccountStatus::PendingClosure,
-                ))
-                .build()
-        });
-    let clients = env
-        .clients()
-        .with_organizations(organizations_mock(&[&first, &second]));
-
-    let report = env.run(&clients, &settings(None)).await.expect("run");
-
-    assert_eq!(report.organization_id.as_deref(), Some("o-mocked1234"));
-    let swept: Vec<&str> = report
-        .accounts
-        .iter()
-        .map(|a| a.account_id.as_str())
-        .collect();
-    assert_eq!(
-        swept,
-        vec![ACCOUNT_ID, "210987654321"],
-        "both pages, ACTIVE only"
-    );
-    assert_eq!(report.summary.accounts, 2);
-    let member_report = report.account("210987654321").expect("second page swept");
-    assert_eq!(member_report.providers.len(), 1);
-    assert!(
-        member_report.findings.is_empty(),
-        "{:?}",
-        member_report.findings
-    );
-    assert_eq!(report.exit_code(), 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unreadable_account_list_is_an_error_with_exit_code_3() {
-    let env = Env::new().await;
-    let refuse = mock!(aws_sdk_organizations::Client::list_accounts).then_http_response(|| {
-        HttpResponse::new(
-            StatusCode::try_from(400).expect("status"),
-            SdkBody::from(
-                r#"{"__type":"AccessDeniedException","message":"not the management account"}"#,
-            ),
-        )
-    });
-    let clients = env
-        .clients()
-        .with_organizations(organizations_mock(&[&refuse]));
-
-    let error = env
-        .run(&clients, &settings(None))
-        .await
-        .expect_err("no account list");
-
-    assert!(
-        matches!(error, OrganizationError::ListAccounts(_)),
-        "{error}"
-    );
-    assert!(
-        error.to_string().contains("ORGANIZATION_ACCOUNTS"),
-        "{error}"
-    );
-    assert_eq!(error.exit_code(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
