@@ -45,4 +45,6 @@ pub mod remediate;
 pub mod render;
 pub mod report;
 pub mod sweep;
+#[cfg(test)]
+mod test_mocks;
 pub mod trust_policy;

@@ -1,18 +1,15 @@
 //! Publishing against an SNS faked with aws-smithy-mocks: a part SNS refuses does not stop the
 //! others.
 
-use std::time::Duration;
-
-use aws_sdk_sns::config::retry::RetryConfig;
-use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_sdk_sns::Client;
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 
 use crate::notify::{publish, MessageAttributes, NotifyError, NotifyOutcome, SnsMessage};
+use crate::test_mocks::mock_client;
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:thumbprint-guard";
 
@@ -52,23 +49,8 @@ fn sns(refused: &'static [usize]) -> (Client, Rule) {
             .message_id(format!("id-{}", request.subject().unwrap_or_default()))
             .build()
     });
-    let interceptor = MockResponseInterceptor::new()
-        .rule_mode(RuleMode::MatchAny)
-        .with_rule(&refuse)
-        .with_rule(&accept);
-    let config = aws_sdk_sns::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor)
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(2)
-                .with_initial_backoff(Duration::from_millis(1)),
-        )
-        .build();
-    (Client::from_conf(config), accept)
+    let client = mock_client!(aws_sdk_sns, [&refuse, &accept], 2);
+    (client, accept)
 }
 
 #[tokio::test]

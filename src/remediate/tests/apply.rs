@@ -2,15 +2,12 @@
 //! a list that changes between reads, a write that does not stick).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use aws_sdk_iam::config::retry::RetryConfig;
-use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_iam::operation::get_open_id_connect_provider::GetOpenIdConnectProviderOutput;
 use aws_sdk_iam::operation::tag_open_id_connect_provider::TagOpenIdConnectProviderOutput;
 use aws_sdk_iam::operation::update_open_id_connect_provider_thumbprint::UpdateOpenIdConnectProviderThumbprintOutput;
 use aws_sdk_iam::Client;
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
@@ -19,6 +16,7 @@ use time::macros::datetime;
 use super::{provider, thumbprint, OLD};
 use crate::remediate::{apply, findings, Decision, LAST_ADDED_TAG};
 use crate::report::{FindingCode, RemediationOutcome};
+use crate::test_mocks::mock_client;
 
 const NOW: time::OffsetDateTime = datetime!(2026-11-22 10:00:00.5 UTC);
 
@@ -130,23 +128,7 @@ fn harness(fresh: &[&str], write: Write, tag_denied: bool) -> Harness {
 
 /// An IAM client answered only by `rules` (any other call panics), retrying fast.
 fn client_with(rules: &[&Rule]) -> Client {
-    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for rule in rules {
-        interceptor = interceptor.with_rule(rule);
-    }
-    let config = aws_sdk_iam::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor)
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(1)),
-        )
-        .build();
-    Client::from_conf(config)
+    mock_client!(aws_sdk_iam, rules.iter().copied(), 3)
 }
 
 fn add(thumbprints: &[String]) -> Decision {
