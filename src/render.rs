@@ -130,6 +130,51 @@ pub fn table(report: &Report, now: OffsetDateTime) -> String {
     out
 }
 
+/// An organization report for a terminal: one summary line per account, then each account's
+/// table (findings grouped by account), then the organization-level findings.
+pub fn organization_table(
+    report: &crate::organization::OrganizationReport,
+    now: OffsetDateTime,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "thumbprint-guard sweep of organization {} at {}",
+        report.organization_id.as_deref().unwrap_or("(none)"),
+        rfc3339(report.generated_at)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<14} {:>9} {:>8} {:>8} {:>8} {:>6}",
+        "ACCOUNT", "PROVIDERS", "CRITICAL", "WARNING", "INFO", "ADDED"
+    );
+    for account in &report.accounts {
+        let s = &account.summary;
+        let _ = writeln!(
+            out,
+            "{:<14} {:>9} {:>8} {:>8} {:>8} {:>6}",
+            account.account_id, s.providers, s.critical, s.warning, s.info, s.thumbprints_added
+        );
+    }
+    for finding in &report.findings {
+        let _ = writeln!(out, "{:<14} UNREACHABLE  {}", "-", escape(&finding.message));
+    }
+    for account in &report.accounts {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "=== account {} ===", account.account_id);
+        out.push_str(&table(account, now));
+    }
+    let s = &report.summary;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} accounts ({} unreachable), {} providers, {} clusters: {} critical, {} warning, {} info; {} thumbprints added",
+        s.accounts, s.accounts_unreachable, s.providers, s.clusters, s.critical, s.warning, s.info, s.thumbprints_added
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use thumbprint_guard::config::{self, Config, ConfigError, OverrideSource, Overri
 use thumbprint_guard::inventory::{self, AwsClients};
 use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::report::Severity;
-use thumbprint_guard::{inspect, notify, render, sweep};
+use thumbprint_guard::{inspect, notify, organization, render, sweep};
 
 #[derive(Parser)]
 #[command(
@@ -193,8 +193,11 @@ async fn run_sweep(config: Config, json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let aws = AwsClients::new(&sdk, &config);
     let now = time::OffsetDateTime::now_utc();
+    if let Some(settings) = organization::OrganizationSettings::from_config(&config) {
+        return run_organization(&sdk, &probe, &config, &settings, now, json).await;
+    }
+    let aws = AwsClients::new(&sdk, &config);
     let report = match sweep::run(&aws, &probe, &config, now, None).await {
         Ok(report) => report,
         Err(e) => {
@@ -228,6 +231,38 @@ async fn run_sweep(config: Config, json: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Organization mode: every account through its member role, one report; exit 1 when any account
+/// has a critical finding, 3 only when the account list cannot be read.
+async fn run_organization(
+    sdk: &aws_config::SdkConfig,
+    probe: &ProbeContext,
+    config: &Config,
+    settings: &organization::OrganizationSettings,
+    now: time::OffsetDateTime,
+    json: bool,
+) -> ExitCode {
+    let clients = organization::OrganizationClients::new(sdk, config);
+    let report = match organization::run(&clients, settings, probe, config, now, None).await {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("thumbprint-guard: the organization sweep could not run: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => write_stdout(&format!("{text}\n")),
+            Err(e) => {
+                eprintln!("thumbprint-guard: cannot serialize the report: {e}");
+                return ExitCode::from(3);
+            }
+        }
+    } else {
+        write_stdout(&render::organization_table(&report, now));
+    }
+    ExitCode::from(report.exit_code())
 }
 
 /// Writes the report to stdout. A closed pipe (`sweep --json | head`) is not a failure of the

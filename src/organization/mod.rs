@@ -36,6 +36,20 @@ pub struct OrganizationSettings {
     pub account_concurrency: usize,
 }
 
+impl OrganizationSettings {
+    /// The settings of `config`, or `None` when it is not in organization mode
+    /// (`ORGANIZATION_ROLE_NAME` unset).
+    pub fn from_config(config: &Config) -> Option<Self> {
+        let organization = config.organization.as_ref()?;
+        Some(OrganizationSettings {
+            role_name: organization.role_name.clone(),
+            accounts: organization.accounts.clone(),
+            external_id: organization.external_id.clone(),
+            account_concurrency: config.account_concurrency.max(1),
+        })
+    }
+}
+
 /// A failure that stops an organization run: without the account list there is nothing to sweep.
 #[derive(Debug, thiserror::Error)]
 pub enum OrganizationError {
