@@ -5,7 +5,16 @@
 //! such (statement, provider) pair the audit reports:
 //! - ROLE_TRUSTS_MISSING_PROVIDER when the provider ARN is not in the account;
 //! - TRUST_POLICY_NO_SUB when no positive string condition restricts `<provider path>:sub`;
-//! - TRUST_POLICY_NO_AUD when none restricts `<provider path>:aud`.
+//! - TRUST_POLICY_NO_AUD when none restricts `<provider path>:aud`;
+//! - TRUST_POLICY_BROAD_SUB when the `:sub` condition admits workloads beyond a named one: under
+//!   `StringLike`, a wildcard before the namespace's closing `:` of `system:serviceaccount:NS:SA`,
+//!   before the `/` of `repo:OWNER/REPO`, inside those fixed prefixes, or a value made only of
+//!   wildcards (`*` is BROAD_SUB, not NO_SUB). A list is broad if any value is;
+//! - TRUST_POLICY_FOREIGN_CONDITION, instead of NO_SUB/NO_AUD, when a condition key
+//!   (`HOST/PATH:sub`, `:aud`) names another issuer than the statement's provider: IAM denies every
+//!   request through that statement.
+//!
+//! Every trust finding carries [`Discriminator::Statement`] with the statement's index.
 //!
 //! The three checks are independent: a role that trusts a deleted provider without a `sub` condition
 //! gets both findings, since recreating the provider would make it assumable by anyone again.
@@ -31,7 +40,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Map, Value};
 
 use crate::inventory::Role;
-use crate::report::{Finding, FindingCode};
+use crate::report::{Discriminator, Finding, FindingCode};
 
 /// The STS action that web-identity federation (IRSA, GitHub Actions…) needs.
 pub const WEB_IDENTITY_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
@@ -171,12 +180,31 @@ pub fn audit_role(role: &Role, existing_provider_arns: &BTreeSet<String>) -> Vec
                             role.arn
                         ),
                     )
+                    .with_discriminator(Discriminator::Statement(index))
                     .with_details(details(None)),
                 );
             }
-            let sub_key = format!("{path}:sub");
-            if !restricts(conditions, &sub_key) {
+            if let Some(foreign_key) = foreign_condition_key(conditions, path) {
                 findings.push(
+                    Finding::new(
+                        FindingCode::TrustPolicyForeignCondition,
+                        &role.arn,
+                        format!(
+                            "Role {} trusts OIDC provider {provider_arn} ({label}) but its condition key \"{foreign_key}\" \
+                             names another issuer: IAM denies every AssumeRoleWithWebIdentity through this statement. \
+                             Use condition keys that start with \"{path}:\".",
+                            role.arn
+                        ),
+                    )
+                    .with_discriminator(Discriminator::Statement(index))
+                    .with_details(details(Some(foreign_key))),
+                );
+                continue;
+            }
+            let sub_key = format!("{path}:sub");
+            match sub_verdict(conditions, &sub_key) {
+                SubVerdict::Specific => {}
+                SubVerdict::Missing => findings.push(
                     Finding::new(
                         FindingCode::TrustPolicyNoSub,
                         &role.arn,
@@ -187,8 +215,27 @@ pub fn audit_role(role: &Role, existing_provider_arns: &BTreeSet<String>) -> Vec
                             who_could_assume(path)
                         ),
                     )
+                    .with_discriminator(Discriminator::Statement(index))
                     .with_details(details(Some(sub_key))),
-                );
+                ),
+                SubVerdict::Broad(pattern) => {
+                    let mut broad_details = details(Some(sub_key.clone()));
+                    broad_details["pattern"] = Value::String(pattern.clone());
+                    findings.push(
+                        Finding::new(
+                            FindingCode::TrustPolicyBroadSub,
+                            &role.arn,
+                            format!(
+                                "Role {} trusts OIDC provider {provider_arn} ({label}) with \"{sub_key}\" like \"{pattern}\", \
+                                 which admits more than one named workload (a wildcard in the namespace or the owner). \
+                                 Name the namespace (system:serviceaccount:NS:SA) or the owner (repo:OWNER/REPO) literally.",
+                                role.arn
+                            ),
+                        )
+                        .with_discriminator(Discriminator::Statement(index))
+                        .with_details(broad_details),
+                    );
+                }
             }
             let aud_key = format!("{path}:aud");
             if !restricts(conditions, &aud_key) {
@@ -203,6 +250,7 @@ pub fn audit_role(role: &Role, existing_provider_arns: &BTreeSet<String>) -> Vec
                             role.arn
                         ),
                     )
+                    .with_discriminator(Discriminator::Statement(index))
                     .with_details(details(Some(aud_key))),
                 );
             }
@@ -333,6 +381,112 @@ fn restricts(conditions: Option<&Map<String, Value>>, key: &str) -> bool {
                     })
             })
     })
+}
+
+/// What the `:sub` conditions of a statement admit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SubVerdict {
+    /// No positive condition restricts the key.
+    Missing,
+    /// The only restricting conditions admit workloads beyond a named one (the broad pattern).
+    Broad(String),
+    /// Some condition restricts the key to named workloads.
+    Specific,
+}
+
+/// Judges the `:sub` key: one specific block suffices (IAM ANDs blocks); otherwise a block whose
+/// values include a broad `StringLike` pattern makes the key broad.
+fn sub_verdict(conditions: Option<&Map<String, Value>>, key: &str) -> SubVerdict {
+    let mut broad = None;
+    for (is_pattern, values) in restricting_blocks(conditions, key) {
+        let Some(values) = values else { continue };
+        match values
+            .iter()
+            .find(|value| is_pattern && is_broad_sub_pattern(value))
+        {
+            Some(pattern) => {
+                broad.get_or_insert_with(|| (*pattern).to_string());
+            }
+            None => return SubVerdict::Specific,
+        }
+    }
+    broad.map_or(SubVerdict::Missing, SubVerdict::Broad)
+}
+
+/// The value blocks of restricting operators for `key`: (is a `StringLike` pattern, the values as
+/// text, or `None` when the block cannot restrict: empty, null or nested values).
+fn restricting_blocks<'a>(
+    conditions: Option<&'a Map<String, Value>>,
+    key: &'a str,
+) -> impl Iterator<Item = (bool, Option<Vec<String>>)> + 'a {
+    conditions
+        .into_iter()
+        .flat_map(|conditions| conditions.iter())
+        .filter_map(|(operator, block)| Some((restricting_operator(operator)?, block.as_object()?)))
+        .flat_map(move |(is_pattern, block)| {
+            block
+                .iter()
+                .filter(move |(condition_key, _)| condition_key.eq_ignore_ascii_case(key))
+                .map(move |(_, values)| {
+                    let list: Vec<&Value> = match values {
+                        Value::Array(list) => list.iter().collect(),
+                        one => vec![one],
+                    };
+                    let texts: Option<Vec<String>> = list
+                        .into_iter()
+                        .map(|value| match value {
+                            Value::String(s) => Some(s.clone()),
+                            Value::Bool(b) => Some(b.to_string()),
+                            Value::Number(n) => Some(n.to_string()),
+                            Value::Null | Value::Array(_) | Value::Object(_) => None,
+                        })
+                        .collect();
+                    (is_pattern, texts.filter(|texts| !texts.is_empty()))
+                })
+        })
+}
+
+/// Whether a `StringLike` `:sub` value admits workloads beyond a named one (DESIGN's BROAD_SUB rule).
+fn is_broad_sub_pattern(value: &str) -> bool {
+    let is_wildcard = |c: char| c == '*' || c == '?';
+    if !value.contains(is_wildcard) {
+        return false;
+    }
+    if value.chars().all(is_wildcard) {
+        return true;
+    }
+    for (prefix, separator) in [("system:serviceaccount:", ':'), ("repo:", '/')] {
+        if let Some(rest) = value.strip_prefix(prefix) {
+            let named = rest.split(separator).next().unwrap_or(rest);
+            return named.contains(is_wildcard) || !rest.contains(separator);
+        }
+        // A wildcard inside the fixed prefix itself (`system:service*`, `rep*`) spans the namespace.
+        let head = &value[..value.find(is_wildcard).unwrap_or(value.len())];
+        if prefix.starts_with(head) && !head.is_empty() {
+            return true;
+        }
+    }
+    false
+}
+
+/// A condition key of a restricting operator that names another issuer's `:sub` or `:aud` than
+/// `path` (case-insensitively): such a key is absent from the token, so IAM denies the request.
+fn foreign_condition_key(conditions: Option<&Map<String, Value>>, path: &str) -> Option<String> {
+    conditions?
+        .iter()
+        .filter(|(operator, _)| restricting_operator(operator).is_some())
+        .filter_map(|(_, block)| block.as_object())
+        .flat_map(|block| block.keys())
+        .find(|key| {
+            let lower = key.to_ascii_lowercase();
+            let issuer = lower
+                .strip_suffix(":sub")
+                .or_else(|| lower.strip_suffix(":aud"));
+            issuer.is_some_and(|issuer| {
+                (issuer.contains('.') || issuer.contains('/')) && !issuer.eq_ignore_ascii_case(path)
+            })
+        })
+        .cloned()
 }
 
 #[cfg(test)]
@@ -519,7 +673,7 @@ mod tests {
     }
 
     #[test]
-    fn bare_wildcard_sub_counts_as_none() {
+    fn bare_wildcard_sub_is_broad_sub() {
         for sub in [r#""*""#, r#"["*"]"#, r#"["*", "**"]"#] {
             let document = format!(
                 r#"{{"Statement":[{{"Effect":"Allow",
@@ -528,7 +682,7 @@ mod tests {
                 "Condition":{{"StringLike":{{"{EKS_PATH}:sub":{sub},"{EKS_PATH}:aud":"sts.amazonaws.com"}}}}}}]}}"#
             );
             let findings = audit_role(&role(&document), &existing(&[EKS_PATH]));
-            assert_eq!(codes(&findings), ["TRUST_POLICY_NO_SUB"], "sub = {sub}");
+            assert_eq!(codes(&findings), ["TRUST_POLICY_BROAD_SUB"], "sub = {sub}");
         }
     }
 
@@ -559,7 +713,7 @@ mod tests {
             let findings = audit_role(&role(&document), &existing(&[EKS_PATH]));
             assert_eq!(
                 codes(&findings),
-                ["TRUST_POLICY_NO_SUB", "TRUST_POLICY_NO_AUD"],
+                ["TRUST_POLICY_BROAD_SUB", "TRUST_POLICY_NO_AUD"],
                 "operator {operator}"
             );
         }
@@ -722,7 +876,7 @@ mod tests {
     }
 
     #[test]
-    fn condition_of_another_provider_does_not_count() {
+    fn condition_of_another_provider_is_foreign_condition() {
         let other = "oidc.eks.eu-west-1.amazonaws.com/id/OTHER";
         let document = format!(
             r#"{{"Statement":[{{"Effect":"Allow",
@@ -731,10 +885,110 @@ mod tests {
             "Condition":{{"StringEquals":{{"{other}:sub":"system:serviceaccount:a:b","{other}:aud":"sts.amazonaws.com"}}}}}}]}}"#
         );
         let findings = audit_role(&role(&document), &existing(&[EKS_PATH]));
+        assert_eq!(codes(&findings), ["TRUST_POLICY_FOREIGN_CONDITION"]);
+        assert_eq!(findings[0].discriminator, Discriminator::Statement(0));
+    }
+
+    fn sub_document(operator: &str, sub: &str) -> String {
+        format!(
+            r#"{{"Statement":[{{"Effect":"Allow",
+            "Principal":{{"Federated":"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB_PATH}"}},
+            "Action":"sts:AssumeRoleWithWebIdentity",
+            "Condition":{{"{operator}":{{"{GITHUB_PATH}:sub":{sub}}},
+                          "StringEquals":{{"{GITHUB_PATH}:aud":"sts.amazonaws.com"}}}}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn broad_sub_examples_from_design() {
+        for value in [
+            "repo:*",
+            "repo:myOrg*",
+            "system:serviceaccount:*",
+            "system:serviceaccount:*:*",
+            "system:serviceaccount:prod*:app",
+            "*",
+            "?*",
+        ] {
+            let document = sub_document("StringLike", &format!("\"{value}\""));
+            let findings = audit_role(&role(&document), &existing(&[GITHUB_PATH]));
+            assert_eq!(codes(&findings), ["TRUST_POLICY_BROAD_SUB"], "{value}");
+            assert_eq!(findings[0].severity, crate::report::Severity::Critical);
+            assert_eq!(findings[0].details["pattern"], value);
+            assert_eq!(findings[0].details["statement_index"], 0);
+        }
+    }
+
+    #[test]
+    fn specific_sub_values_are_clean() {
+        for value in [
+            "system:serviceaccount:ns:*",
+            "system:serviceaccount:ns:app",
+            "repo:org/*",
+            "repo:org/repo:ref:refs/heads/main",
+        ] {
+            let document = sub_document("StringLike", &format!("\"{value}\""));
+            let findings = audit_role(&role(&document), &existing(&[GITHUB_PATH]));
+            assert!(findings.is_empty(), "{value}: {findings:#?}");
+        }
+        for value in ["repo:*", "*", "system:serviceaccount:*:*"] {
+            // (the aud condition already holds the plain StringEquals block)
+            let document = sub_document("StringEqualsIfExists", &format!("\"{value}\""));
+            let findings = audit_role(&role(&document), &existing(&[GITHUB_PATH]));
+            assert!(findings.is_empty(), "StringEquals {value}: {findings:#?}");
+        }
+    }
+
+    #[test]
+    fn a_list_is_broad_if_any_value_is() {
+        let document = sub_document("StringLike", r#"["repo:org/app:*","repo:org*"]"#);
+        let findings = audit_role(&role(&document), &existing(&[GITHUB_PATH]));
+        assert_eq!(codes(&findings), ["TRUST_POLICY_BROAD_SUB"]);
+        assert_eq!(findings[0].details["pattern"], "repo:org*");
+    }
+
+    #[test]
+    fn foreign_condition_with_mixed_and_case_insensitive_keys() {
+        let other = "oidc.eks.eu-west-1.amazonaws.com/id/OTHER";
+        let own_upper = EKS_PATH.to_ascii_uppercase();
+        // Own keys spelt in another case are not foreign.
+        let document = format!(
+            r#"{{"Statement":[{{"Effect":"Allow",
+            "Principal":{{"Federated":"arn:aws:iam::{ACCOUNT}:oidc-provider/{EKS_PATH}"}},
+            "Action":"sts:AssumeRoleWithWebIdentity",
+            "Condition":{{"StringEquals":{{"{own_upper}:SUB":"system:serviceaccount:a:b","{own_upper}:Aud":"sts.amazonaws.com"}}}}}}]}}"#
+        );
+        assert!(audit_role(&role(&document), &existing(&[EKS_PATH])).is_empty());
+        // Own sub beside a foreign aud (any case): the statement is unusable.
+        let document = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Sid":"ci",
+            "Principal":{{"Federated":"arn:aws:iam::{ACCOUNT}:oidc-provider/{EKS_PATH}"}},
+            "Action":"sts:AssumeRoleWithWebIdentity"}},
+            {{"Effect":"Allow",
+            "Principal":{{"Federated":"arn:aws:iam::{ACCOUNT}:oidc-provider/{EKS_PATH}"}},
+            "Action":"sts:AssumeRoleWithWebIdentity",
+            "Condition":{{"StringEquals":{{"{EKS_PATH}:sub":"system:serviceaccount:a:b","{}:AUD":"sts.amazonaws.com"}}}}}}]}}"#,
+            other.to_ascii_uppercase()
+        );
+        let findings = audit_role(&role(&document), &existing(&[EKS_PATH]));
         assert_eq!(
             codes(&findings),
-            ["TRUST_POLICY_NO_SUB", "TRUST_POLICY_NO_AUD"]
+            [
+                "TRUST_POLICY_NO_SUB",
+                "TRUST_POLICY_NO_AUD",
+                "TRUST_POLICY_FOREIGN_CONDITION"
+            ]
         );
+        assert_eq!(findings[0].discriminator, Discriminator::Statement(0));
+        assert_eq!(findings[2].discriminator, Discriminator::Statement(1));
+        // Global keys (aws:, sts:) are not issuer keys.
+        let document = format!(
+            r#"{{"Statement":[{{"Effect":"Allow",
+            "Principal":{{"Federated":"arn:aws:iam::{ACCOUNT}:oidc-provider/{EKS_PATH}"}},
+            "Action":"sts:AssumeRoleWithWebIdentity",
+            "Condition":{{"StringEquals":{{"aws:sub":"x","{EKS_PATH}:sub":"system:serviceaccount:a:b","{EKS_PATH}:aud":"sts.amazonaws.com"}}}}}}]}}"#
+        );
+        assert!(audit_role(&role(&document), &existing(&[EKS_PATH])).is_empty());
     }
 
     #[test]

@@ -279,6 +279,52 @@ async fn clusters_providers_and_trusting_roles_are_cross_checked() {
 }
 
 #[tokio::test]
+async fn broad_sub_and_foreign_condition_keys_are_reported() {
+    let moto = Moto::start().await;
+    let iam = aws_sdk_iam::Client::new(&moto.sdk_config(EAST).await);
+    let github_issuer = "https://token.actions.githubusercontent.com";
+    let github = provider_arn(github_issuer);
+    create_provider(&iam, github_issuer, &["sts.amazonaws.com"], &[], &[]).await;
+    let broad = create_role(
+        &iam,
+        "github-any-repo",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{github}"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringLike":{{"token.actions.githubusercontent.com:sub":"repo:*"}},"StringEquals":{{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}}}}]}}"#
+        ),
+    )
+    .await;
+    let foreign = create_role(
+        &iam,
+        "github-foreign-keys",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{github}"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"gitlab.example.com:sub":"project_path:a/b","gitlab.example.com:aud":"sts.amazonaws.com"}}}}}}]}}"#
+        ),
+    )
+    .await;
+
+    let report = sweep_once(&moto).await;
+    let trust: Vec<(FindingCode, Severity, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.resource.contains(":role/"))
+        .map(|f| (f.code, f.severity, f.resource.clone()))
+        .collect();
+    assert_eq!(
+        trust,
+        [
+            (FindingCode::TrustPolicyBroadSub, Severity::Critical, broad),
+            (
+                FindingCode::TrustPolicyForeignCondition,
+                Severity::Warning,
+                foreign
+            ),
+        ],
+        "{:#?}",
+        report.findings
+    );
+}
+
+#[tokio::test]
 async fn disabled_cross_check_and_audit_report_no_clusters_or_roles() {
     let moto = Moto::start().await;
     let iam = aws_sdk_iam::Client::new(&moto.sdk_config(EAST).await);
