@@ -138,14 +138,7 @@ pub fn trust_findings(inventory: &Inventory) -> Vec<Finding> {
         .providers
         .iter()
         .map(|p| p.arn.clone())
-        .chain(
-            inventory
-                .problems
-                .iter()
-                .filter(|f| f.code == FindingCode::InventoryIncomplete)
-                .filter(|f| f.resource.contains(":oidc-provider/"))
-                .map(|f| f.resource.clone()),
-        )
+        .chain(inventory.unreadable_providers.iter().cloned())
         .collect();
     inventory
         .roles
@@ -343,6 +336,9 @@ mod tests {
                 "arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/UNREAD"
             ),
             "GetOpenIDConnectProvider failed",
+        )];
+        inventory.unreadable_providers = vec![format!(
+            "arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/UNREAD"
         )];
         assert!(trust_findings(&inventory).is_empty());
         inventory.roles_audited = true;

@@ -144,14 +144,7 @@ pub struct Cluster {
     pub issuer: Option<String>,
 }
 
-/// One IAM role and its trust policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Role {
-    /// Role ARN.
-    pub arn: String,
-    /// The trust policy as IAM returned it (percent-encoded from real IAM, raw JSON from moto).
-    pub trust_policy: String,
-}
+pub use crate::trust_policy::Role;
 
 /// Everything the sweep needs from AWS.
 #[derive(Debug, Clone, PartialEq, Default)]

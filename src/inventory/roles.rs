@@ -2,8 +2,7 @@
 
 use aws_sdk_iam::error::DisplayErrorContext;
 
-use crate::inventory::Role;
-use crate::trust_policy::mentions_oidc_provider;
+use crate::trust_policy::{mentions_oidc_provider, Role};
 
 /// Every role whose trust policy mentions an `oidc-provider/` principal, with the document as IAM
 /// returned it (percent-encoded from real IAM). `Err` says why ListRoles failed.
