@@ -13,6 +13,8 @@
 //! - [`report`]: the report's JSON types, finding codes and severities (the contract).
 //! - [`render`]: the terminal table and each finding's manual fix (pure).
 //! - [`notify`]: the SNS message per protocol (pure) and its publication.
+//! - [`state`]: each account's open findings between runs (DynamoDB): new, open, resolved.
+//! - [`securityhub`]: the findings in ASFF and their import into Security Hub.
 //! - [`sweep`]: runs the steps above once, under one deadline.
 //! - [`metrics`]: the CloudWatch embedded-metric line of a run.
 //! - [`event`]: the Lambda's input and its configuration overrides.
@@ -31,5 +33,7 @@ pub mod probe;
 pub mod remediate;
 pub mod render;
 pub mod report;
+pub mod securityhub;
+pub mod state;
 pub mod sweep;
 pub mod trust_policy;
