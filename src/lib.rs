@@ -16,8 +16,10 @@
 //! - [`report`]: the report's JSON types, finding codes, severities and ids (the contract), the
 //!   domain facts every step shares, and the cap and escape of issuer-controlled text.
 //! - `fix`: each finding's manual fix, for every place a person reads it (pure).
+//! - [`state`]: each account's open findings between runs (DynamoDB): new, open, resolved.
 //! - [`render`]: the terminal table (pure).
 //! - [`notify`]: the SNS message per protocol (pure) and its publication.
+//! - [`securityhub`]: the findings in ASFF and their import into Security Hub.
 //! - [`sweep`]: runs the steps above once, each provider from probe to remediation as soon as its
 //!   own probe is done.
 //! - [`organization`]: the sweep of every account of an AWS Organization, through member roles.
@@ -44,6 +46,8 @@ pub mod probe;
 pub mod remediate;
 pub mod render;
 pub mod report;
+pub mod securityhub;
+pub mod state;
 pub mod sweep;
 #[cfg(test)]
 mod test_mocks;

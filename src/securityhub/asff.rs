@@ -1,0 +1,312 @@
+//! DESIGN's mapping of a finding to ASFF, field by field, within ASFF's length limits.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::report::{rfc3339, Finding, Report, Severity};
+
+/// ASFF schema version of every finding.
+pub const ASFF_SCHEMA_VERSION: &str = "2018-10-08";
+/// The one finding type thumbprint-guard reports under.
+pub const FINDING_TYPE: &str = "Software and Configuration Checks/AWS Security Best Practices";
+/// Every `GeneratorId` starts with this, followed by the finding code.
+pub const GENERATOR_PREFIX: &str = "thumbprint-guard/";
+
+const TITLE_MAX: usize = 256;
+const DESCRIPTION_MAX: usize = 1024;
+const RECOMMENDATION_MAX: usize = 512;
+const PRODUCT_FIELDS_MAX: usize = 50;
+const PRODUCT_FIELD_KEY_MAX: usize = 128;
+const PRODUCT_FIELD_VALUE_MAX: usize = 2048;
+const CODE_FIELD: &str = "thumbprint-guard/code";
+
+/// One finding in BatchImportFindings' input shape (serializes to exactly the ASFF field names).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffFinding {
+    /// `2018-10-08`.
+    pub schema_version: String,
+    /// The finding's stable id.
+    pub id: String,
+    /// `arn:PARTITION:securityhub:REGION:ACCOUNT:product/ACCOUNT/default`.
+    pub product_arn: String,
+    /// `thumbprint-guard/CODE`.
+    pub generator_id: String,
+    /// The account the finding is about.
+    pub aws_account_id: String,
+    /// `[FINDING_TYPE]`.
+    pub types: Vec<String>,
+    /// When the problem was first seen (first_seen, or now).
+    pub created_at: String,
+    /// This run.
+    pub updated_at: String,
+    /// When the problem was first seen (first_seen, or now).
+    pub first_observed_at: String,
+    /// This run.
+    pub last_observed_at: String,
+    /// CRITICAL / MEDIUM / INFORMATIONAL.
+    pub severity: AsffSeverity,
+    /// Code and resource, at most 256 characters.
+    pub title: String,
+    /// The finding's message, at most 1024 characters.
+    pub description: String,
+    /// The manual fix, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<AsffRemediation>,
+    /// What the finding is about.
+    pub resources: Vec<AsffResource>,
+    /// `thumbprint-guard/code` and the details flattened to strings.
+    pub product_fields: BTreeMap<String, String>,
+    /// `ACTIVE` (or `ARCHIVED` when it went away).
+    pub record_state: String,
+    /// `{"Status": "NEW"}`.
+    pub workflow: AsffWorkflow,
+}
+
+/// ASFF `Severity`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffSeverity {
+    /// CRITICAL, MEDIUM or INFORMATIONAL.
+    pub label: String,
+}
+
+/// ASFF `Remediation`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffRemediation {
+    /// The recommendation.
+    pub recommendation: AsffRecommendation,
+}
+
+/// ASFF `Remediation.Recommendation`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffRecommendation {
+    /// The manual fix, at most 512 characters.
+    pub text: String,
+}
+
+/// ASFF `Resources[]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffResource {
+    /// `AwsIamRole`, `AwsEksCluster` or `Other`.
+    #[serde(rename = "Type")]
+    pub resource_type: String,
+    /// The resource's ARN.
+    pub id: String,
+    /// The partition.
+    pub partition: String,
+    /// The cluster's region, or the run's region for global (IAM) resources.
+    pub region: String,
+}
+
+/// ASFF `Workflow`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffWorkflow {
+    /// `NEW`.
+    pub status: String,
+}
+
+/// The account's own Security Hub product, where thumbprint-guard imports.
+pub fn product_arn(partition: &str, region: &str, account_id: &str) -> String {
+    format!("arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default")
+}
+
+/// Every finding of `report` in ASFF, imported into the account's default product in `region`;
+/// `fix` gives a finding's manual fix (the Remediation text).
+pub fn to_asff(
+    report: &Report,
+    partition: &str,
+    region: &str,
+    now: OffsetDateTime,
+    fix: impl Fn(&Finding) -> Option<String>,
+) -> Vec<AsffFinding> {
+    let product = product_arn(partition, region, &report.account_id);
+    let updated = rfc3339(now);
+    report
+        .findings
+        .iter()
+        .map(|finding| {
+            let first = rfc3339(finding.first_seen.unwrap_or(now));
+            AsffFinding {
+                schema_version: ASFF_SCHEMA_VERSION.to_string(),
+                id: finding.id.clone(),
+                product_arn: product.clone(),
+                generator_id: format!("{GENERATOR_PREFIX}{}", finding.code.as_str()),
+                aws_account_id: report.account_id.clone(),
+                types: vec![FINDING_TYPE.to_string()],
+                created_at: first.clone(),
+                updated_at: updated.clone(),
+                first_observed_at: first,
+                last_observed_at: updated.clone(),
+                severity: AsffSeverity {
+                    label: severity_label(finding.severity).to_string(),
+                },
+                title: truncate(
+                    &format!("{}: {}", finding.code.as_str(), finding.resource),
+                    TITLE_MAX,
+                ),
+                description: truncate(&finding.message, DESCRIPTION_MAX),
+                remediation: fix(finding).map(|text| AsffRemediation {
+                    recommendation: AsffRecommendation {
+                        text: truncate(&text, RECOMMENDATION_MAX),
+                    },
+                }),
+                resources: vec![resource(&finding.resource, partition, region)],
+                product_fields: product_fields(finding),
+                record_state: "ACTIVE".to_string(),
+                workflow: AsffWorkflow {
+                    status: "NEW".to_string(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// `{"Findings": [...]}`: BatchImportFindings' input, as `sweep --output asff` prints it.
+pub fn asff_document(findings: &[AsffFinding]) -> serde_json::Value {
+    serde_json::json!({ "Findings": findings })
+}
+
+fn severity_label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "CRITICAL",
+        Severity::Warning => "MEDIUM",
+        Severity::Info => "INFORMATIONAL",
+    }
+}
+
+/// `AwsIamRole` for `arn:P:iam::A:role/..`, `AwsEksCluster` for `arn:P:eks:R:A:cluster/..`,
+/// `Other` for an OIDC provider or anything else.
+fn resource(arn: &str, partition: &str, region: &str) -> AsffResource {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let (resource_type, resource_region) = match parts.as_slice() {
+        ["arn", _, "iam", _, _, rest] if rest.starts_with("role/") => ("AwsIamRole", region),
+        ["arn", _, "eks", cluster_region, _, rest]
+            if rest.starts_with("cluster/") && !cluster_region.is_empty() =>
+        {
+            ("AwsEksCluster", *cluster_region)
+        }
+        _ => ("Other", region),
+    };
+    AsffResource {
+        resource_type: resource_type.to_string(),
+        id: arn.to_string(),
+        partition: partition.to_string(),
+        region: resource_region.to_string(),
+    }
+}
+
+/// `thumbprint-guard/code` first, then the details flattened (`thumbprint-guard/a/b/0`) as
+/// strings, within ASFF's limits: at most 50 fields, keys ≤ 128, values ≤ 2048 characters.
+fn product_fields(finding: &Finding) -> BTreeMap<String, String> {
+    let mut flat = Vec::new();
+    flatten("thumbprint-guard", &finding.details, &mut flat);
+    let mut fields = BTreeMap::new();
+    fields.insert(CODE_FIELD.to_string(), finding.code.as_str().to_string());
+    for (key, value) in flat {
+        if fields.len() >= PRODUCT_FIELDS_MAX {
+            break;
+        }
+        let key = truncate(&key, PRODUCT_FIELD_KEY_MAX);
+        fields
+            .entry(key)
+            .or_insert_with(|| truncate(&value, PRODUCT_FIELD_VALUE_MAX));
+    }
+    fields
+}
+
+fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                flatten(&format!("{prefix}/{key}"), child, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                flatten(&format!("{prefix}/{index}"), child, out);
+            }
+        }
+        serde_json::Value::String(text) => out.push((prefix.to_string(), text.clone())),
+        serde_json::Value::Null => {}
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+/// At most `max` characters of `text`.
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::FindingCode;
+
+    #[test]
+    fn resource_types_follow_the_arn() {
+        let role = resource("arn:aws:iam::123456789012:role/app", "aws", "eu-west-1");
+        assert_eq!(
+            (role.resource_type.as_str(), role.region.as_str()),
+            ("AwsIamRole", "eu-west-1")
+        );
+        let cluster = resource(
+            "arn:aws:eks:us-west-2:123456789012:cluster/prod",
+            "aws",
+            "eu-west-1",
+        );
+        assert_eq!(
+            (cluster.resource_type.as_str(), cluster.region.as_str()),
+            ("AwsEksCluster", "us-west-2")
+        );
+        let provider = resource(
+            "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X",
+            "aws",
+            "eu-west-1",
+        );
+        assert_eq!(provider.resource_type, "Other");
+        assert_eq!(
+            resource("https://issuer", "aws", "r").resource_type,
+            "Other"
+        );
+    }
+
+    #[test]
+    fn product_fields_stay_within_asff_limits() {
+        let mut details = serde_json::Map::new();
+        for i in 0..80 {
+            details.insert(format!("k{i:02}"), serde_json::json!("v".repeat(3000)));
+        }
+        details.insert("x".repeat(200), serde_json::json!(1));
+        let finding = Finding::new(FindingCode::CertExpiring, "arn:aws:iam::1:role/r", "m")
+            .with_details(serde_json::Value::Object(details));
+        let fields = product_fields(&finding);
+        assert_eq!(fields.len(), 50);
+        assert_eq!(fields[CODE_FIELD], "CERT_EXPIRING");
+        assert!(fields.keys().all(|k| k.chars().count() <= 128));
+        assert!(fields.values().all(|v| v.chars().count() <= 2048));
+    }
+
+    #[test]
+    fn nested_details_flatten_to_strings() {
+        let finding = Finding::new(FindingCode::ThumbprintMismatch, "arn", "m").with_details(
+            serde_json::json!({"served": ["aa", "bb"], "enforced": true, "n": {"days": 3}, "none": null}),
+        );
+        let fields = product_fields(&finding);
+        assert_eq!(fields["thumbprint-guard/served/1"], "bb");
+        assert_eq!(fields["thumbprint-guard/enforced"], "true");
+        assert_eq!(fields["thumbprint-guard/n/days"], "3");
+        assert!(!fields.contains_key("thumbprint-guard/none"));
+    }
+
+    #[test]
+    fn truncation_counts_characters_not_bytes() {
+        assert_eq!(truncate("ééé", 2), "éé");
+    }
+}
