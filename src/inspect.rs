@@ -128,9 +128,9 @@ pub fn build_report(
     InspectReport {
         url: url.to_string(),
         jwks_uri: probe.jwks_uri.clone(),
-        endpoints: probe.host.endpoints.iter().map(Endpoint::from).collect(),
-        served_thumbprints: served_thumbprints(&probe.host),
-        thumbprint_enforced: thumbprint_enforced(&probe.host),
+        endpoints: probe.report_endpoints(),
+        served_thumbprints: served_thumbprints(probe),
+        thumbprint_enforced: thumbprint_enforced(probe),
         findings,
     }
 }
@@ -183,12 +183,14 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
                 (_, true) => "top",
                 _ => "intermediate",
             };
-            let days = crate::render::days_left(cert.not_after, now);
-            let left = if cert.not_after <= now {
-                format!("EXPIRED {} day(s) ago", -days)
-            } else {
-                format!("{days} day(s) left")
+            let left = match cert.not_after {
+                None => "dates unknown: the certificate cannot be parsed".to_string(),
+                Some(not_after) if not_after <= now => {
+                    format!("EXPIRED {} day(s) ago", -crate::render::days_left(not_after, now))
+                }
+                Some(not_after) => format!("{} day(s) left", crate::render::days_left(not_after, now)),
             };
+            let date = |at: Option<OffsetDateTime>| at.map_or_else(|| "unknown".to_string(), rfc3339);
             let _ = writeln!(out, "  [{index}] {role}");
             let _ = writeln!(out, "      subject  {}", cert.subject);
             let _ = writeln!(out, "      issuer   {}", cert.issuer);
@@ -196,8 +198,8 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
             let _ = writeln!(
                 out,
                 "      valid    {} .. {} ({left})",
-                rfc3339(cert.not_before),
-                rfc3339(cert.not_after)
+                date(cert.not_before),
+                date(cert.not_after)
             );
         }
     }

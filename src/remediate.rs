@@ -181,15 +181,21 @@ pub fn decide(provider: &OidcProvider, probe: &IssuerProbe, config: &Config) -> 
         ));
     }
 
-    let authority = &probe.host.authority;
-    if let Some(issue) = probe.host.issues.first() {
+    let authorities: Vec<&str> = probe.hosts.iter().map(|h| h.authority.as_str()).collect();
+    let authority = &authorities.join(" and ");
+    if let Some(issue) = probe.hosts.iter().flat_map(|h| h.issues.iter()).next() {
         return skip(format!(
             "not every address of {authority} could be probed ({}); a thumbprint is added only when every address serves a trusted chain",
             issue.message
         ));
     }
-    for endpoint in &probe.host.endpoints {
+    for (_, endpoint) in probe.endpoints() {
         let address = endpoint.address;
+        if let Err(chain_break) = endpoint.contiguity {
+            return skip(format!(
+                "chain from {address} is not contiguous: {chain_break}; only the top of a contiguous, validated chain is vouched for"
+            ));
+        }
         let failure = endpoint
             .error
             .as_deref()
@@ -222,7 +228,7 @@ pub fn decide(provider: &OidcProvider, probe: &IssuerProbe, config: &Config) -> 
     if let Some(issue) = probe
         .issues
         .iter()
-        .find(|i| i.code == FindingCode::DiscoveryInvalid)
+        .find(|i| i.code() == FindingCode::DiscoveryInvalid)
     {
         return skip(format!(
             "the discovery document is invalid ({}), so its jwks_uri cannot be relied on",
@@ -258,7 +264,7 @@ pub fn decide(provider: &OidcProvider, probe: &IssuerProbe, config: &Config) -> 
         return skip(no_room_reason(configured, &needed));
     }
 
-    let addresses = probe.host.endpoints.len();
+    let addresses = probe.endpoints().count();
     let reason = format!(
         "every address of {authority} ({addresses}) serves a chain trusted for {host}, and {listed} {} not configured; {allowed_by}",
         if needed.len() == 1 { "is" } else { "are" },

@@ -27,18 +27,15 @@ pub fn issuer_findings(
     now: OffsetDateTime,
 ) -> Vec<Finding> {
     let mut findings: Vec<Finding> = probe
-        .host
-        .issues
-        .iter()
-        .chain(&probe.issues)
+        .all_issues()
         .map(|issue| {
-            Finding::new(issue.code, resource, issue.message.clone())
+            Finding::new(issue.code(), resource, issue.message.clone())
                 .with_details(issue.details.clone())
         })
         .collect();
-    let host = &probe.host.authority;
 
-    for endpoint in &probe.host.endpoints {
+    for (served_host, endpoint) in probe.endpoints() {
+        let host = &served_host.authority;
         let address = endpoint.address.to_string();
         match (&endpoint.verdict, &endpoint.error) {
             (ChainVerdict::Untrusted(reason), _) => findings.push(
@@ -78,29 +75,32 @@ pub fn issuer_findings(
     }
 
     // Each distinct served certificate once, with every address that served it.
-    let mut served: Vec<(&CertificateInfo, Vec<String>)> = Vec::new();
-    for endpoint in &probe.host.endpoints {
+    let mut served: Vec<(&CertificateInfo, Vec<String>, &str)> = Vec::new();
+    for (served_host, endpoint) in probe.endpoints() {
         for cert in &endpoint.chain {
             let address = endpoint.address.to_string();
-            match served.iter_mut().find(|(c, _)| c.sha1 == cert.sha1) {
-                Some((_, addresses)) => {
+            match served.iter_mut().find(|(c, _, _)| c.sha1 == cert.sha1) {
+                Some((_, addresses, _)) => {
                     if !addresses.contains(&address) {
                         addresses.push(address)
                     }
                 }
-                None => served.push((cert, vec![address])),
+                None => served.push((cert, vec![address], served_host.authority.as_str())),
             }
         }
     }
     let window = Duration::days(i64::from(expiry_warning_days));
     let mut expired_shas: Vec<&str> = Vec::new();
-    for (cert, addresses) in &served {
-        let left = cert.not_after - now;
+    for (cert, addresses, host) in &served {
+        // An unparseable certificate has no dates: it is CHAIN_UNTRUSTED, never CERT_EXPIRED.
+        let Some(cert_not_after) = cert.not_after else {
+            continue;
+        };
+        let left = cert_not_after - now;
         let days_left = left.whole_days();
-        let not_after = cert
-            .not_after
+        let not_after = cert_not_after
             .format(&Rfc3339)
-            .unwrap_or_else(|_| cert.not_after.to_string());
+            .unwrap_or_else(|_| cert_not_after.to_string());
         let details = json!({
             "host": host,
             "subject": cert.subject,
@@ -109,7 +109,7 @@ pub fn issuer_findings(
             "days_left": days_left,
             "addresses": addresses,
         });
-        if cert.not_after <= now {
+        if cert_not_after <= now {
             expired_shas.push(&cert.sha1);
             findings.push(
                 Finding::new(
@@ -137,7 +137,8 @@ pub fn issuer_findings(
         }
     }
 
-    for endpoint in &probe.host.endpoints {
+    for (served_host, endpoint) in probe.endpoints() {
+        let host = &served_host.authority;
         if let ChainVerdict::Expired(reason) = &endpoint.verdict {
             let covered = endpoint
                 .chain

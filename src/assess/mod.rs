@@ -9,14 +9,14 @@ use crate::config::Config;
 use crate::inventory::OidcProvider;
 use crate::probe::{self, IssuerProbe};
 use crate::render::STS_AUDIENCE;
-use crate::report::{Endpoint, Fetch, Finding, FindingCode, ProviderReport, Severity};
+use crate::report::{Finding, FindingCode, ProviderReport, Severity};
 
 pub mod chain;
 pub mod eks;
 
 /// Served top thumbprints that the provider does not list.
 pub fn missing_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<String> {
-    probe::served_thumbprints(&probe.host)
+    probe::served_thumbprints(probe)
         .into_iter()
         .filter(|t| {
             !provider
@@ -35,24 +35,12 @@ pub fn provider_report(provider: &OidcProvider, probe: Option<&IssuerProbe>) -> 
         client_ids: provider.client_ids.clone(),
         configured_thumbprints: provider.thumbprints.clone(),
         jwks_uri: probe.and_then(|p| p.jwks_uri.clone()),
-        endpoints: probe
-            .map(|p| {
-                p.host
-                    .endpoints
-                    .iter()
-                    .map(|e| Endpoint {
-                        host: p.host.authority.clone(),
-                        serves: vec![Fetch::Jwks],
-                        ..Endpoint::from(e)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        endpoints: probe.map(|p| p.report_endpoints()).unwrap_or_default(),
         served_thumbprints: probe
-            .map(|p| probe::served_thumbprints(&p.host))
+            .map(probe::served_thumbprints)
             .unwrap_or_default(),
         thumbprint_enforced: probe
-            .map(|p| probe::thumbprint_enforced(&p.host))
+            .map(probe::thumbprint_enforced)
             .unwrap_or(true),
         remediation: None,
     }
@@ -99,12 +87,11 @@ pub fn provider_findings(
         config.expiry_warning_days,
         now,
     ));
-    let enforced = probe::thumbprint_enforced(&probe.host);
+    let enforced = probe::thumbprint_enforced(probe);
     for thumbprint in missing_thumbprints(provider, probe) {
         let addresses: Vec<String> = probe
-            .host
-            .endpoints
-            .iter()
+            .endpoints()
+            .map(|(_, e)| e)
             .filter(|e| {
                 e.top_thumbprint()
                     .is_some_and(|t| t.eq_ignore_ascii_case(&thumbprint))
@@ -139,10 +126,9 @@ pub fn provider_findings(
 }
 
 fn authority(probe: &IssuerProbe) -> &str {
-    if probe.host.authority.is_empty() {
-        probe.issuer.as_str()
-    } else {
-        probe.host.authority.as_str()
+    match probe.host_serving(crate::report::Fetch::Jwks) {
+        Some(host) if !host.authority.is_empty() => host.authority.as_str(),
+        _ => probe.issuer.as_str(),
     }
 }
 

@@ -244,15 +244,17 @@ fn timing(report: &Report, finding: &Finding) -> Vec<(&'static str, String)> {
                         .iter()
                         .flat_map(|e| e.chain.iter())
                         .find(|c| &c.sha1 == thumbprint);
-                    if let Some(cert) = cert {
+                    if let Some((cert, not_before, not_after)) =
+                        cert.and_then(|c| Some((c, c.not_before?, c.not_after?)))
+                    {
                         lines.push((
                             "New CA",
                             format!(
                                 "{} ({}), valid from {} until {}",
                                 thumbprint,
                                 cert.subject,
-                                rfc3339(cert.not_before),
-                                when(cert.not_after, now)
+                                rfc3339(not_before),
+                                when(not_after, now)
                             ),
                         ));
                     }

@@ -204,10 +204,6 @@ impl PinnedHosts {
         })
     }
 
-    /// True when no host is pinned.
-    pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty()
-    }
 }
 
 /// A host name as DNS compares it: lowercase, without the root's trailing dot.

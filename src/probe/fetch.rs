@@ -174,9 +174,7 @@ impl Connection {
                         .await
                         .map_err(|_| timed_out("waiting for the connection"))?
                         .map_err(broken)?;
-                    // Not awaited under the lock: HTTP/2 streams run side by side.
                     let future = sender.send_request(request(url.as_str(), false)?);
-                    drop(sender);
                     return read(
                         tokio::time::timeout(timeout, future)
                             .await
