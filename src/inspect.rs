@@ -316,8 +316,8 @@ mod tests {
             subject: subject.into(),
             issuer: "CN=Example Root".into(),
             sha1: sha1.into(),
-            not_before: datetime!(2026-01-01 0:00 UTC),
-            not_after,
+            not_before: Some(datetime!(2026-01-01 0:00 UTC)),
+            not_after: Some(not_after),
         }
     }
 
@@ -325,7 +325,8 @@ mod tests {
         IssuerProbe {
             issuer: URL.into(),
             jwks_uri: Some(format!("{URL}/keys")),
-            host: HostProbe {
+            hosts: vec![HostProbe {
+                serves: vec![crate::report::Fetch::Discovery, crate::report::Fetch::Jwks],
                 authority: "oidc.example:443".into(),
                 endpoints: vec![EndpointProbe {
                     address: "192.0.2.10:443".parse().unwrap(),
@@ -339,10 +340,11 @@ mod tests {
                     ],
                     verdict,
                     publicly_anchored: false,
+                    contiguity: Ok(()),
                     error: None,
                 }],
                 issues: vec![],
-            },
+            }],
             jwks_keys: Some(1),
             issues: vec![],
         }
@@ -469,7 +471,7 @@ mod tests {
             ..IssuerProbe::default()
         };
         failed.issues.push(ProbeIssue {
-            code: FindingCode::DiscoveryInvalid,
+            failure: crate::probe::ProbeFailure::DiscoveryInvalid { problem: crate::probe::DiscoveryProblem::IssuerMismatch },
             message: "HTTP 404".into(),
             details: json!({}),
         });

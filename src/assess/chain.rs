@@ -191,8 +191,8 @@ mod tests {
             subject: format!("CN={sha1}"),
             issuer: "CN=ca".into(),
             sha1: sha1.into(),
-            not_before: datetime!(2020-01-01 0:00 UTC),
-            not_after,
+            not_before: Some(datetime!(2020-01-01 0:00 UTC)),
+            not_after: Some(not_after),
         }
     }
 
@@ -206,6 +206,7 @@ mod tests {
             chain,
             verdict,
             publicly_anchored: false,
+            contiguity: Ok(()),
             error: None,
         }
     }
@@ -214,11 +215,12 @@ mod tests {
         IssuerProbe {
             issuer: "https://oidc.example/id/X".into(),
             jwks_uri: Some("https://oidc.example/id/X/keys".into()),
-            host: HostProbe {
+            hosts: vec![HostProbe {
+                serves: vec![crate::report::Fetch::Discovery, crate::report::Fetch::Jwks],
                 authority: "oidc.example:443".into(),
                 endpoints,
                 issues: vec![],
-            },
+            }],
             jwks_keys: Some(1),
             issues: vec![],
         }
@@ -244,12 +246,12 @@ mod tests {
     fn probe_issues_keep_their_code_and_details() {
         let mut p = probe(vec![]);
         p.issues.push(ProbeIssue {
-            code: FindingCode::DiscoveryInvalid,
+            failure: crate::probe::ProbeFailure::DiscoveryInvalid { problem: crate::probe::DiscoveryProblem::IssuerMismatch },
             message: "issuer mismatch".into(),
             details: json!({"served_issuer": "x"}),
         });
-        p.host.issues.push(ProbeIssue {
-            code: FindingCode::AddressRefused,
+        p.hosts[0].issues.push(ProbeIssue {
+            failure: crate::probe::ProbeFailure::Refused { address: None },
             message: "refused".into(),
             details: json!({"address": "10.0.0.1:443"}),
         });

@@ -158,14 +158,15 @@ mod tests {
             subject: "CN=x".into(),
             issuer: "CN=y".into(),
             sha1: sha1.into(),
-            not_before: NOW - time::Duration::days(10),
-            not_after: NOW + time::Duration::days(300),
+            not_before: Some(NOW - time::Duration::days(10)),
+            not_after: Some(NOW + time::Duration::days(300)),
         };
         EndpointProbe {
             address: format!("127.0.0.1:{port}").parse().unwrap(),
             chain: vec![cert("ab".repeat(20).as_str()), cert(top)],
             verdict: ChainVerdict::Trusted,
             publicly_anchored,
+            contiguity: Ok(()),
             error: None,
         }
     }
@@ -174,11 +175,12 @@ mod tests {
         IssuerProbe {
             issuer: "https://127.0.0.1:8443/id/A".into(),
             jwks_uri: Some("https://127.0.0.1:8443/id/A/keys".into()),
-            host: HostProbe {
+            hosts: vec![HostProbe {
+                serves: vec![crate::report::Fetch::Discovery, crate::report::Fetch::Jwks],
                 authority: "127.0.0.1:8443".into(),
                 endpoints,
                 issues: vec![],
-            },
+            }],
             jwks_keys: Some(1),
             issues: vec![],
         }

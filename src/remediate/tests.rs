@@ -39,8 +39,8 @@ fn certificate(sha1: &str) -> CertificateInfo {
         subject: format!("CN={}", &sha1[..4]),
         issuer: "CN=root".to_string(),
         sha1: sha1.to_string(),
-        not_before: datetime!(2026-01-01 0:00 UTC),
-        not_after: datetime!(2027-01-01 0:00 UTC),
+        not_before: Some(datetime!(2026-01-01 0:00 UTC)),
+        not_after: Some(datetime!(2027-01-01 0:00 UTC)),
     }
 }
 
@@ -51,6 +51,7 @@ fn endpoint(address: &str, top: &str, verdict: ChainVerdict) -> EndpointProbe {
         chain: vec![certificate(&thumbprint('f')), certificate(top)],
         verdict,
         publicly_anchored: false,
+        contiguity: Ok(()),
         error: None,
     }
 }
@@ -62,6 +63,7 @@ fn unreachable(address: &str, error: &str) -> EndpointProbe {
         chain: Vec::new(),
         verdict: ChainVerdict::NotReceived,
         publicly_anchored: false,
+        contiguity: Ok(()),
         error: Some(error.to_string()),
     }
 }
@@ -70,11 +72,12 @@ fn probe(host: &str, endpoints: Vec<EndpointProbe>) -> IssuerProbe {
     IssuerProbe {
         issuer: format!("https://{host}/id/EXAMPLE"),
         jwks_uri: Some(format!("https://{host}/id/EXAMPLE/keys")),
-        host: HostProbe {
+        hosts: vec![HostProbe {
+            serves: vec![crate::report::Fetch::Discovery, crate::report::Fetch::Jwks],
             authority: format!("{host}:443"),
             endpoints,
             issues: Vec::new(),
-        },
+        }],
         jwks_keys: Some(1),
         issues: Vec::new(),
     }
@@ -323,8 +326,8 @@ fn a_refused_address_blocks_the_addition() {
         EKS_HOST,
         vec![trusted("203.0.113.10:443", &thumbprint('a'))],
     );
-    refused.host.issues.push(ProbeIssue {
-        code: FindingCode::AddressRefused,
+    refused.hosts[0].issues.push(ProbeIssue {
+        failure: crate::probe::ProbeFailure::Refused { address: None },
         message: "169.254.169.254 is link-local".to_string(),
         details: serde_json::json!({}),
     });
@@ -343,7 +346,7 @@ fn an_invalid_discovery_document_blocks_the_addition() {
         vec![trusted("203.0.113.10:443", &thumbprint('a'))],
     );
     invalid.issues.push(ProbeIssue {
-        code: FindingCode::DiscoveryInvalid,
+        failure: crate::probe::ProbeFailure::DiscoveryInvalid { problem: crate::probe::DiscoveryProblem::IssuerMismatch },
         message: "issuer differs from the provider URL".to_string(),
         details: serde_json::json!({}),
     });
@@ -369,7 +372,7 @@ fn an_untrusted_issuer_whose_discovery_failed_is_reported_as_untrusted() {
     );
     rejected.jwks_uri = None;
     rejected.issues.push(ProbeIssue {
-        code: FindingCode::DiscoveryInvalid,
+        failure: crate::probe::ProbeFailure::DiscoveryInvalid { problem: crate::probe::DiscoveryProblem::IssuerMismatch },
         message: "could not be fetched over verified TLS".to_string(),
         details: serde_json::json!({}),
     });
