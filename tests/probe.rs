@@ -153,7 +153,14 @@ async fn the_jwks_host_chain_wins_over_the_issuer_host() {
 
     assert_eq!(codes(&findings), vec![], "{findings:#?}");
     assert_eq!(host(&probe).authority, format!("127.0.0.1:{}", keys.port()));
-    assert_eq!(top_of(&probe, 3), keys_chain.top_sha1());
+    // Both hosts count: the issuer's chain first, then the JWKS host's.
+    assert_eq!(
+        served_thumbprints(&probe),
+        vec![issuer_chain.top_sha1(), keys_chain.top_sha1()]
+    );
+    assert_eq!(host(&probe).endpoints[0].top_thumbprint(), Some(keys_chain.top_sha1().as_str()));
+    assert_eq!(issuer.connections(), 1);
+    assert_eq!(keys.connections(), 1);
     assert_ne!(keys_chain.top_sha1(), issuer_chain.top_sha1());
     assert_eq!(probe.jwks_keys, Some(1));
     assert_eq!(keys.requests(), vec!["/keys"]);
@@ -294,7 +301,9 @@ async fn assert_discovery_invalid(reply: impl FnOnce(&IssuerServer) -> Reply, ex
     assert_eq!(codes(&findings), vec![DiscoveryInvalid], "{findings:#?}");
     let message = &find(&findings, DiscoveryInvalid).message;
     assert!(message.contains(expect), "{message}");
-    assert!(endpoints(&probe).is_empty());
+    // Only the issuer's host was probed (for discovery); no JWKS host.
+    assert_eq!(probe.hosts.len(), 1, "{probe:#?}");
+    assert_eq!(probe.hosts[0].serves, vec![thumbprint_guard::report::Fetch::Discovery]);
     assert_eq!(probe.jwks_uri, None);
     assert_eq!(server.requests(), vec!["/.well-known/openid-configuration"]);
 }
@@ -366,7 +375,8 @@ async fn silent_server_is_issuer_unreachable_within_the_timeout() {
     assert!(find(&findings, IssuerUnreachable)
         .message
         .contains("timed out"));
-    assert!(endpoints(&probe).is_empty());
+    // The one address was reached over TCP and never completed a handshake: no chain.
+    assert!(endpoints(&probe).iter().all(|e| e.chain.is_empty() && e.error.is_some()));
     assert!(blackhole.connections() >= 1);
 }
 
