@@ -186,11 +186,17 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
             let left = match cert.not_after {
                 None => "dates unknown: the certificate cannot be parsed".to_string(),
                 Some(not_after) if not_after <= now => {
-                    format!("EXPIRED {} day(s) ago", -crate::render::days_left(not_after, now))
+                    format!(
+                        "EXPIRED {} day(s) ago",
+                        -crate::render::days_left(not_after, now)
+                    )
                 }
-                Some(not_after) => format!("{} day(s) left", crate::render::days_left(not_after, now)),
+                Some(not_after) => {
+                    format!("{} day(s) left", crate::render::days_left(not_after, now))
+                }
             };
-            let date = |at: Option<OffsetDateTime>| at.map_or_else(|| "unknown".to_string(), rfc3339);
+            let date =
+                |at: Option<OffsetDateTime>| at.map_or_else(|| "unknown".to_string(), rfc3339);
             let _ = writeln!(out, "  [{index}] {role}");
             let _ = writeln!(out, "      subject  {}", cert.subject);
             let _ = writeln!(out, "      issuer   {}", cert.issuer);
@@ -471,7 +477,9 @@ mod tests {
             ..IssuerProbe::default()
         };
         failed.issues.push(ProbeIssue {
-            failure: crate::probe::ProbeFailure::DiscoveryInvalid { problem: crate::probe::DiscoveryProblem::IssuerMismatch },
+            failure: crate::probe::ProbeFailure::DiscoveryInvalid {
+                problem: crate::probe::DiscoveryProblem::IssuerMismatch,
+            },
             message: "HTTP 404".into(),
             details: json!({}),
         });

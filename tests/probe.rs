@@ -158,7 +158,10 @@ async fn the_jwks_host_chain_wins_over_the_issuer_host() {
         served_thumbprints(&probe),
         vec![issuer_chain.top_sha1(), keys_chain.top_sha1()]
     );
-    assert_eq!(host(&probe).endpoints[0].top_thumbprint(), Some(keys_chain.top_sha1().as_str()));
+    assert_eq!(
+        host(&probe).endpoints[0].top_thumbprint(),
+        Some(keys_chain.top_sha1().as_str())
+    );
     assert_eq!(issuer.connections(), 1);
     assert_eq!(keys.connections(), 1);
     assert_ne!(keys_chain.top_sha1(), issuer_chain.top_sha1());
@@ -303,7 +306,10 @@ async fn assert_discovery_invalid(reply: impl FnOnce(&IssuerServer) -> Reply, ex
     assert!(message.contains(expect), "{message}");
     // Only the issuer's host was probed (for discovery); no JWKS host.
     assert_eq!(probe.hosts.len(), 1, "{probe:#?}");
-    assert_eq!(probe.hosts[0].serves, vec![thumbprint_guard::report::Fetch::Discovery]);
+    assert_eq!(
+        probe.hosts[0].serves,
+        vec![thumbprint_guard::report::Fetch::Discovery]
+    );
     assert_eq!(probe.jwks_uri, None);
     assert_eq!(server.requests(), vec!["/.well-known/openid-configuration"]);
 }
@@ -376,7 +382,9 @@ async fn silent_server_is_issuer_unreachable_within_the_timeout() {
         .message
         .contains("timed out"));
     // The one address was reached over TCP and never completed a handshake: no chain.
-    assert!(endpoints(&probe).iter().all(|e| e.chain.is_empty() && e.error.is_some()));
+    assert!(endpoints(&probe)
+        .iter()
+        .all(|e| e.chain.is_empty() && e.error.is_some()));
     assert!(blackhole.connections() >= 1);
 }
 

@@ -246,7 +246,9 @@ mod tests {
     fn probe_issues_keep_their_code_and_details() {
         let mut p = probe(vec![]);
         p.issues.push(ProbeIssue {
-            failure: crate::probe::ProbeFailure::DiscoveryInvalid { problem: crate::probe::DiscoveryProblem::IssuerMismatch },
+            failure: crate::probe::ProbeFailure::DiscoveryInvalid {
+                problem: crate::probe::DiscoveryProblem::IssuerMismatch,
+            },
             message: "issuer mismatch".into(),
             details: json!({"served_issuer": "x"}),
         });

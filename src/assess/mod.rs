@@ -36,12 +36,8 @@ pub fn provider_report(provider: &OidcProvider, probe: Option<&IssuerProbe>) -> 
         configured_thumbprints: provider.thumbprints.clone(),
         jwks_uri: probe.and_then(|p| p.jwks_uri.clone()),
         endpoints: probe.map(|p| p.report_endpoints()).unwrap_or_default(),
-        served_thumbprints: probe
-            .map(probe::served_thumbprints)
-            .unwrap_or_default(),
-        thumbprint_enforced: probe
-            .map(probe::thumbprint_enforced)
-            .unwrap_or(true),
+        served_thumbprints: probe.map(probe::served_thumbprints).unwrap_or_default(),
+        thumbprint_enforced: probe.map(probe::thumbprint_enforced).unwrap_or(true),
         remediation: None,
     }
 }

@@ -203,7 +203,6 @@ impl PinnedHosts {
                 .collect()
         })
     }
-
 }
 
 /// A host name as DNS compares it: lowercase, without the root's trailing dot.
@@ -274,7 +273,10 @@ pub async fn resolve(
 ) -> Result<(ServerName<'static>, Vec<SocketAddr>), ResolveError> {
     let bare = bare_host(host);
     if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok((ServerName::IpAddress(ip.into()), vec![SocketAddr::new(ip, port)]));
+        return Ok((
+            ServerName::IpAddress(ip.into()),
+            vec![SocketAddr::new(ip, port)],
+        ));
     }
     let server_name =
         ServerName::try_from(bare.to_string()).map_err(|e| ResolveError::BadName {

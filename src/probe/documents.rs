@@ -61,7 +61,7 @@ pub fn check_discovery(
                 DiscoveryProblem::IssuerMismatch,
                 format!("the discovery document's issuer is '{served}', not '{issuer}'; STS rejects tokens when they differ"),
                 json!({"expected_issuer": issuer, "served_issuer": served}),
-            ))
+            ));
         }
         None => {
             return Err((

@@ -212,11 +212,9 @@ impl fmt::Display for ChainBreak {
                 "served certificate #{n} did not sign certificate #{}",
                 n - 1
             ),
-            BreakReason::Unparseable => write!(
-                f,
-                "served certificate #{n} or #{} cannot be parsed",
-                n - 1
-            ),
+            BreakReason::Unparseable => {
+                write!(f, "served certificate #{n} or #{} cannot be parsed", n - 1)
+            }
         }
     }
 }
@@ -381,7 +379,12 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn endpoint(address: &str, tops: &[&str], verdict: ChainVerdict, public: bool) -> EndpointProbe {
+    fn endpoint(
+        address: &str,
+        tops: &[&str],
+        verdict: ChainVerdict,
+        public: bool,
+    ) -> EndpointProbe {
         EndpointProbe {
             chain: tops
                 .iter()
@@ -419,17 +422,37 @@ mod tests {
         let public = endpoint("192.0.2.1:443", &["aa"], ChainVerdict::Trusted, true);
         let private = endpoint("192.0.2.2:443", &["bb"], ChainVerdict::Trusted, false);
         let silent = endpoint("192.0.2.3:443", &[], ChainVerdict::NotReceived, false);
-        assert!(!thumbprint_enforced(&issuer(vec![vec![public.clone(), silent.clone()]])));
-        assert!(thumbprint_enforced(&issuer(vec![vec![public.clone(), private.clone()]])));
-        assert!(thumbprint_enforced(&issuer(vec![vec![public.clone()], vec![private.clone()]])));
+        assert!(!thumbprint_enforced(&issuer(vec![vec![
+            public.clone(),
+            silent.clone()
+        ]])));
+        assert!(thumbprint_enforced(&issuer(vec![vec![
+            public.clone(),
+            private.clone()
+        ]])));
+        assert!(thumbprint_enforced(&issuer(vec![
+            vec![public.clone()],
+            vec![private.clone()]
+        ])));
         assert!(thumbprint_enforced(&issuer(vec![vec![silent]])));
         assert!(thumbprint_enforced(&issuer(vec![])));
         assert_eq!(
-            served_thumbprints(&issuer(vec![vec![public.clone(), private.clone()], vec![public]])),
+            served_thumbprints(&issuer(vec![
+                vec![public.clone(), private.clone()],
+                vec![public]
+            ])),
             vec!["aa", "bb"]
         );
         assert_eq!(
-            served_thumbprints(&issuer(vec![vec![private], vec![endpoint("192.0.2.4:443", &["x", "cc"], ChainVerdict::Trusted, false)]])),
+            served_thumbprints(&issuer(vec![
+                vec![private],
+                vec![endpoint(
+                    "192.0.2.4:443",
+                    &["x", "cc"],
+                    ChainVerdict::Trusted,
+                    false
+                )]
+            ])),
             vec!["bb", "cc"]
         );
     }
@@ -447,13 +470,27 @@ mod tests {
         assert_eq!(shown.top_thumbprint.as_deref(), Some("top"));
         assert!(!shown.trusted);
         assert_eq!(shown.error.as_deref(), Some("unknown issuer"));
-        let mut probe = issuer(vec![vec![untrusted], vec![endpoint("192.0.2.1:443", &["a"], ChainVerdict::Trusted, false)]]);
+        let mut probe = issuer(vec![
+            vec![untrusted],
+            vec![endpoint(
+                "192.0.2.1:443",
+                &["a"],
+                ChainVerdict::Trusted,
+                false,
+            )],
+        ]);
         probe.hosts[0].serves = vec![Fetch::Discovery];
         probe.hosts[1].serves = vec![Fetch::Jwks];
         let shown = probe.report_endpoints();
         assert_eq!(shown.len(), 2);
-        assert_eq!((shown[0].host.as_str(), shown[0].serves.as_slice()), ("h0:443", &[Fetch::Discovery][..]));
-        assert_eq!((shown[1].host.as_str(), shown[1].serves.as_slice()), ("h1:443", &[Fetch::Jwks][..]));
+        assert_eq!(
+            (shown[0].host.as_str(), shown[0].serves.as_slice()),
+            ("h0:443", &[Fetch::Discovery][..])
+        );
+        assert_eq!(
+            (shown[1].host.as_str(), shown[1].serves.as_slice()),
+            ("h1:443", &[Fetch::Jwks][..])
+        );
         assert!(shown[1].trusted && shown[1].error.is_none());
     }
 
@@ -467,12 +504,21 @@ mod tests {
         assert_eq!(issue.code(), FindingCode::IssuerUnreachable);
         assert!(issue.message.chars().count() <= report::ISSUER_TEXT_MAX);
         assert_eq!(
-            ProbeFailure::DiscoveryInvalid { problem: DiscoveryProblem::BadIssuerUrl }.code(),
+            ProbeFailure::DiscoveryInvalid {
+                problem: DiscoveryProblem::BadIssuerUrl
+            }
+            .code(),
             FindingCode::DiscoveryInvalid
         );
-        assert_eq!(ProbeFailure::Refused { address: None }.code(), FindingCode::AddressRefused);
         assert_eq!(
-            ProbeFailure::JwksInvalid { problem: JwksProblem::NoUsableKey }.code(),
+            ProbeFailure::Refused { address: None }.code(),
+            FindingCode::AddressRefused
+        );
+        assert_eq!(
+            ProbeFailure::JwksInvalid {
+                problem: JwksProblem::NoUsableKey
+            }
+            .code(),
             FindingCode::JwksInvalid
         );
     }

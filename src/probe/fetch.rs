@@ -97,16 +97,15 @@ impl Connection {
             .map_err(|e| format!("the connection closed: {e}"))?;
         let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
         let io = TokioIo::new(tls);
-        let failed = |e: hyper::Error| format!("HTTP setup with {address} failed: {}", describe(&e));
+        let failed =
+            |e: hyper::Error| format!("HTTP setup with {address} failed: {}", describe(&e));
         let timed_out = || format!("HTTP setup with {address} timed out");
         let (sender, driver) = if h2 {
-            let (sender, connection) = tokio::time::timeout(
-                timeout,
-                http2::handshake(TokioExecutor::new(), io),
-            )
-            .await
-            .map_err(|_| timed_out())?
-            .map_err(failed)?;
+            let (sender, connection) =
+                tokio::time::timeout(timeout, http2::handshake(TokioExecutor::new(), io))
+                    .await
+                    .map_err(|_| timed_out())?
+                    .map_err(failed)?;
             let driver = tokio::spawn(async move {
                 let _permit = permit;
                 let _ = connection.await;
@@ -233,7 +232,9 @@ async fn read(
             let frame = frame.map_err(|e| FetchError::Unreachable(describe(&e)))?;
             if let Some(chunk) = frame.data_ref() {
                 if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(FetchError::TooLarge("body cut off at the limit".to_string()));
+                    return Err(FetchError::TooLarge(
+                        "body cut off at the limit".to_string(),
+                    ));
                 }
                 bytes.extend_from_slice(chunk);
             }

@@ -42,7 +42,11 @@ impl HostEntry {
             return open;
         }
         let start = self.next.fetch_add(1, Ordering::Relaxed) % open.len();
-        open[start..].iter().chain(&open[..start]).cloned().collect()
+        open[start..]
+            .iter()
+            .chain(&open[..start])
+            .cloned()
+            .collect()
     }
 
     fn close(&self) {
@@ -51,7 +55,9 @@ impl HostEntry {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Probes every address of `host:port` (at most [`MAX_ADDRESSES`]; the pinned ones if the context
@@ -113,7 +119,12 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
     let mut connections = Vec::new();
     for batch in allowed.chunks(ctx.max_connections.max(1)) {
         connections.clear(); // closes the previous batch, returning its permits
-        let permits = match ctx.connections.clone().acquire_many_owned(batch.len() as u32).await {
+        let permits = match ctx
+            .connections
+            .clone()
+            .acquire_many_owned(batch.len() as u32)
+            .await
+        {
             Ok(permits) => permits,
             Err(_) => {
                 // The semaphore is never closed; should it be, the addresses are reported unprobed.
@@ -128,7 +139,10 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
         let mut permits = Some(permits);
         let mut handshakes = Vec::with_capacity(batch.len());
         for address in batch {
-            let permit = permits.as_mut().and_then(|p| p.split(1)).or_else(|| permits.take());
+            let permit = permits
+                .as_mut()
+                .and_then(|p| p.split(1))
+                .or_else(|| permits.take());
             let server_name = server_name.clone();
             handshakes.push(async move {
                 let (mut endpoint, stream) = tls::connect(ctx, server_name, *address).await;

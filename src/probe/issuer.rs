@@ -25,7 +25,9 @@ struct Progress {
 }
 
 fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
-    progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    progress
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Probes one issuer (see [`probe_issuer_by`]), bounded by 3 × `PROBE_TIMEOUT_SECS` only.
@@ -72,7 +74,9 @@ pub async fn probe_issuer_by(
         };
         probe.issues.push(ProbeIssue::new(
             ProbeFailure::Unreachable { step },
-            format!("the probe of {issuer_url} was cut short: {why} while {step} was still running"),
+            format!(
+                "the probe of {issuer_url} was cut short: {why} while {step} was still running"
+            ),
             json!({"issuer": issuer_url, "step": step.as_str()}),
         ));
     }
@@ -109,10 +113,14 @@ async fn run(ctx: &ProbeContext, issuer_url: &str, cache: &HostCache, progress: 
     record_host(progress, &issuer_entry, Fetch::Discovery);
     let verified = issuer_entry.connections(false);
     if verified.is_empty() {
-        let rejected = issuer_entry.probe.endpoints.iter().find_map(|e| match &e.verdict {
-            ChainVerdict::Expired(why) | ChainVerdict::Untrusted(why) => Some(why.clone()),
-            ChainVerdict::Trusted | ChainVerdict::NotReceived => None,
-        });
+        let rejected = issuer_entry
+            .probe
+            .endpoints
+            .iter()
+            .find_map(|e| match &e.verdict {
+                ChainVerdict::Expired(why) | ChainVerdict::Untrusted(why) => Some(why.clone()),
+                ChainVerdict::Trusted | ChainVerdict::NotReceived => None,
+            });
         // Otherwise nothing answered: each address's failure (or the refusal) is reported already.
         if let Some(why) = rejected {
             issue(
@@ -131,7 +139,9 @@ async fn run(ctx: &ProbeContext, issuer_url: &str, cache: &HostCache, progress: 
         Ok(document) => document,
         Err(FetchError::Unreachable(why)) => {
             issue(
-                ProbeFailure::Unreachable { step: Step::Discovery },
+                ProbeFailure::Unreachable {
+                    step: Step::Discovery,
+                },
                 format!("cannot fetch {discovery}: {why}"),
                 json!({"url": discovery.as_str(), "error": capped(&why)}),
             );
@@ -146,7 +156,10 @@ async fn run(ctx: &ProbeContext, issuer_url: &str, cache: &HostCache, progress: 
             };
             issue(
                 discovery_invalid(problem),
-                format!("discovery document: {discovery} {}", capped(&error.to_string())),
+                format!(
+                    "discovery document: {discovery} {}",
+                    capped(&error.to_string())
+                ),
                 fetch_details(&discovery, &error),
             );
             return;
@@ -222,7 +235,10 @@ async fn run(ctx: &ProbeContext, issuer_url: &str, cache: &HostCache, progress: 
             };
             issue(
                 jwks_invalid(problem),
-                format!("cannot fetch the JWKS {jwks_url}: {}", capped(&error.to_string())),
+                format!(
+                    "cannot fetch the JWKS {jwks_url}: {}",
+                    capped(&error.to_string())
+                ),
                 fetch_details(&jwks_url, &error),
             );
         }

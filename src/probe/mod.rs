@@ -33,8 +33,8 @@ pub use certificate::sha1_hex;
 pub use context::ProbeContext;
 pub use facts::{
     served_thumbprints, thumbprint_enforced, BreakReason, ChainBreak, ChainVerdict,
-    DiscoveryProblem, EndpointProbe, HostProbe, IssuerProbe, JwksProblem, ProbeFailure,
-    ProbeIssue, Step, MAX_ADDRESSES, MAX_BODY_BYTES,
+    DiscoveryProblem, EndpointProbe, HostProbe, IssuerProbe, JwksProblem, ProbeFailure, ProbeIssue,
+    Step, MAX_ADDRESSES, MAX_BODY_BYTES,
 };
 pub use host::HostCache;
 pub use issuer::{probe_issuer, probe_issuer_by};

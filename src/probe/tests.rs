@@ -24,7 +24,9 @@ async fn refused_addresses_are_never_contacted() {
     let issuer = probe_issuer(&ctx, "https://localhost:9/id/X", &cache).await;
     let issues: Vec<&ProbeIssue> = issuer.all_issues().collect();
     assert!(!issues.is_empty(), "{issues:?}");
-    assert!(issues.iter().all(|i| i.code() == FindingCode::AddressRefused));
+    assert!(issues
+        .iter()
+        .all(|i| i.code() == FindingCode::AddressRefused));
     assert!(issuer.endpoints().next().is_none());
 }
 

@@ -57,7 +57,11 @@ pub async fn connect(
     let handshake = tokio::time::timeout(timeout, connector.connect(server_name, tcp)).await;
 
     if let Some(presented) = recorder.take() {
-        endpoint.chain = presented.chain.iter().map(|c| certificate_info(c)).collect();
+        endpoint.chain = presented
+            .chain
+            .iter()
+            .map(|c| certificate_info(c))
+            .collect();
         // WebPKI's verdict, made Expired when a served certificate the validated path left out
         // is outside its validity (DESIGN remediation condition 3: no expired certificate).
         endpoint.verdict = chain_verdict(&presented);

@@ -346,7 +346,9 @@ fn an_invalid_discovery_document_blocks_the_addition() {
         vec![trusted("203.0.113.10:443", &thumbprint('a'))],
     );
     invalid.issues.push(ProbeIssue {
-        failure: crate::probe::ProbeFailure::DiscoveryInvalid { problem: crate::probe::DiscoveryProblem::IssuerMismatch },
+        failure: crate::probe::ProbeFailure::DiscoveryInvalid {
+            problem: crate::probe::DiscoveryProblem::IssuerMismatch,
+        },
         message: "issuer differs from the provider URL".to_string(),
         details: serde_json::json!({}),
     });
@@ -372,7 +374,9 @@ fn an_untrusted_issuer_whose_discovery_failed_is_reported_as_untrusted() {
     );
     rejected.jwks_uri = None;
     rejected.issues.push(ProbeIssue {
-        failure: crate::probe::ProbeFailure::DiscoveryInvalid { problem: crate::probe::DiscoveryProblem::IssuerMismatch },
+        failure: crate::probe::ProbeFailure::DiscoveryInvalid {
+            problem: crate::probe::DiscoveryProblem::IssuerMismatch,
+        },
         message: "could not be fetched over verified TLS".to_string(),
         details: serde_json::json!({}),
     });

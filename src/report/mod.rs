@@ -264,6 +264,9 @@ mod tests {
         };
         let json = serde_json::to_value(&unparsed).unwrap();
         assert!(json["not_before"].is_null() && json["not_after"].is_null());
-        assert_eq!(serde_json::from_value::<CertificateInfo>(json).unwrap(), unparsed);
+        assert_eq!(
+            serde_json::from_value::<CertificateInfo>(json).unwrap(),
+            unparsed
+        );
     }
 }
