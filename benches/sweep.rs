@@ -166,8 +166,9 @@ fn healthy(
             probe.as_ref().is_some_and(|p| {
                 p.issues.is_empty()
                     && p.jwks_keys == Some(1)
-                    && p.host.endpoints.len() == 1
-                    && p.host.endpoints[0].top_thumbprint() == Some(expected_top(issuer).as_str())
+                    && p.endpoints().count() == 1
+                    && p.endpoints().next().and_then(|(_, e)| e.top_thumbprint())
+                        == Some(expected_top(issuer).as_str())
             })
         })
         .count()
@@ -537,8 +538,8 @@ fn synthetic_report(providers: usize) -> Report {
         subject,
         issuer: "CN=Amazon RSA 2048 M02,O=Amazon,C=US".into(),
         sha1: sha1(seed),
-        not_before: now - time::Duration::days(200),
-        not_after: now + time::Duration::days(days),
+        not_before: Some(now - time::Duration::days(200)),
+        not_after: Some(now + time::Duration::days(days)),
     };
     let mut report = Report {
         resolved: Vec::new(),

@@ -20,9 +20,7 @@ use crate::assess::chain::issuer_findings;
 use crate::config::ConfigError;
 use crate::fix::{manual_fix, FixContext};
 use crate::probe::{served_thumbprints, thumbprint_enforced, IssuerProbe};
-use crate::report::{
-    days_left, escape, rfc3339, sort_findings, Endpoint, Fetch, Finding, Severity,
-};
+use crate::report::{days_left, escape, rfc3339, sort_findings, Endpoint, Finding, Severity};
 
 /// A problem with what the person asked for (exit code 2), as opposed to a problem of the issuer
 /// (a finding, exit code 1).
@@ -99,18 +97,9 @@ pub fn build_report(
     InspectReport {
         url: url.to_string(),
         jwks_uri: probe.jwks_uri.clone(),
-        endpoints: probe
-            .host
-            .endpoints
-            .iter()
-            .map(|e| Endpoint {
-                host: probe.host.authority.clone(),
-                serves: vec![Fetch::Jwks],
-                ..Endpoint::from(e)
-            })
-            .collect(),
-        served_thumbprints: served_thumbprints(&probe.host),
-        thumbprint_enforced: thumbprint_enforced(&probe.host),
+        endpoints: probe.report_endpoints(),
+        served_thumbprints: served_thumbprints(probe),
+        thumbprint_enforced: thumbprint_enforced(probe),
         findings,
     }
 }
@@ -159,12 +148,15 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
                 (_, true) => "top",
                 _ => "intermediate",
             };
-            let days = days_left(cert.not_after, now);
-            let left = if cert.not_after <= now {
-                format!("EXPIRED {} day(s) ago", -days)
-            } else {
-                format!("{days} day(s) left")
+            let left = match cert.not_after {
+                None => "dates unknown: the certificate cannot be parsed".to_string(),
+                Some(not_after) if not_after <= now => {
+                    format!("EXPIRED {} day(s) ago", -days_left(not_after, now))
+                }
+                Some(not_after) => format!("{} day(s) left", days_left(not_after, now)),
             };
+            let date =
+                |at: Option<OffsetDateTime>| at.map_or_else(|| "unknown".to_string(), rfc3339);
             let _ = writeln!(out, "  [{index}] {role}");
             let _ = writeln!(out, "      subject  {}", escape(&cert.subject));
             let _ = writeln!(out, "      issuer   {}", escape(&cert.issuer));
@@ -172,8 +164,8 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
             let _ = writeln!(
                 out,
                 "      valid    {} .. {} ({left})",
-                rfc3339(cert.not_before),
-                rfc3339(cert.not_after)
+                date(cert.not_before),
+                date(cert.not_after)
             );
         }
     }
@@ -261,8 +253,8 @@ mod tests {
             subject: subject.into(),
             issuer: "CN=Example Root".into(),
             sha1: sha1.into(),
-            not_before: datetime!(2026-01-01 0:00 UTC),
-            not_after,
+            not_before: Some(datetime!(2026-01-01 0:00 UTC)),
+            not_after: Some(not_after),
         }
     }
 
@@ -270,7 +262,8 @@ mod tests {
         IssuerProbe {
             issuer: URL.into(),
             jwks_uri: Some(format!("{URL}/keys")),
-            host: HostProbe {
+            hosts: vec![HostProbe {
+                serves: vec![crate::report::Fetch::Discovery, crate::report::Fetch::Jwks],
                 authority: "oidc.example:443".into(),
                 endpoints: vec![EndpointProbe {
                     address: "192.0.2.10:443".parse().unwrap(),
@@ -284,10 +277,11 @@ mod tests {
                     ],
                     verdict,
                     publicly_anchored: false,
+                    contiguity: Ok(()),
                     error: None,
                 }],
                 issues: vec![],
-            },
+            }],
             jwks_keys: Some(1),
             issues: vec![],
         }
@@ -411,7 +405,9 @@ mod tests {
             ..IssuerProbe::default()
         };
         failed.issues.push(ProbeIssue {
-            code: FindingCode::DiscoveryInvalid,
+            failure: crate::probe::ProbeFailure::DiscoveryInvalid {
+                problem: crate::probe::DiscoveryProblem::IssuerMismatch,
+            },
             message: "HTTP 404".into(),
             details: json!({}),
         });

@@ -64,8 +64,8 @@ mod tests {
             subject: "CN=x".into(),
             issuer: "CN=y".into(),
             sha1: "ab".repeat(20),
-            not_before: now - time::Duration::days(100),
-            not_after: now + time::Duration::days(days),
+            not_before: Some(now - time::Duration::days(100)),
+            not_after: Some(now + time::Duration::days(days)),
         };
         let mut report = Report {
             resolved: Vec::new(),

@@ -44,8 +44,8 @@ fn provider(n: usize, configured: &str, served: &str) -> ProviderReport {
         subject: subject.into(),
         issuer: "CN=Amazon Root CA 1, O=Amazon, C=US".into(),
         sha1: sha1.into(),
-        not_before: datetime!(2026-10-01 00:00:00 UTC),
-        not_after: datetime!(2027-10-01 00:00:00 UTC),
+        not_before: Some(datetime!(2026-10-01 00:00:00 UTC)),
+        not_after: Some(datetime!(2027-10-01 00:00:00 UTC)),
     };
     let endpoint = |address: &str| Endpoint {
         host: "127.0.0.1:443".into(),

@@ -14,8 +14,8 @@ use support::issuer::{
 use thumbprint_guard::assess::chain::issuer_findings;
 use thumbprint_guard::config::Config;
 use thumbprint_guard::probe::{
-    probe_issuer, served_thumbprints, thumbprint_enforced, ChainVerdict, HostCache, IssuerProbe,
-    ProbeContext,
+    probe_issuer, served_thumbprints, thumbprint_enforced, ChainVerdict, EndpointProbe, HostCache,
+    HostProbe, IssuerProbe, ProbeContext,
 };
 use thumbprint_guard::report::{Finding, FindingCode};
 use time::OffsetDateTime;
@@ -75,10 +75,20 @@ fn find(findings: &[Finding], code: FindingCode) -> &Finding {
         .unwrap_or_else(|| panic!("no {code} in {findings:#?}"))
 }
 
+/// The probed host serving the JWKS (the issuer's host when discovery failed).
+fn host(probe: &IssuerProbe) -> &HostProbe {
+    probe.hosts.last().expect("a probed host")
+}
+
+/// Every probed address, both hosts.
+fn endpoints(probe: &IssuerProbe) -> Vec<&EndpointProbe> {
+    probe.endpoints().map(|(_, e)| e).collect()
+}
+
 /// The single endpoint's top thumbprint, asserting the chain was captured as served.
 fn top_of(probe: &IssuerProbe, served: usize) -> String {
-    assert_eq!(probe.host.endpoints.len(), 1, "{probe:#?}");
-    let endpoint = &probe.host.endpoints[0];
+    assert_eq!(endpoints(probe).len(), 1, "{probe:#?}");
+    let endpoint = endpoints(probe)[0];
     assert_eq!(endpoint.chain.len(), served, "{endpoint:#?}");
     endpoint.top_thumbprint().expect("a chain").to_string()
 }
@@ -94,16 +104,16 @@ async fn leaf_and_intermediate_thumbprint_is_the_intermediate() {
     let intermediate = sha1_hex(&chain.certs[1]);
     assert_eq!(top_of(&probe, 2), intermediate);
     assert_ne!(intermediate, chain.leaf_sha1());
-    assert_eq!(probe.host.endpoints[0].chain[0].sha1, chain.leaf_sha1());
-    assert_eq!(probe.host.endpoints[0].verdict, ChainVerdict::Trusted);
-    assert_eq!(probe.host.endpoints[0].error, None);
+    assert_eq!(host(&probe).endpoints[0].chain[0].sha1, chain.leaf_sha1());
+    assert_eq!(host(&probe).endpoints[0].verdict, ChainVerdict::Trusted);
+    assert_eq!(host(&probe).endpoints[0].error, None);
     assert_eq!(probe.jwks_uri.as_deref(), Some(server.jwks_url().as_str()));
     assert_eq!(probe.jwks_keys, Some(1));
-    assert_eq!(served_thumbprints(&probe.host), vec![intermediate]);
+    assert_eq!(served_thumbprints(&probe), vec![intermediate]);
     // A private CA: IAM cannot anchor it in its root library, so the thumbprint matters.
-    assert!(!probe.host.endpoints[0].publicly_anchored);
-    assert!(thumbprint_enforced(&probe.host));
-    let leaf = &probe.host.endpoints[0].chain[0];
+    assert!(!host(&probe).endpoints[0].publicly_anchored);
+    assert!(thumbprint_enforced(&probe));
+    let leaf = &host(&probe).endpoints[0].chain[0];
     assert!(leaf.subject.contains("CN=127.0.0.1"), "{leaf:?}");
     assert!(leaf.issuer.contains("intermediate"), "{leaf:?}");
 }
@@ -142,8 +152,18 @@ async fn the_jwks_host_chain_wins_over_the_issuer_host() {
     let (probe, findings) = lab.probe(&issuer.url()).await;
 
     assert_eq!(codes(&findings), vec![], "{findings:#?}");
-    assert_eq!(probe.host.authority, format!("127.0.0.1:{}", keys.port()));
-    assert_eq!(top_of(&probe, 3), keys_chain.top_sha1());
+    assert_eq!(host(&probe).authority, format!("127.0.0.1:{}", keys.port()));
+    // Both hosts count: the issuer's chain first, then the JWKS host's.
+    assert_eq!(
+        served_thumbprints(&probe),
+        vec![issuer_chain.top_sha1(), keys_chain.top_sha1()]
+    );
+    assert_eq!(
+        host(&probe).endpoints[0].top_thumbprint(),
+        Some(keys_chain.top_sha1().as_str())
+    );
+    assert_eq!(issuer.connections(), 1);
+    assert_eq!(keys.connections(), 1);
     assert_ne!(keys_chain.top_sha1(), issuer_chain.top_sha1());
     assert_eq!(probe.jwks_keys, Some(1));
     assert_eq!(keys.requests(), vec!["/keys"]);
@@ -164,7 +184,7 @@ async fn expired_intermediate_is_cert_expired_with_the_chain_captured() {
     let intermediate = sha1_hex(&chain.certs[1]);
     assert_eq!(top_of(&probe, 2), intermediate);
     assert!(matches!(
-        probe.host.endpoints[0].verdict,
+        host(&probe).endpoints[0].verdict,
         ChainVerdict::Expired(_)
     ));
     let expired = find(&findings, CertExpired);
@@ -188,7 +208,7 @@ async fn an_expired_certificate_served_beyond_a_valid_path_is_cert_expired() {
     let expired_root = chain.top_sha1();
     assert_eq!(top_of(&probe, 3), expired_root);
     assert_ne!(expired_root, lab.ca.sha1());
-    let endpoint = &probe.host.endpoints[0];
+    let endpoint = &host(&probe).endpoints[0];
     let ChainVerdict::Expired(reason) = &endpoint.verdict else {
         panic!("expected an expired verdict: {endpoint:#?}");
     };
@@ -284,7 +304,12 @@ async fn assert_discovery_invalid(reply: impl FnOnce(&IssuerServer) -> Reply, ex
     assert_eq!(codes(&findings), vec![DiscoveryInvalid], "{findings:#?}");
     let message = &find(&findings, DiscoveryInvalid).message;
     assert!(message.contains(expect), "{message}");
-    assert!(probe.host.endpoints.is_empty());
+    // Only the issuer's host was probed (for discovery); no JWKS host.
+    assert_eq!(probe.hosts.len(), 1, "{probe:#?}");
+    assert_eq!(
+        probe.hosts[0].serves,
+        vec![thumbprint_guard::report::Fetch::Discovery]
+    );
     assert_eq!(probe.jwks_uri, None);
     assert_eq!(server.requests(), vec!["/.well-known/openid-configuration"]);
 }
@@ -356,7 +381,10 @@ async fn silent_server_is_issuer_unreachable_within_the_timeout() {
     assert!(find(&findings, IssuerUnreachable)
         .message
         .contains("timed out"));
-    assert!(probe.host.endpoints.is_empty());
+    // The one address was reached over TCP and never completed a handshake: no chain.
+    assert!(endpoints(&probe)
+        .iter()
+        .all(|e| e.chain.is_empty() && e.error.is_some()));
     assert!(blackhole.connections() >= 1);
 }
 
@@ -395,7 +423,7 @@ async fn loopback_without_allow_private_is_refused_without_connecting() {
     assert!(find(&findings, AddressRefused)
         .message
         .contains("ALLOW_PRIVATE_ADDRESSES"));
-    assert!(probe.host.endpoints.is_empty());
+    assert!(endpoints(&probe).is_empty());
     assert_eq!(server.connections(), 0);
 }
 
@@ -413,7 +441,7 @@ async fn issuers_sharing_a_jwks_host_probe_it_once() {
     );
 
     assert_eq!(cache.len(), 1);
-    assert_eq!(a.host, b.host);
+    assert_eq!(a.hosts, b.hosts);
     assert_eq!(a.jwks_uri, Some(format!("{one}/keys")));
     assert_eq!(top_of(&a, 2), chain.top_sha1());
     let now = OffsetDateTime::now_utc();
@@ -451,12 +479,11 @@ async fn two_addresses_of_one_host_are_two_endpoints_with_their_own_thumbprints(
     let (probe, findings) = lab.probe(&issuer).await;
 
     assert_eq!(codes(&findings), vec![], "{findings:#?}");
-    assert_eq!(probe.host.authority, format!("issuer.test:{port}"));
+    assert_eq!(host(&probe).authority, format!("issuer.test:{port}"));
     assert_eq!(probe.jwks_uri, Some(format!("{issuer}/keys")));
     assert_eq!(probe.jwks_keys, Some(1));
     // One endpoint per pinned address, each with the intermediate its backend serves.
-    let served: Vec<(String, String)> = probe
-        .host
+    let served: Vec<(String, String)> = host(&probe)
         .endpoints
         .iter()
         .map(|e| {
@@ -471,14 +498,14 @@ async fn two_addresses_of_one_host_are_two_endpoints_with_their_own_thumbprints(
             (format!("127.0.0.2:{port}"), sha1_hex(&second.certs[1])),
         ]
     );
-    for (endpoint, chain) in probe.host.endpoints.iter().zip([&first, &second]) {
+    for (endpoint, chain) in host(&probe).endpoints.iter().zip([&first, &second]) {
         assert_eq!(endpoint.verdict, ChainVerdict::Trusted, "{endpoint:#?}");
         assert_eq!(endpoint.error, None);
         assert_eq!(endpoint.chain.len(), 2);
         assert_eq!(endpoint.chain[0].sha1, chain.leaf_sha1());
     }
     assert_eq!(
-        served_thumbprints(&probe.host),
+        served_thumbprints(&probe),
         vec![first.top_sha1(), second.top_sha1()]
     );
     // The TLS probe reached both backends; the fetches, through the same pin (issuer.test has no

@@ -26,18 +26,15 @@ pub fn issuer_findings(
     now: OffsetDateTime,
 ) -> Vec<Finding> {
     let mut findings: Vec<Finding> = probe
-        .host
-        .issues
-        .iter()
-        .chain(&probe.issues)
+        .all_issues()
         .map(|issue| {
-            Finding::new(issue.code, resource, issue.message.clone())
+            Finding::new(issue.code(), resource, issue.message.clone())
                 .with_details(issue.details.clone())
         })
         .collect();
-    let host = &probe.host.authority;
 
-    for endpoint in &probe.host.endpoints {
+    for (served_host, endpoint) in probe.endpoints() {
+        let host = &served_host.authority;
         let address = endpoint.address.to_string();
         match (&endpoint.verdict, &endpoint.error) {
             (ChainVerdict::Untrusted(reason), _) => findings.push(
@@ -79,26 +76,30 @@ pub fn issuer_findings(
     }
 
     // Each distinct served certificate once, with every address that served it.
-    let mut served: Vec<(&CertificateInfo, Vec<String>)> = Vec::new();
-    for endpoint in &probe.host.endpoints {
+    let mut served: Vec<(&CertificateInfo, Vec<String>, &str)> = Vec::new();
+    for (served_host, endpoint) in probe.endpoints() {
         for cert in &endpoint.chain {
             let address = endpoint.address.to_string();
-            match served.iter_mut().find(|(c, _)| c.sha1 == cert.sha1) {
-                Some((_, addresses)) => {
+            match served.iter_mut().find(|(c, _, _)| c.sha1 == cert.sha1) {
+                Some((_, addresses, _)) => {
                     if !addresses.contains(&address) {
                         addresses.push(address)
                     }
                 }
-                None => served.push((cert, vec![address])),
+                None => served.push((cert, vec![address], served_host.authority.as_str())),
             }
         }
     }
     let window = Duration::days(i64::from(expiry_warning_days));
     let mut expired_shas: Vec<&str> = Vec::new();
-    for (cert, addresses) in &served {
-        let left = cert.not_after - now;
+    for (cert, addresses, host) in &served {
+        // An unparseable certificate has no dates: it is CHAIN_UNTRUSTED, never CERT_EXPIRED.
+        let Some(cert_not_after) = cert.not_after else {
+            continue;
+        };
+        let left = cert_not_after - now;
         let days_left = left.whole_days();
-        let not_after = rfc3339(cert.not_after);
+        let not_after = rfc3339(cert_not_after);
         let details = json!({
             "host": host,
             "subject": cert.subject,
@@ -107,7 +108,7 @@ pub fn issuer_findings(
             "days_left": days_left,
             "addresses": addresses,
         });
-        if cert.not_after <= now {
+        if cert_not_after <= now {
             expired_shas.push(&cert.sha1);
             findings.push(
                 Finding::new(
@@ -137,7 +138,8 @@ pub fn issuer_findings(
         }
     }
 
-    for endpoint in &probe.host.endpoints {
+    for (served_host, endpoint) in probe.endpoints() {
+        let host = &served_host.authority;
         if let ChainVerdict::Expired(reason) = &endpoint.verdict {
             let covered = endpoint
                 .chain
@@ -191,8 +193,8 @@ mod tests {
             subject: format!("CN={sha1}"),
             issuer: "CN=ca".into(),
             sha1: sha1.into(),
-            not_before: datetime!(2020-01-01 0:00 UTC),
-            not_after,
+            not_before: Some(datetime!(2020-01-01 0:00 UTC)),
+            not_after: Some(not_after),
         }
     }
 
@@ -206,6 +208,7 @@ mod tests {
             chain,
             verdict,
             publicly_anchored: false,
+            contiguity: Ok(()),
             error: None,
         }
     }
@@ -214,11 +217,12 @@ mod tests {
         IssuerProbe {
             issuer: "https://oidc.example/id/X".into(),
             jwks_uri: Some("https://oidc.example/id/X/keys".into()),
-            host: HostProbe {
+            hosts: vec![HostProbe {
+                serves: vec![crate::report::Fetch::Discovery, crate::report::Fetch::Jwks],
                 authority: "oidc.example:443".into(),
                 endpoints,
                 issues: vec![],
-            },
+            }],
             jwks_keys: Some(1),
             issues: vec![],
         }
@@ -244,12 +248,14 @@ mod tests {
     fn probe_issues_keep_their_code_and_details() {
         let mut p = probe(vec![]);
         p.issues.push(ProbeIssue {
-            code: FindingCode::DiscoveryInvalid,
+            failure: crate::probe::ProbeFailure::DiscoveryInvalid {
+                problem: crate::probe::DiscoveryProblem::IssuerMismatch,
+            },
             message: "issuer mismatch".into(),
             details: json!({"served_issuer": "x"}),
         });
-        p.host.issues.push(ProbeIssue {
-            code: FindingCode::AddressRefused,
+        p.hosts[0].issues.push(ProbeIssue {
+            failure: crate::probe::ProbeFailure::Refused { address: None },
             message: "refused".into(),
             details: json!({"address": "10.0.0.1:443"}),
         });

@@ -8,9 +8,7 @@ use time::OffsetDateTime;
 use crate::config::Config;
 use crate::inventory::OidcProvider;
 use crate::probe::{self, IssuerProbe};
-use crate::report::{
-    Discriminator, Endpoint, Fetch, Finding, FindingCode, ProviderReport, Severity, STS_AUDIENCE,
-};
+use crate::report::{Discriminator, Finding, FindingCode, ProviderReport, Severity, STS_AUDIENCE};
 
 pub mod chain;
 pub mod eks;
@@ -43,8 +41,8 @@ pub struct ProviderAssessment {
 
 /// Served top thumbprints that the provider does not list, with where they were served.
 pub fn missing_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<MissingThumbprint> {
-    let enforced = probe::thumbprint_enforced(&probe.host);
-    probe::served_thumbprints(&probe.host)
+    let enforced = probe::thumbprint_enforced(probe);
+    probe::served_thumbprints(probe)
         .into_iter()
         .filter(|t| {
             !provider
@@ -53,20 +51,27 @@ pub fn missing_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<
                 .any(|c| c.eq_ignore_ascii_case(t))
         })
         .map(|thumbprint| {
-            let addresses = probe
-                .host
-                .endpoints
-                .iter()
-                .filter(|e| {
+            let serving: Vec<_> = probe
+                .endpoints()
+                .filter(|(_, e)| {
                     e.top_thumbprint()
                         .is_some_and(|t| t.eq_ignore_ascii_case(&thumbprint))
                 })
-                .map(|e| e.address.to_string())
                 .collect();
+            let addresses = serving.iter().map(|(_, e)| e.address.to_string()).collect();
+            let mut hosts: Vec<String> = Vec::new();
+            for (host, _) in &serving {
+                if !hosts.contains(&host.authority) {
+                    hosts.push(host.authority.clone());
+                }
+            }
+            if hosts.is_empty() {
+                hosts.push(authority(probe).to_string());
+            }
             MissingThumbprint {
                 thumbprint,
                 addresses,
-                hosts: vec![authority(probe).to_string()],
+                hosts,
                 enforced,
             }
         })
@@ -81,25 +86,9 @@ pub fn provider_report(provider: &OidcProvider, probe: Option<&IssuerProbe>) -> 
         client_ids: provider.client_ids.clone(),
         configured_thumbprints: provider.thumbprints.clone(),
         jwks_uri: probe.and_then(|p| p.jwks_uri.clone()),
-        endpoints: probe
-            .map(|p| {
-                p.host
-                    .endpoints
-                    .iter()
-                    .map(|e| Endpoint {
-                        host: p.host.authority.clone(),
-                        serves: vec![Fetch::Jwks],
-                        ..Endpoint::from(e)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        served_thumbprints: probe
-            .map(|p| probe::served_thumbprints(&p.host))
-            .unwrap_or_default(),
-        thumbprint_enforced: probe
-            .map(|p| probe::thumbprint_enforced(&p.host))
-            .unwrap_or(true),
+        endpoints: probe.map(|p| p.report_endpoints()).unwrap_or_default(),
+        served_thumbprints: probe.map(probe::served_thumbprints).unwrap_or_default(),
+        thumbprint_enforced: probe.map(probe::thumbprint_enforced).unwrap_or(true),
         remediation: None,
     }
 }
@@ -203,10 +192,9 @@ pub fn mismatch_findings(
 }
 
 fn authority(probe: &IssuerProbe) -> &str {
-    if probe.host.authority.is_empty() {
-        probe.issuer.as_str()
-    } else {
-        probe.host.authority.as_str()
+    match probe.host_serving(crate::report::Fetch::Jwks) {
+        Some(host) if !host.authority.is_empty() => host.authority.as_str(),
+        _ => probe.issuer.as_str(),
     }
 }
 
@@ -236,14 +224,15 @@ mod tests {
             subject: "CN=x".into(),
             issuer: "CN=y".into(),
             sha1: sha1.into(),
-            not_before: NOW - time::Duration::days(10),
-            not_after: NOW + time::Duration::days(300),
+            not_before: Some(NOW - time::Duration::days(10)),
+            not_after: Some(NOW + time::Duration::days(300)),
         };
         EndpointProbe {
             address: format!("127.0.0.1:{port}").parse().unwrap(),
             chain: vec![cert("ab".repeat(20).as_str()), cert(top)],
             verdict: ChainVerdict::Trusted,
             publicly_anchored,
+            contiguity: Ok(()),
             error: None,
         }
     }
@@ -252,11 +241,12 @@ mod tests {
         IssuerProbe {
             issuer: "https://127.0.0.1:8443/id/A".into(),
             jwks_uri: Some("https://127.0.0.1:8443/id/A/keys".into()),
-            host: HostProbe {
+            hosts: vec![HostProbe {
+                serves: vec![crate::report::Fetch::Discovery, crate::report::Fetch::Jwks],
                 authority: "127.0.0.1:8443".into(),
                 endpoints,
                 issues: vec![],
-            },
+            }],
             jwks_keys: Some(1),
             issues: vec![],
         }

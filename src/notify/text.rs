@@ -200,7 +200,7 @@ fn timing(report: &Report, finding: &Finding) -> Vec<(&'static str, String)> {
     match finding.code {
         FindingCode::CertExpired => {
             if let Some(at) = certificate(p, finding)
-                .map(|c| c.not_after)
+                .and_then(|c| c.not_after)
                 .or_else(|| p.and_then(nearest_expiry))
             {
                 lines.push(("Expired", when(at, now)));
@@ -208,7 +208,7 @@ fn timing(report: &Report, finding: &Finding) -> Vec<(&'static str, String)> {
         }
         FindingCode::CertExpiring => {
             if let Some(at) = certificate(p, finding)
-                .map(|c| c.not_after)
+                .and_then(|c| c.not_after)
                 .or_else(|| p.and_then(nearest_expiry))
             {
                 lines.push(("Expires", when(at, now)));
@@ -228,15 +228,17 @@ fn timing(report: &Report, finding: &Finding) -> Vec<(&'static str, String)> {
                         .iter()
                         .flat_map(|e| e.chain.iter())
                         .find(|c| &c.sha1 == thumbprint);
-                    if let Some(cert) = cert {
+                    if let Some((cert, not_before, not_after)) =
+                        cert.and_then(|c| Some((c, c.not_before?, c.not_after?)))
+                    {
                         lines.push((
                             "New CA",
                             format!(
                                 "{} ({}), valid from {} until {}",
                                 thumbprint,
                                 escape(&cert.subject),
-                                rfc3339(cert.not_before),
-                                when(cert.not_after, now)
+                                rfc3339(not_before),
+                                when(not_after, now)
                             ),
                         ));
                     }

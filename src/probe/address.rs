@@ -1,18 +1,15 @@
-//! Which addresses the probe may contact (`ALLOW_PRIVATE_ADDRESSES`), and a DNS resolver for the
-//! HTTP client that enforces the same policy.
+//! Which addresses the probe may contact (`ALLOW_PRIVATE_ADDRESSES`), and name resolution.
 //!
 //! The probe connects to hosts named by IAM and by discovery documents, i.e. chosen by someone
 //! else. Without a policy it could be steered at the instance-metadata service or at internal
-//! services (SSRF). The policy is checked on every resolved address before any connection; the HTTP
-//! client resolves through [`PolicyResolver`] so a name that re-resolves to an internal address
-//! between the probe's own lookup and the fetch (DNS rebinding) is refused too.
+//! services (SSRF). The policy is checked on every resolved address, and again right before each
+//! connect; the HTTP requests travel over those same connections, so a name cannot re-resolve to
+//! an internal address between the check and the fetch (DNS rebinding).
 //!
-//! [`PinnedHosts`] replaces DNS for chosen names (like curl's `--resolve`), for the TLS probe and
-//! the HTTP client alike; pinned addresses go through the same policy as resolved ones.
+//! [`PinnedHosts`] replaces DNS for chosen names (like curl's `--resolve`), for every connection; pinned addresses go through the same policy as resolved ones.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use rustls_pki_types::ServerName;
@@ -134,17 +131,6 @@ pub fn dedupe_and_cap(
     kept
 }
 
-/// A name that resolved to at least one address the policy refuses. The HTTP fetches find it in
-/// the error's source chain and report ADDRESS_REFUSED instead of a connection failure.
-#[derive(Debug, thiserror::Error)]
-#[error("{host} resolves to a refused address: {}", .refused.join("; "))]
-pub struct AddressRefused {
-    /// The name looked up.
-    pub host: String,
-    /// One reason per refused address.
-    pub refused: Vec<String>,
-}
-
 /// Why a host cannot be pinned (see [`PinnedHosts::pin`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PinError {
@@ -164,8 +150,8 @@ pub enum PinError {
     },
 }
 
-/// DNS names pinned to fixed addresses, looked up instead of DNS (curl's `--resolve`, reqwest's
-/// `resolve_to_addrs`, for any port). Pins probe specific backends of a host; tests use them to
+/// DNS names pinned to fixed addresses, looked up instead of DNS (curl's `--resolve`),
+/// for any port. Pins probe specific backends of a host; tests use them to
 /// stage several addresses of one name on loopback. The address policy still judges every pinned
 /// address.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -217,11 +203,6 @@ impl PinnedHosts {
                 .collect()
         })
     }
-
-    /// True when no host is pinned.
-    pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty()
-    }
 }
 
 /// A host name as DNS compares it: lowercase, without the root's trailing dot.
@@ -229,65 +210,109 @@ fn normalise(host: &str) -> String {
     host.trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// The HTTP client's resolver: the pinned addresses or the system resolver, then the policy on
-/// every address.
-///
-/// A name with any refused address is refused as a whole: a public name that also resolves to an
-/// internal address is what DNS rebinding looks like, and the TLS probe reports each refused
-/// address separately anyway.
-#[derive(Debug, Clone)]
-pub struct PolicyResolver {
-    policy: AddressPolicy,
+/// `host:port` as the cache key and report field (lowercase, IPv6 in brackets).
+pub fn authority(host: &str, port: u16) -> String {
+    let bare = bare_host(host);
+    match bare.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
+        Ok(ip) => format!("{ip}:{port}"),
+        Err(_) => format!("{}:{port}", normalise(bare)),
+    }
+}
+
+/// `host` without the brackets of an IPv6 literal.
+pub fn bare_host(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+/// Why a host gave no address to connect to.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ResolveError {
+    /// Not a name TLS can be asked for.
+    #[error("'{host}' is not a valid host name: {problem}")]
+    BadName {
+        /// The host as given.
+        host: String,
+        /// Why.
+        problem: String,
+    },
+    /// The lookup failed.
+    #[error("cannot resolve {host}: {problem}")]
+    Failed {
+        /// The host looked up.
+        host: String,
+        /// The resolver's error.
+        problem: String,
+    },
+    /// The lookup took longer than the step bound.
+    #[error("resolving {host} timed out after {seconds}s")]
+    TimedOut {
+        /// The host looked up.
+        host: String,
+        /// The bound.
+        seconds: f32,
+    },
+    /// The lookup answered with nothing.
+    #[error("{host} resolves to no address")]
+    Empty {
+        /// The host looked up.
+        host: String,
+    },
+}
+
+/// The name to send as SNI and the addresses of `host:port` (pinned, or from DNS, within
+/// `timeout`), deduplicated and capped at `cap`. An IP literal is its own only address.
+pub async fn resolve(
+    pins: &PinnedHosts,
+    host: &str,
+    port: u16,
     timeout: Duration,
     cap: usize,
-    pins: Arc<PinnedHosts>,
-}
-
-impl PolicyResolver {
-    /// A resolver applying `policy`, giving up after `timeout`, returning at most `cap` addresses,
-    /// answering pinned names from `pins` without a lookup.
-    pub fn new(
-        policy: AddressPolicy,
-        timeout: Duration,
-        cap: usize,
-        pins: Arc<PinnedHosts>,
-    ) -> Arc<Self> {
-        Arc::new(PolicyResolver {
-            policy,
-            timeout,
-            cap,
-            pins,
-        })
+) -> Result<(ServerName<'static>, Vec<SocketAddr>), ResolveError> {
+    let bare = bare_host(host);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok((
+            ServerName::IpAddress(ip.into()),
+            vec![SocketAddr::new(ip, port)],
+        ));
     }
-}
-
-impl reqwest::dns::Resolve for PolicyResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let resolver = self.clone();
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let resolved: Vec<SocketAddr> = match resolver.pins.socket_addrs(&host, 0) {
-                Some(pinned) => pinned,
-                None => tokio::time::timeout(
-                    resolver.timeout,
-                    tokio::net::lookup_host((host.as_str(), 0)),
-                )
+    let server_name =
+        ServerName::try_from(bare.to_string()).map_err(|e| ResolveError::BadName {
+            host: bare.to_string(),
+            problem: e.to_string(),
+        })?;
+    let lookup = async {
+        match pins.socket_addrs(bare, port) {
+            Some(pinned) => Ok(pinned),
+            None => tokio::net::lookup_host((bare, port))
                 .await
-                .map_err(|_| format!("resolving {host} timed out"))??
-                .collect(),
-            };
-            let addresses = dedupe_and_cap(resolved, resolver.cap);
-            let refused: Vec<String> = addresses
-                .iter()
-                .filter_map(|a| resolver.policy.check(a.ip()).err())
-                .collect();
-            if !refused.is_empty() {
-                return Err(Box::new(AddressRefused { host, refused }) as _);
-            }
-            let addrs: reqwest::dns::Addrs = Box::new(addresses.into_iter());
-            Ok(addrs)
-        })
+                .map(Iterator::collect::<Vec<_>>),
+        }
+    };
+    let resolved = match tokio::time::timeout(timeout, lookup).await {
+        Ok(Ok(resolved)) => resolved,
+        Ok(Err(e)) => {
+            return Err(ResolveError::Failed {
+                host: bare.to_string(),
+                problem: e.to_string(),
+            })
+        }
+        Err(_) => {
+            return Err(ResolveError::TimedOut {
+                host: bare.to_string(),
+                seconds: timeout.as_secs_f32(),
+            })
+        }
+    };
+    let addresses = dedupe_and_cap(resolved, cap);
+    if addresses.is_empty() {
+        return Err(ResolveError::Empty {
+            host: bare.to_string(),
+        });
     }
+    Ok((server_name, addresses))
 }
 
 #[cfg(test)]
@@ -408,5 +433,13 @@ mod tests {
         let c: SocketAddr = "192.0.2.3:443".parse().unwrap();
         assert_eq!(dedupe_and_cap([a, b, a, c], 8), vec![a, b, c]);
         assert_eq!(dedupe_and_cap([a, a, b, c], 2), vec![a, b]);
+    }
+
+    #[test]
+    fn authority_normalises_hosts() {
+        assert_eq!(authority("OIDC.Example.com.", 443), "oidc.example.com:443");
+        assert_eq!(authority("[::1]", 8443), "[::1]:8443");
+        assert_eq!(authority("::1", 8443), "[::1]:8443");
+        assert_eq!(authority("127.0.0.1", 1), "127.0.0.1:1");
     }
 }

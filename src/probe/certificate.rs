@@ -1,9 +1,11 @@
-//! One served certificate as a person (and the report) needs to see it.
+//! One served certificate as a person (and the report) needs to see it, and whether a served chain
+//! is contiguous.
 
 use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
+use super::facts::{capped, BreakReason, ChainBreak};
 use crate::report::CertificateInfo;
 
 /// Lowercase hex SHA-1 of `der`: the thumbprint form IAM uses.
@@ -11,49 +13,66 @@ pub fn sha1_hex(der: &[u8]) -> String {
     hex::encode(Sha1::digest(der))
 }
 
-/// Longest subject or issuer name kept, in characters. Names are issuer-controlled and can be
-/// huge (a DN may carry many long attributes); one hostile issuer must not bloat the report or
-/// the notification.
-pub const MAX_NAME_CHARS: usize = 512;
-
-/// `name` cut to [`MAX_NAME_CHARS`] characters (on a character boundary) with "…" appended when
-/// cut.
-pub fn cap_name(name: String) -> String {
-    match name.char_indices().nth(MAX_NAME_CHARS) {
-        Some((cut, _)) => {
-            let mut capped = name;
-            capped.truncate(cut);
-            capped.push('…');
-            capped
-        }
-        None => name,
-    }
-}
-
-/// Subject, issuer, SHA-1 and validity of one DER certificate. Subject and issuer are capped at
-/// [`MAX_NAME_CHARS`] characters.
+/// Subject, issuer, SHA-1 and validity of one DER certificate; names are capped (issuer-controlled).
 ///
-/// A certificate x509-parser cannot read still gets its SHA-1 (the thumbprint does not need
-/// parsing); its names say it is unreadable and its validity is the Unix epoch, and the verifier
-/// rejects it anyway (BadEncoding).
+/// A certificate x509-parser cannot read still gets its SHA-1 (the thumbprint needs no parsing);
+/// its names are empty and its dates `None`.
 pub fn certificate_info(der: &[u8]) -> CertificateInfo {
     let sha1 = sha1_hex(der);
     match X509Certificate::from_der(der) {
         Ok((_, cert)) => CertificateInfo {
-            subject: cap_name(cert.subject().to_string()),
-            issuer: cap_name(cert.issuer().to_string()),
+            subject: capped(&cert.subject().to_string()),
+            issuer: capped(&cert.issuer().to_string()),
             sha1,
-            not_before: utc(cert.validity().not_before.to_datetime()),
-            not_after: utc(cert.validity().not_after.to_datetime()),
+            not_before: Some(utc(cert.validity().not_before.to_datetime())),
+            not_after: Some(utc(cert.validity().not_after.to_datetime())),
         },
-        Err(e) => CertificateInfo {
-            subject: cap_name(format!("<unreadable certificate: {e}>")),
+        Err(_) => CertificateInfo {
+            subject: String::new(),
             issuer: String::new(),
             sha1,
-            not_before: OffsetDateTime::UNIX_EPOCH,
-            not_after: OffsetDateTime::UNIX_EPOCH,
+            not_before: None,
+            not_after: None,
         },
     }
+}
+
+/// The first served certificate (1-based) that cannot be parsed, with the parser's complaint.
+pub fn first_unparseable(chain: &[impl AsRef<[u8]>]) -> Option<(usize, String)> {
+    chain.iter().enumerate().find_map(|(index, der)| {
+        match X509Certificate::from_der(der.as_ref()) {
+            Ok(_) => None,
+            Err(e) => Some((index + 1, capped(&e.to_string()))),
+        }
+    })
+}
+
+/// Whether each served certificate is issued by the next one: the next one's subject is this
+/// one's issuer name and its key verifies this one's signature (x509-parser's `verify_signature`).
+pub fn contiguity(chain: &[impl AsRef<[u8]>]) -> Result<(), ChainBreak> {
+    let parsed: Vec<Option<X509Certificate<'_>>> = chain
+        .iter()
+        .map(|der| X509Certificate::from_der(der.as_ref()).ok().map(|(_, c)| c))
+        .collect();
+    for index in 1..parsed.len() {
+        let broken = |reason| ChainBreak { index, reason };
+        let (Some(issued), Some(issuer)) = (&parsed[index - 1], &parsed[index]) else {
+            return Err(broken(BreakReason::Unparseable));
+        };
+        if issued.issuer().as_raw() != issuer.subject().as_raw() {
+            return Err(broken(BreakReason::NameMismatch));
+        }
+        if issued.verify_signature(Some(issuer.public_key())).is_err() {
+            return Err(broken(BreakReason::BadSignature));
+        }
+    }
+    if parsed.len() == 1 && parsed[0].is_none() {
+        return Err(ChainBreak {
+            index: 0,
+            reason: BreakReason::Unparseable,
+        });
+    }
+    Ok(())
 }
 
 fn utc(t: OffsetDateTime) -> OffsetDateTime {
@@ -63,6 +82,8 @@ fn utc(t: OffsetDateTime) -> OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::ISSUER_TEXT_MAX;
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
     #[test]
     fn sha1_is_lowercase_hex_of_the_bytes() {
@@ -70,37 +91,21 @@ mod tests {
     }
 
     #[test]
-    fn names_are_capped_on_character_boundaries() {
-        let short = "CN=short".to_string();
-        assert_eq!(cap_name(short.clone()), short);
-        let exact = "é".repeat(MAX_NAME_CHARS);
-        assert_eq!(cap_name(exact.clone()), exact);
-        // Two-byte characters: the cap counts characters, not bytes, and never splits one.
-        let long = format!("CN={}", "é".repeat(2 * MAX_NAME_CHARS));
-        let capped = cap_name(long.clone());
-        assert_eq!(capped.chars().count(), MAX_NAME_CHARS + 1);
-        assert!(capped.ends_with('…'), "{capped}");
-        assert!(long.starts_with(capped.trim_end_matches('…')));
-        let ascii = "x".repeat(10 * MAX_NAME_CHARS);
-        assert_eq!(cap_name(ascii), format!("{}…", "x".repeat(MAX_NAME_CHARS)));
-    }
-
-    #[test]
     fn huge_certificate_names_are_capped_in_the_info() {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(vec!["a.example".to_string()]).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec!["a.example".to_string()]).unwrap();
         let huge = "Ω".repeat(3000);
         params.distinguished_name = rcgen::DistinguishedName::new();
         params
             .distinguished_name
-            .push(rcgen::DnType::CommonName, huge.clone());
+            .push(DnType::CommonName, huge.clone());
         params
             .distinguished_name
-            .push(rcgen::DnType::OrganizationName, huge);
+            .push(DnType::OrganizationName, huge);
         let cert = params.self_signed(&key).unwrap();
         let info = certificate_info(cert.der());
         for name in [&info.subject, &info.issuer] {
-            assert_eq!(name.chars().count(), MAX_NAME_CHARS + 1, "{name}");
+            assert_eq!(name.chars().count(), ISSUER_TEXT_MAX, "{name}");
             assert!(name.ends_with('…'));
             assert!(name.starts_with("CN=ΩΩ"), "{name}");
         }
@@ -108,9 +113,72 @@ mod tests {
     }
 
     #[test]
-    fn garbage_still_has_a_thumbprint() {
-        let info = certificate_info(b"not a certificate");
-        assert_eq!(info.sha1, sha1_hex(b"not a certificate"));
-        assert!(info.subject.contains("unreadable"));
+    fn unparseable_certificates_keep_their_thumbprint_and_have_no_dates() {
+        let key = KeyPair::generate().unwrap();
+        let good = CertificateParams::new(vec!["a.example".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let truncated = good.der()[..good.der().len() / 2].to_vec();
+        for der in [b"not a certificate".to_vec(), truncated, Vec::new()] {
+            let info = certificate_info(&der);
+            assert_eq!(info.sha1, sha1_hex(&der));
+            assert_eq!((info.not_before, info.not_after), (None, None));
+        }
+        let chain = [good.der().to_vec(), b"junk".to_vec()];
+        assert_eq!(first_unparseable(&chain).map(|(n, _)| n), Some(2));
+        assert_eq!(first_unparseable(&chain[..1]), None);
+    }
+
+    fn ca(name: &str) -> (rcgen::Certificate, Issuer<'static, KeyPair>) {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        (cert, Issuer::new(params, key))
+    }
+
+    fn leaf(issuer: &Issuer<'_, KeyPair>) -> rcgen::Certificate {
+        let key = KeyPair::generate().unwrap();
+        CertificateParams::new(vec!["a.example".to_string()])
+            .unwrap()
+            .signed_by(&key, issuer)
+            .unwrap()
+    }
+
+    #[test]
+    fn contiguity_names_the_certificate_that_breaks_the_chain() {
+        let (root, root_issuer) = ca("root");
+        let (other, _) = ca("unrelated");
+        let issued = leaf(&root_issuer);
+        let der = |c: &rcgen::Certificate| c.der().to_vec();
+        assert_eq!(contiguity(&[der(&issued), der(&root)]), Ok(()));
+        assert_eq!(contiguity(&[der(&issued)]), Ok(()));
+        assert_eq!(
+            contiguity(&[der(&issued), der(&root), der(&other)]),
+            Err(ChainBreak {
+                index: 2,
+                reason: BreakReason::NameMismatch
+            })
+        );
+        // Same name, another key: the signature does not verify.
+        let (impostor, _) = ca("root");
+        assert_eq!(
+            contiguity(&[der(&issued), der(&impostor)]),
+            Err(ChainBreak {
+                index: 1,
+                reason: BreakReason::BadSignature
+            })
+        );
+        assert_eq!(
+            contiguity(&[der(&issued), b"junk".to_vec()]),
+            Err(ChainBreak {
+                index: 1,
+                reason: BreakReason::Unparseable
+            })
+        );
+        assert!(contiguity(&[b"junk".to_vec()]).is_err());
     }
 }

@@ -1,51 +1,53 @@
-//! The TLS probe of one address: TCP connect, handshake with SNI, record what was served.
+//! One address's TLS connection: policy check, TCP connect, handshake with SNI, and a record of
+//! what was served and how the verifier judged it.
 
+use std::error::Error as StdError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rustls_pki_types::ServerName;
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use super::certificate::certificate_info;
-use super::http::describe;
+use super::certificate::{certificate_info, contiguity};
+use super::context::ProbeContext;
+use super::facts::{capped, ChainVerdict, EndpointProbe};
 use super::verifier::{accepts, chain_verdict, RecordingVerifier};
-use super::{ChainVerdict, EndpointProbe, ProbeContext};
 
-/// Connects to `address`, runs a verified handshake for `server_name`, and reports the chain the
-/// server presented, the verifier's verdict and any failure. Never panics, never returns an error:
-/// every failure is data in the result.
-pub async fn probe_endpoint(
+/// Connects to `address` and runs a verified handshake for `server_name`. Returns what the server
+/// presented (chain, verdict, contiguity, failure) and, when the handshake completed, the TLS
+/// stream for the HTTP requests. Never panics, never returns an error: every failure is data.
+///
+/// The caller holds the connection permit (`PROBE_CONCURRENCY`) for as long as the stream lives.
+pub async fn connect(
     ctx: &ProbeContext,
     server_name: ServerName<'static>,
     address: SocketAddr,
-) -> EndpointProbe {
-    // PROBE_CONCURRENCY: a closed semaphore cannot happen (we never close it); probe anyway.
-    let _permit = ctx.endpoint_permits.acquire().await.ok();
-    let mut endpoint = EndpointProbe {
-        address,
-        chain: Vec::new(),
-        verdict: ChainVerdict::NotReceived,
-        publicly_anchored: false,
-        error: None,
-    };
+) -> (EndpointProbe, Option<TlsStream<TcpStream>>) {
+    let mut endpoint = EndpointProbe::new(address);
     let timeout = ctx.timeout;
+    if let Err(reason) = ctx.policy.check(address.ip()) {
+        // Checked by the host probe already; checked again right before the connect.
+        endpoint.error = Some(format!("{address} is refused: {reason}"));
+        return (endpoint, None);
+    }
     let tcp = match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
         Ok(Ok(tcp)) => tcp,
         Ok(Err(e)) => {
             endpoint.error = Some(format!("TCP connection to {address} failed: {e}"));
-            return endpoint;
+            return (endpoint, None);
         }
         Err(_) => {
             endpoint.error = Some(format!(
                 "TCP connection to {address} timed out after {}s",
                 timeout.as_secs_f32()
             ));
-            return endpoint;
+            return (endpoint, None);
         }
     };
 
+    // One recorder per connection: rustls gives a verifier no connection identity.
     let recorder = Arc::new(RecordingVerifier::new(ctx.full_verifier.clone()));
     let mut config = (*ctx.tls_template).clone();
     config
@@ -64,12 +66,10 @@ pub async fn probe_endpoint(
         // is outside its validity (DESIGN remediation condition 3: no expired certificate).
         endpoint.verdict = chain_verdict(&presented);
         endpoint.publicly_anchored = accepts(&ctx.public_verifier, &presented);
+        endpoint.contiguity = contiguity(&presented.chain);
     }
     match handshake {
-        Ok(Ok(mut tls)) => {
-            // Polite close; the result does not matter and is bounded like every step.
-            let _ = tokio::time::timeout(timeout, tls.shutdown()).await;
-        }
+        Ok(Ok(tls)) => return (endpoint, Some(tls)),
         // The verifier's rejection is the verdict itself, not a connection failure.
         Ok(Err(_))
             if matches!(
@@ -77,10 +77,10 @@ pub async fn probe_endpoint(
                 ChainVerdict::Expired(_) | ChainVerdict::Untrusted(_)
             ) => {}
         Ok(Err(e)) => {
-            endpoint.error = Some(format!(
+            endpoint.error = Some(capped(&format!(
                 "TLS handshake with {address} failed: {}",
                 describe(&e)
-            ));
+            )));
         }
         Err(_) => {
             endpoint.error = Some(format!(
@@ -89,5 +89,29 @@ pub async fn probe_endpoint(
             ));
         }
     }
-    endpoint
+    (endpoint, None)
+}
+
+/// The error and its sources on one line (a top-level message alone says little).
+pub fn describe(error: &(dyn StdError + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut next = source_of(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = source_of(e);
+    }
+    parts.join(": ")
+}
+
+/// The next error in the chain, looking inside `io::Error` (whose `source()` skips the wrapped error).
+fn source_of<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
+    if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        if let Some(inner) = io.get_ref() {
+            return Some(inner as &(dyn StdError + 'static));
+        }
+    }
+    error.source()
 }

@@ -22,8 +22,8 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use time::format_description::well_known::Rfc3339;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::certificate::certificate_info;
-use super::ChainVerdict;
+use super::certificate::{certificate_info, first_unparseable};
+use super::facts::ChainVerdict;
 
 /// What one handshake presented and how the verifier judged it.
 #[derive(Debug, Clone)]
@@ -147,7 +147,13 @@ pub fn accepts(verifier: &WebPkiServerVerifier, presented: &Presented) -> bool {
 /// expired cross-signed root sent after the intermediate (the 2020 AddTrust case). Such a
 /// certificate is still served, and when it is the last one its SHA-1 is the thumbprint IAM
 /// would use; DESIGN's remediation condition 3 ("no expired certificate") covers it.
+///
+/// A served certificate that cannot be parsed makes the chain untrusted ("certificate N cannot be
+/// parsed"), whatever WebPKI said: its dates are unknown, so nothing vouches for it.
 pub fn chain_verdict(presented: &Presented) -> ChainVerdict {
+    if let Some((n, why)) = first_unparseable(&presented.chain) {
+        return ChainVerdict::Untrusted(format!("certificate {n} cannot be parsed ({why})"));
+    }
     match verdict(&presented.outcome) {
         ChainVerdict::Trusted => match served_outside_validity(&presented.chain, presented.now) {
             Some(problem) => ChainVerdict::Expired(problem),
@@ -327,6 +333,18 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn an_unparseable_served_certificate_is_untrusted_even_when_webpki_accepts() {
+        let now = NOW as i64;
+        let leaf = certificate("leaf.example", now - DAY, now + 90 * DAY);
+        let garbage = CertificateDer::from(b"not a certificate".to_vec());
+        let ChainVerdict::Untrusted(why) = chain_verdict(&presented(vec![leaf, garbage], Ok(())))
+        else {
+            panic!("expected untrusted");
+        };
+        assert!(why.starts_with("certificate 2 cannot be parsed"), "{why}");
     }
 
     #[test]

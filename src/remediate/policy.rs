@@ -73,15 +73,22 @@ pub fn decide(
         });
     }
 
-    let authority = &probe.host.authority;
-    if let Some(issue) = probe.host.issues.first() {
+    let authorities: Vec<&str> = probe.hosts.iter().map(|h| h.authority.as_str()).collect();
+    let authority = &authorities.join(" and ");
+    if let Some(issue) = probe.hosts.iter().flat_map(|h| h.issues.iter()).next() {
         return skip(SkipReason::HostNotProbed {
             authority: authority.clone(),
             problem: issue.message.clone(),
         });
     }
-    for endpoint in &probe.host.endpoints {
+    for (_, endpoint) in probe.endpoints() {
         let address = endpoint.address.to_string();
+        if let Err(chain_break) = &endpoint.contiguity {
+            return skip(SkipReason::NotContiguous {
+                address,
+                why: chain_break.to_string(),
+            });
+        }
         let failure = endpoint
             .error
             .clone()
@@ -116,7 +123,7 @@ pub fn decide(
     if let Some(issue) = probe
         .issues
         .iter()
-        .find(|i| i.code == FindingCode::DiscoveryInvalid)
+        .find(|i| i.code() == FindingCode::DiscoveryInvalid)
     {
         return skip(SkipReason::DiscoveryInvalid {
             problem: issue.message.clone(),
@@ -153,7 +160,7 @@ pub fn decide(
     }
 
     let listed = needed.join(", ");
-    let addresses = probe.host.endpoints.len();
+    let addresses = probe.endpoints().count();
     let reason = format!(
         "every address of {authority} ({addresses}) serves a chain trusted for {host}, and {listed} {} not configured; {allowed_by}",
         if needed.len() == 1 { "is" } else { "are" },

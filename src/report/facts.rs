@@ -34,7 +34,7 @@ pub fn nearest_expiry(provider: &ProviderReport) -> Option<OffsetDateTime> {
         .endpoints
         .iter()
         .flat_map(|e| e.chain.iter())
-        .map(|c| c.not_after)
+        .filter_map(|c| c.not_after)
         .min()
 }
 

@@ -122,12 +122,12 @@ pub struct CertificateInfo {
     pub issuer: String,
     /// Lowercase hex SHA-1 of the DER.
     pub sha1: String,
-    /// Start of validity (RFC 3339 UTC).
-    #[serde(with = "time::serde::rfc3339")]
-    pub not_before: OffsetDateTime,
-    /// End of validity (RFC 3339 UTC).
-    #[serde(with = "time::serde::rfc3339")]
-    pub not_after: OffsetDateTime,
+    /// Start of validity (RFC 3339 UTC); null when the certificate cannot be parsed.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub not_before: Option<OffsetDateTime>,
+    /// End of validity (RFC 3339 UTC); null when the certificate cannot be parsed.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub not_after: Option<OffsetDateTime>,
 }
 
 /// What happened to a provider's thumbprint list this run.
@@ -256,11 +256,22 @@ mod tests {
             subject: "CN=a".into(),
             issuer: "CN=b".into(),
             sha1: "00".repeat(20),
-            not_before: time::macros::datetime!(2026-11-22 10:00:00 UTC),
-            not_after: time::macros::datetime!(2027-01-01 00:00:00 UTC),
+            not_before: Some(time::macros::datetime!(2026-11-22 10:00:00 UTC)),
+            not_after: Some(time::macros::datetime!(2027-01-01 00:00:00 UTC)),
         };
         let json = serde_json::to_value(&cert).unwrap();
         assert_eq!(json["not_before"], "2026-11-22T10:00:00Z");
         assert_eq!(json["not_after"], "2027-01-01T00:00:00Z");
+        let unparsed = CertificateInfo {
+            not_before: None,
+            not_after: None,
+            ..cert
+        };
+        let json = serde_json::to_value(&unparsed).unwrap();
+        assert!(json["not_before"].is_null() && json["not_after"].is_null());
+        assert_eq!(
+            serde_json::from_value::<CertificateInfo>(json).unwrap(),
+            unparsed
+        );
     }
 }

@@ -26,8 +26,8 @@ fn cert(subject: &str, issuer: &str, sha1: &str) -> CertificateInfo {
         subject: subject.into(),
         issuer: issuer.into(),
         sha1: sha1.into(),
-        not_before: datetime!(2026-10-01 00:00:00 UTC),
-        not_after: datetime!(2027-10-01 00:00:00 UTC),
+        not_before: Some(datetime!(2026-10-01 00:00:00 UTC)),
+        not_after: Some(datetime!(2027-10-01 00:00:00 UTC)),
     }
 }
 
@@ -39,7 +39,7 @@ fn provider(n: usize, configured: &[&str], served: &str) -> ProviderReport {
         address: address.into(),
         chain: vec![
             CertificateInfo {
-                not_after: datetime!(2026-12-01 00:00:00 UTC),
+                not_after: Some(datetime!(2026-12-01 00:00:00 UTC)),
                 ..cert(
                     "CN=oidc.eks.us-east-1.amazonaws.com",
                     "CN=Amazon RSA 2048 M02",

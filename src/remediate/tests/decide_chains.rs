@@ -210,8 +210,8 @@ fn a_refused_address_blocks_the_addition() {
         EKS_HOST,
         vec![trusted("203.0.113.10:443", &thumbprint('a'))],
     );
-    refused.host.issues.push(ProbeIssue {
-        code: FindingCode::AddressRefused,
+    refused.hosts[0].issues.push(ProbeIssue {
+        failure: crate::probe::ProbeFailure::Refused { address: None },
         message: "169.254.169.254 is link-local".to_string(),
         details: serde_json::json!({}),
     });
@@ -230,7 +230,9 @@ fn an_invalid_discovery_document_blocks_the_addition() {
         vec![trusted("203.0.113.10:443", &thumbprint('a'))],
     );
     invalid.issues.push(ProbeIssue {
-        code: FindingCode::DiscoveryInvalid,
+        failure: crate::probe::ProbeFailure::DiscoveryInvalid {
+            problem: crate::probe::DiscoveryProblem::IssuerMismatch,
+        },
         message: "issuer differs from the provider URL".to_string(),
         details: serde_json::json!({}),
     });
@@ -256,7 +258,9 @@ fn an_untrusted_issuer_whose_discovery_failed_is_reported_as_untrusted() {
     );
     rejected.jwks_uri = None;
     rejected.issues.push(ProbeIssue {
-        code: FindingCode::DiscoveryInvalid,
+        failure: crate::probe::ProbeFailure::DiscoveryInvalid {
+            problem: crate::probe::DiscoveryProblem::IssuerMismatch,
+        },
         message: "could not be fetched over verified TLS".to_string(),
         details: serde_json::json!({}),
     });

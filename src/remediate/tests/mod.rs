@@ -43,8 +43,8 @@ fn certificate(sha1: &str) -> CertificateInfo {
         subject: format!("CN={}", &sha1[..4]),
         issuer: "CN=root".to_string(),
         sha1: sha1.to_string(),
-        not_before: datetime!(2026-01-01 0:00 UTC),
-        not_after: datetime!(2027-01-01 0:00 UTC),
+        not_before: Some(datetime!(2026-01-01 0:00 UTC)),
+        not_after: Some(datetime!(2027-01-01 0:00 UTC)),
     }
 }
 
@@ -55,6 +55,7 @@ fn endpoint(address: &str, top: &str, verdict: ChainVerdict) -> EndpointProbe {
         chain: vec![certificate(&thumbprint('f')), certificate(top)],
         verdict,
         publicly_anchored: false,
+        contiguity: Ok(()),
         error: None,
     }
 }
@@ -66,6 +67,7 @@ fn unreachable(address: &str, error: &str) -> EndpointProbe {
         chain: Vec::new(),
         verdict: ChainVerdict::NotReceived,
         publicly_anchored: false,
+        contiguity: Ok(()),
         error: Some(error.to_string()),
     }
 }
@@ -74,11 +76,12 @@ fn probe(host: &str, endpoints: Vec<EndpointProbe>) -> IssuerProbe {
     IssuerProbe {
         issuer: format!("https://{host}/id/EXAMPLE"),
         jwks_uri: Some(format!("https://{host}/id/EXAMPLE/keys")),
-        host: HostProbe {
+        hosts: vec![HostProbe {
+            serves: vec![crate::report::Fetch::Discovery, crate::report::Fetch::Jwks],
             authority: format!("{host}:443"),
             endpoints,
             issues: Vec::new(),
-        },
+        }],
         jwks_keys: Some(1),
         issues: Vec::new(),
     }

@@ -1,0 +1,525 @@
+//! The probe's result facts: what each address of each host served, and which step failed how.
+//!
+//! Facts only, never verdicts about IAM: [`crate::assess`] turns them into findings. Every
+//! failure carries a typed [`ProbeFailure`] the finding code is derived from; `message` and
+//! `details` are for people.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use crate::report::{self, CertificateInfo, Fetch, FindingCode};
+
+/// Addresses probed per host at most (DESIGN: "probe every address ... (capped)").
+pub const MAX_ADDRESSES: usize = 8;
+/// Largest discovery document or JWKS read, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A step of an issuer probe, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// DNS and TLS to every address of the issuer's host.
+    IssuerHost,
+    /// The GET of `{issuer}/.well-known/openid-configuration`.
+    Discovery,
+    /// DNS and TLS to every address of the `jwks_uri` host.
+    JwksHost,
+    /// The GET of `jwks_uri`.
+    Jwks,
+}
+
+impl Step {
+    /// The step as a word for details and filters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::IssuerHost => "issuer_host",
+            Step::Discovery => "discovery",
+            Step::JwksHost => "jwks_host",
+            Step::Jwks => "jwks",
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::IssuerHost => "TLS to the issuer host",
+            Step::Discovery => "the discovery fetch",
+            Step::JwksHost => "TLS to the JWKS host",
+            Step::Jwks => "the JWKS fetch",
+        })
+    }
+}
+
+/// What is wrong with the discovery step (DISCOVERY_INVALID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscoveryProblem {
+    /// The provider URL is not an https URL with a host and nothing else (no userinfo, query or
+    /// fragment); nothing was fetched.
+    BadIssuerUrl,
+    /// No address of the issuer host completed a verified handshake: its chain was rejected.
+    CertificateRejected,
+    /// The server answered with a redirect (never followed).
+    Redirected,
+    /// The server answered with another non-success status.
+    Status,
+    /// The body exceeded [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// The body is not JSON, or not a JSON object.
+    NotJson,
+    /// `issuer` is missing or differs from the provider URL.
+    IssuerMismatch,
+    /// `jwks_uri` is missing, not a URL, or not https with a host.
+    BadJwksUri,
+}
+
+/// What is wrong with the JWKS step (JWKS_INVALID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwksProblem {
+    /// No address of the JWKS host served a trusted chain over a completed handshake.
+    NoVerifiedConnection,
+    /// The server answered with a redirect (never followed).
+    Redirected,
+    /// The server answered with another non-success status, or the connection failed mid-fetch.
+    Status,
+    /// The body exceeded [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// The body is not JSON.
+    NotJson,
+    /// No usable signing key.
+    NoUsableKey,
+}
+
+/// The typed kind of a probe issue; the finding code follows from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeFailure {
+    /// DNS, TCP, TLS or a timeout, during `step` (ISSUER_UNREACHABLE).
+    Unreachable {
+        /// The step that failed or was still running.
+        step: Step,
+    },
+    /// An address the policy refuses to contact (ADDRESS_REFUSED); nothing was sent to it.
+    Refused {
+        /// The refused address, when the host resolved.
+        address: Option<SocketAddr>,
+    },
+    /// The discovery step failed (DISCOVERY_INVALID).
+    DiscoveryInvalid {
+        /// Why.
+        problem: DiscoveryProblem,
+    },
+    /// The JWKS step failed (JWKS_INVALID).
+    JwksInvalid {
+        /// Why.
+        problem: JwksProblem,
+    },
+}
+
+impl ProbeFailure {
+    /// DESIGN's finding code for this failure.
+    pub fn code(&self) -> FindingCode {
+        match self {
+            ProbeFailure::Unreachable { .. } => FindingCode::IssuerUnreachable,
+            ProbeFailure::Refused { .. } => FindingCode::AddressRefused,
+            ProbeFailure::DiscoveryInvalid { .. } => FindingCode::DiscoveryInvalid,
+            ProbeFailure::JwksInvalid { .. } => FindingCode::JwksInvalid,
+        }
+    }
+}
+
+/// A step of the probe that failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeIssue {
+    /// What failed, typed.
+    pub failure: ProbeFailure,
+    /// What went wrong, naming the URL/host/address (issuer text capped).
+    pub message: String,
+    /// Facts for people and alarms (url, address, status...); a JSON object.
+    pub details: serde_json::Value,
+}
+
+impl ProbeIssue {
+    /// An issue; `message` is capped like every issuer-controlled text.
+    pub fn new(
+        failure: ProbeFailure,
+        message: impl AsRef<str>,
+        details: serde_json::Value,
+    ) -> Self {
+        ProbeIssue {
+            failure,
+            message: capped(message.as_ref()),
+            details,
+        }
+    }
+
+    /// DESIGN's finding code for this issue.
+    pub fn code(&self) -> FindingCode {
+        self.failure.code()
+    }
+}
+
+/// `text` capped at [`report::ISSUER_TEXT_MAX`] characters: applied to every issuer-controlled
+/// string where it enters the probe result.
+pub fn capped(text: &str) -> String {
+    report::cap(text).into_owned()
+}
+
+/// How the verifier judged one served chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainVerdict {
+    /// Validated for the host name against the trust store, nothing expired.
+    Trusted,
+    /// A certificate of the chain is expired (or not yet valid); the text says which.
+    Expired(String),
+    /// Does not validate: unknown issuer, bad signature, wrong name, unparseable (the text says
+    /// which).
+    Untrusted(String),
+    /// No chain was received (connection or handshake failed before the certificate).
+    NotReceived,
+}
+
+/// Why a served chain is not contiguous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakReason {
+    /// Its subject is not the previous certificate's issuer name.
+    NameMismatch,
+    /// Its key does not verify the previous certificate's signature.
+    BadSignature,
+    /// It (or the previous one) cannot be parsed.
+    Unparseable,
+}
+
+/// Where a served chain stops being contiguous: certificate `index` (0 = leaf) does not issue
+/// certificate `index - 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The served position (0-based) of the certificate that does not issue the one before it.
+    pub index: usize,
+    /// Why.
+    pub reason: BreakReason,
+}
+
+impl fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.index + 1;
+        match self.reason {
+            BreakReason::NameMismatch => write!(
+                f,
+                "served certificate #{n} is not named as the issuer of certificate #{}",
+                n - 1
+            ),
+            BreakReason::BadSignature => write!(
+                f,
+                "served certificate #{n} did not sign certificate #{}",
+                n - 1
+            ),
+            BreakReason::Unparseable => {
+                write!(f, "served certificate #{n} or #{} cannot be parsed", n - 1)
+            }
+        }
+    }
+}
+
+/// One address of a host and what it served.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointProbe {
+    /// The address connected to.
+    pub address: SocketAddr,
+    /// The chain exactly as served, leaf first.
+    pub chain: Vec<CertificateInfo>,
+    /// The verifier's verdict.
+    pub verdict: ChainVerdict,
+    /// True when the chain also validates against Mozilla's roots alone (webpki-roots), i.e. IAM
+    /// would trust it without the thumbprint.
+    pub publicly_anchored: bool,
+    /// Whether each served certificate is issued by the next one (names and signature).
+    pub contiguity: Result<(), ChainBreak>,
+    /// A connection/handshake failure (timeout, refused, TLS alert); `None` if the chain arrived.
+    pub error: Option<String>,
+}
+
+impl EndpointProbe {
+    /// An address not (yet) connected to: no chain, no verdict.
+    pub fn new(address: SocketAddr) -> Self {
+        EndpointProbe {
+            address,
+            chain: Vec::new(),
+            verdict: ChainVerdict::NotReceived,
+            publicly_anchored: false,
+            contiguity: Ok(()),
+            error: None,
+        }
+    }
+
+    /// SHA-1 of the last served certificate: the thumbprint IAM needs.
+    pub fn top_thumbprint(&self) -> Option<&str> {
+        self.chain.last().map(|c| c.sha1.as_str())
+    }
+
+    /// Trusted, contiguous and reached without error: the only chain whose top certificate is
+    /// vouched for by its validation (DESIGN remediation condition 3).
+    pub fn vouched(&self) -> bool {
+        self.verdict == ChainVerdict::Trusted
+            && self.error.is_none()
+            && !self.chain.is_empty()
+            && self.contiguity.is_ok()
+    }
+}
+
+/// What one host served on every probed address (shared by providers on the same host).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HostProbe {
+    /// `host:port` probed (lowercase, IPv6 in brackets).
+    pub authority: String,
+    /// Which fetches this host carries for the issuer (set per issuer).
+    pub serves: Vec<Fetch>,
+    /// One entry per address connected to (at most [`MAX_ADDRESSES`]).
+    pub endpoints: Vec<EndpointProbe>,
+    /// Resolution failures, refused addresses.
+    pub issues: Vec<ProbeIssue>,
+}
+
+/// Everything learned about one issuer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IssuerProbe {
+    /// The issuer URL probed (`https://...`).
+    pub issuer: String,
+    /// `jwks_uri` from the discovery document, when discovery succeeded (capped).
+    pub jwks_uri: Option<String>,
+    /// Every probed host, the issuer's host first; one entry when discovery and JWKS share it.
+    pub hosts: Vec<HostProbe>,
+    /// Number of usable signing keys in the JWKS, when it was fetched.
+    pub jwks_keys: Option<usize>,
+    /// Discovery / JWKS / whole-probe problems.
+    pub issues: Vec<ProbeIssue>,
+}
+
+impl IssuerProbe {
+    /// Every probed address with its host, issuer host first.
+    pub fn endpoints(&self) -> impl Iterator<Item = (&HostProbe, &EndpointProbe)> {
+        self.hosts
+            .iter()
+            .flat_map(|host| host.endpoints.iter().map(move |e| (host, e)))
+    }
+
+    /// The host carrying `fetch`, when it was probed.
+    pub fn host_serving(&self, fetch: Fetch) -> Option<&HostProbe> {
+        self.hosts.iter().find(|h| h.serves.contains(&fetch))
+    }
+
+    /// Every issue: the hosts' (resolution, refusals), then the issuer's.
+    pub fn all_issues(&self) -> impl Iterator<Item = &ProbeIssue> {
+        self.hosts
+            .iter()
+            .flat_map(|h| h.issues.iter())
+            .chain(&self.issues)
+    }
+
+    /// The report's endpoints: every address of every host, with `host` and `serves`.
+    pub fn report_endpoints(&self) -> Vec<report::Endpoint> {
+        self.endpoints()
+            .map(|(host, endpoint)| report::Endpoint {
+                host: host.authority.clone(),
+                serves: host.serves.clone(),
+                ..report::Endpoint::from(endpoint)
+            })
+            .collect()
+    }
+}
+
+/// Whether IAM relies on the thumbprint for this issuer: true unless every address of both hosts
+/// that served a chain served one anchored in Mozilla's roots (true when none served a chain).
+pub fn thumbprint_enforced(probe: &IssuerProbe) -> bool {
+    let mut served = probe
+        .endpoints()
+        .map(|(_, e)| e)
+        .filter(|e| !e.chain.is_empty())
+        .peekable();
+    if served.peek().is_none() {
+        return true;
+    }
+    !served.all(|e| e.publicly_anchored)
+}
+
+/// Distinct top thumbprints served by every address of both hosts, in first-seen order (issuer
+/// host first).
+pub fn served_thumbprints(probe: &IssuerProbe) -> Vec<String> {
+    let mut thumbprints: Vec<String> = Vec::new();
+    for top in probe.endpoints().filter_map(|(_, e)| e.top_thumbprint()) {
+        if !thumbprints.iter().any(|t| t == top) {
+            thumbprints.push(top.to_string());
+        }
+    }
+    thumbprints
+}
+
+impl From<&EndpointProbe> for report::Endpoint {
+    fn from(endpoint: &EndpointProbe) -> Self {
+        let reason = match &endpoint.verdict {
+            ChainVerdict::Expired(why) | ChainVerdict::Untrusted(why) => Some(why.clone()),
+            ChainVerdict::Trusted | ChainVerdict::NotReceived => None,
+        };
+        let error = match (reason, &endpoint.error) {
+            (Some(reason), Some(error)) => Some(format!("{reason}; {error}")),
+            (reason, error) => reason.or_else(|| error.clone()),
+        };
+        report::Endpoint {
+            host: String::new(),
+            serves: Vec::new(),
+            address: endpoint.address.to_string(),
+            chain: endpoint.chain.clone(),
+            top_thumbprint: endpoint.top_thumbprint().map(str::to_string),
+            trusted: endpoint.verdict == ChainVerdict::Trusted,
+            error: error.map(|e| capped(&e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn endpoint(
+        address: &str,
+        tops: &[&str],
+        verdict: ChainVerdict,
+        public: bool,
+    ) -> EndpointProbe {
+        EndpointProbe {
+            chain: tops
+                .iter()
+                .map(|sha1| CertificateInfo {
+                    subject: "CN=x".into(),
+                    issuer: "CN=y".into(),
+                    sha1: sha1.to_string(),
+                    not_before: Some(datetime!(2025-01-01 0:00 UTC)),
+                    not_after: Some(datetime!(2027-01-01 0:00 UTC)),
+                })
+                .collect(),
+            verdict,
+            publicly_anchored: public,
+            ..EndpointProbe::new(address.parse().unwrap())
+        }
+    }
+
+    fn issuer(hosts: Vec<Vec<EndpointProbe>>) -> IssuerProbe {
+        IssuerProbe {
+            hosts: hosts
+                .into_iter()
+                .enumerate()
+                .map(|(i, endpoints)| HostProbe {
+                    authority: format!("h{i}:443"),
+                    endpoints,
+                    ..HostProbe::default()
+                })
+                .collect(),
+            ..IssuerProbe::default()
+        }
+    }
+
+    #[test]
+    fn enforced_unless_every_served_chain_of_both_hosts_is_public() {
+        let public = endpoint("192.0.2.1:443", &["aa"], ChainVerdict::Trusted, true);
+        let private = endpoint("192.0.2.2:443", &["bb"], ChainVerdict::Trusted, false);
+        let silent = endpoint("192.0.2.3:443", &[], ChainVerdict::NotReceived, false);
+        assert!(!thumbprint_enforced(&issuer(vec![vec![
+            public.clone(),
+            silent.clone()
+        ]])));
+        assert!(thumbprint_enforced(&issuer(vec![vec![
+            public.clone(),
+            private.clone()
+        ]])));
+        assert!(thumbprint_enforced(&issuer(vec![
+            vec![public.clone()],
+            vec![private.clone()]
+        ])));
+        assert!(thumbprint_enforced(&issuer(vec![vec![silent]])));
+        assert!(thumbprint_enforced(&issuer(vec![])));
+        assert_eq!(
+            served_thumbprints(&issuer(vec![
+                vec![public.clone(), private.clone()],
+                vec![public]
+            ])),
+            vec!["aa", "bb"]
+        );
+        assert_eq!(
+            served_thumbprints(&issuer(vec![
+                vec![private],
+                vec![endpoint(
+                    "192.0.2.4:443",
+                    &["x", "cc"],
+                    ChainVerdict::Trusted,
+                    false
+                )]
+            ])),
+            vec!["bb", "cc"]
+        );
+    }
+
+    #[test]
+    fn report_endpoint_carries_host_serves_top_thumbprint_and_reason() {
+        let untrusted = endpoint(
+            "[2001:db8::1]:443",
+            &["leaf", "top"],
+            ChainVerdict::Untrusted("unknown issuer".into()),
+            false,
+        );
+        let shown = report::Endpoint::from(&untrusted);
+        assert_eq!(shown.address, "[2001:db8::1]:443");
+        assert_eq!(shown.top_thumbprint.as_deref(), Some("top"));
+        assert!(!shown.trusted);
+        assert_eq!(shown.error.as_deref(), Some("unknown issuer"));
+        let mut probe = issuer(vec![
+            vec![untrusted],
+            vec![endpoint(
+                "192.0.2.1:443",
+                &["a"],
+                ChainVerdict::Trusted,
+                false,
+            )],
+        ]);
+        probe.hosts[0].serves = vec![Fetch::Discovery];
+        probe.hosts[1].serves = vec![Fetch::Jwks];
+        let shown = probe.report_endpoints();
+        assert_eq!(shown.len(), 2);
+        assert_eq!(
+            (shown[0].host.as_str(), shown[0].serves.as_slice()),
+            ("h0:443", &[Fetch::Discovery][..])
+        );
+        assert_eq!(
+            (shown[1].host.as_str(), shown[1].serves.as_slice()),
+            ("h1:443", &[Fetch::Jwks][..])
+        );
+        assert!(shown[1].trusted && shown[1].error.is_none());
+    }
+
+    #[test]
+    fn failures_give_their_codes() {
+        let issue = ProbeIssue::new(
+            ProbeFailure::Unreachable { step: Step::Jwks },
+            "x".repeat(5000),
+            serde_json::json!({}),
+        );
+        assert_eq!(issue.code(), FindingCode::IssuerUnreachable);
+        assert!(issue.message.chars().count() <= report::ISSUER_TEXT_MAX);
+        assert_eq!(
+            ProbeFailure::DiscoveryInvalid {
+                problem: DiscoveryProblem::BadIssuerUrl
+            }
+            .code(),
+            FindingCode::DiscoveryInvalid
+        );
+        assert_eq!(
+            ProbeFailure::Refused { address: None }.code(),
+            FindingCode::AddressRefused
+        );
+        assert_eq!(
+            ProbeFailure::JwksInvalid {
+                problem: JwksProblem::NoUsableKey
+            }
+            .code(),
+            FindingCode::JwksInvalid
+        );
+    }
+}
