@@ -21,6 +21,16 @@ pub fn jwks_host(probe: &IssuerProbe) -> Option<String> {
     }
 }
 
+/// The host of the issuer URL (lowercase; IPv6 without brackets).
+pub fn issuer_host(probe: &IssuerProbe) -> Option<String> {
+    let issuer = Url::parse(&probe.issuer).ok()?;
+    match issuer.host()? {
+        Host::Domain(domain) => Some(domain.to_ascii_lowercase()),
+        Host::Ipv4(address) => Some(address.to_string()),
+        Host::Ipv6(address) => Some(address.to_string()),
+    }
+}
+
 /// The provider's `thumbprint-guard/remediation` tag value, if tagged (key matched
 /// case-insensitively, as IAM treats tag keys).
 pub fn remediation_tag(provider: &OidcProvider) -> Option<&str> {
@@ -135,6 +145,18 @@ pub fn decide(
     let allowed_by = if tag.is_some() {
         format!("the provider opts in with {mode_source}")
     } else if config.remediation_allowed_hosts.matches(&host) {
+        // DESIGN's condition 2: the issuer's host must match too (it serves discovery).
+        match issuer_host(probe) {
+            Some(issuer) if config.remediation_allowed_hosts.matches(&issuer) => {}
+            Some(issuer) => {
+                return skip(SkipReason::HostNotAllowed {
+                    host: issuer,
+                    role: "issuer",
+                    patterns: config.remediation_allowed_hosts.patterns().to_vec(),
+                })
+            }
+            None => return skip(SkipReason::JwksHostUnknown),
+        }
         format!(
             "{host} matches REMEDIATION_ALLOWED_HOSTS ({})",
             config.remediation_allowed_hosts.patterns().join(",")

@@ -38,6 +38,34 @@ fn the_jwks_host_not_the_issuer_host_is_matched() {
 }
 
 #[test]
+fn the_issuer_host_must_be_allowed_as_well() {
+    // Discovery on a host outside the globs, JWKS on an allowed EKS host: both hosts serve a chain
+    // IAM needs, so both must be allowed (DESIGN's condition 2).
+    let mut split = probe(
+        "discovery.example.com",
+        vec![trusted("203.0.113.10:443", &thumbprint('a'))],
+    );
+    split.jwks_uri = Some(format!("https://{EKS_HOST}/id/EXAMPLE/keys"));
+    let decision = decide_for(
+        &provider(&[OLD], None),
+        &split,
+        &config(RemediationMode::Add),
+    );
+    assert_skip(
+        &decision,
+        false,
+        &["issuer host discovery.example.com is not in REMEDIATION_ALLOWED_HOSTS"],
+    );
+    // A provider that opts in with its tag is remediated whatever the hosts.
+    let tagged = decide_for(
+        &provider(&[OLD], Some("add")),
+        &split,
+        &config(RemediationMode::Add),
+    );
+    assert!(matches!(tagged, Decision::Add { .. }), "{tagged:?}");
+}
+
+#[test]
 fn an_ipv6_jwks_host_matches_without_brackets() {
     let mut v6 = probe("[::1]:8443", vec![trusted("[::1]:8443", &thumbprint('a'))]);
     v6.jwks_uri = Some("https://[::1]:8443/keys".to_string());
