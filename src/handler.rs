@@ -16,7 +16,7 @@ use crate::inventory::{AwsClients, InventoryError};
 use crate::notify::{self, NotifyError};
 use crate::probe::ProbeContext;
 use crate::report::{Report, Summary};
-use crate::{metrics, sweep};
+use crate::{memory, metrics, sweep};
 
 /// What the handler builds once and reuses for every invocation.
 pub struct Runtime {
@@ -165,12 +165,15 @@ pub async fn handle(
     emit: &(dyn Fn(&str) + Sync),
 ) -> Result<Report, HandlerError> {
     let config = event::config_for_event(event, |var| runtime.env.get(var).cloned())?;
-    let report = sweep::run(&runtime.aws, &runtime.probe, &config, now, deadline).await?;
+    let mut report = sweep::run(&runtime.aws, &runtime.probe, &config, now, deadline).await?;
+    let memory = memory::remember(&runtime.aws, &config, &mut report, now).await;
     for line in report_log_lines(&report, MAX_LOG_LINE_BYTES) {
         emit(&line);
     }
     emit(&metrics::emf(&report, now).to_string());
-    let published = notify::publish_if_needed(&runtime.aws.sns, &config, &report)
+    // A Security Hub failure is logged and never loses the report or the notification.
+    let _ = memory::import_to_security_hub(&runtime.aws, &config, &report, now).await;
+    let published = notify::publish_if_needed(&runtime.aws.sns, &config, &report, memory.changes())
         .await
         .map_err(|error| HandlerError::Notify {
             error,

@@ -17,6 +17,7 @@
 //!   domain facts every step shares, and the cap and escape of issuer-controlled text.
 //! - `fix`: each finding's manual fix, for every place a person reads it (pure).
 //! - [`state`]: each account's open findings between runs (DynamoDB): new, open, resolved.
+//! - [`memory`]: the steps after a sweep that remember it (state table, Security Hub import).
 //! - [`render`]: the terminal table (pure).
 //! - [`notify`]: the SNS message per protocol (pure) and its publication.
 //! - [`securityhub`]: the findings in ASFF and their import into Security Hub.
@@ -39,6 +40,7 @@ mod fix;
 pub mod handler;
 pub mod inspect;
 pub mod inventory;
+pub mod memory;
 mod metrics;
 pub mod notify;
 pub mod organization;

@@ -106,6 +106,8 @@ fn aws(iam: aws_sdk_iam::Client, sns: aws_sdk_sns::Client) -> AwsClients {
         sts: sts(),
         iam,
         sns,
+        securityhub: client!(aws_sdk_securityhub, &[]),
+        dynamodb: client!(aws_sdk_dynamodb, &[]),
         eks: Vec::new(),
     }
 }

@@ -296,10 +296,14 @@ async fn findings_reach_every_protocol_with_subject_and_attributes() {
     let topic = setup(&moto, &sns, "thumbprint-guard").await;
     let report = problem_report();
 
-    let outcome =
-        notify::publish_if_needed(&sns, &config(NotifyRule::Findings, &topic.arn), &report)
-            .await
-            .expect("publish");
+    let outcome = notify::publish_if_needed(
+        &sns,
+        &config(NotifyRule::Findings, &topic.arn),
+        &report,
+        None,
+    )
+    .await
+    .expect("publish");
     let NotifyOutcome::Published { message_ids, parts } = outcome else {
         panic!("expected a publish, got {outcome:?}");
     };
@@ -407,6 +411,7 @@ async fn the_notify_rule_decides_what_is_published() {
         &sns,
         &config(NotifyRule::Findings, &topic.arn),
         &healthy_report(),
+        None,
     )
     .await
     .expect("no error");
@@ -421,6 +426,7 @@ async fn the_notify_rule_decides_what_is_published() {
         &sns,
         &config(NotifyRule::Never, &topic.arn),
         &problem_report(),
+        None,
     )
     .await
     .expect("no error");
@@ -435,7 +441,7 @@ async fn the_notify_rule_decides_what_is_published() {
         notify: NotifyRule::Always,
         ..Config::default()
     };
-    let outcome = notify::publish_if_needed(&sns, &unset, &problem_report())
+    let outcome = notify::publish_if_needed(&sns, &unset, &problem_report(), None)
         .await
         .expect("no error");
     assert!(
@@ -449,6 +455,7 @@ async fn the_notify_rule_decides_what_is_published() {
         &sns,
         &config(NotifyRule::Always, &topic.arn),
         &healthy_report(),
+        None,
     )
     .await
     .expect("publish");
@@ -475,10 +482,14 @@ async fn a_large_report_arrives_in_parts_that_carry_every_finding() {
     let topic = setup(&moto, &sns, "large").await;
     let report = large_report();
 
-    let outcome =
-        notify::publish_if_needed(&sns, &config(NotifyRule::Findings, &topic.arn), &report)
-            .await
-            .expect("every part is accepted (moto refuses messages over 256 KiB)");
+    let outcome = notify::publish_if_needed(
+        &sns,
+        &config(NotifyRule::Findings, &topic.arn),
+        &report,
+        None,
+    )
+    .await
+    .expect("every part is accepted (moto refuses messages over 256 KiB)");
     let NotifyOutcome::Published { message_ids, parts } = outcome else {
         panic!("expected a publish, got {outcome:?}");
     };
@@ -525,6 +536,7 @@ async fn publishing_to_a_missing_topic_is_an_error_naming_the_topic() {
         &sns,
         &config(NotifyRule::Findings, &missing),
         &problem_report(),
+        None,
     )
     .await
     .expect_err("the topic does not exist");
@@ -685,6 +697,7 @@ async fn server_errors_are_retried_by_the_sdk_then_reported() {
         &sns,
         &config(NotifyRule::Findings, &topic_arn),
         &problem_report(),
+        None,
     )
     .await
     .expect_err("every attempt fails");
@@ -737,7 +750,7 @@ async fn a_sweep_of_a_rotated_issuer_is_published_with_the_new_thumbprint_and_th
         .expect("sweep runs");
     assert_eq!(report.findings[0].code, FindingCode::ThumbprintMismatch);
 
-    let outcome = notify::publish_if_needed(&sns, &config, &report)
+    let outcome = notify::publish_if_needed(&sns, &config, &report, None)
         .await
         .expect("publish");
     assert!(

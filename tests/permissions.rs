@@ -615,7 +615,7 @@ impl Account {
             .await
             .map_err(|e| e.to_string());
         let published = match &report {
-            Ok(report) => notify::publish_if_needed(&aws.sns, &config, report)
+            Ok(report) => notify::publish_if_needed(&aws.sns, &config, report, None)
                 .await
                 .map_err(|e| e.to_string()),
             Err(_) => Err("no report to publish".to_string()),

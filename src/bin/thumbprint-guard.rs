@@ -10,7 +10,7 @@ use thumbprint_guard::config::{self, Config, ConfigError, OverrideSource, Overri
 use thumbprint_guard::inventory::{self, AwsClients};
 use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::report::Severity;
-use thumbprint_guard::{inspect, notify, organization, render, sweep};
+use thumbprint_guard::{inspect, memory, notify, organization, render, sweep};
 
 #[derive(Parser)]
 #[command(
@@ -23,12 +23,27 @@ struct Cli {
     command: Command,
 }
 
+/// The forms `sweep` can print.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Output {
+    /// The table for a person.
+    Table,
+    /// The JSON report.
+    Json,
+    /// The findings in ASFF, as BatchImportFindings' input.
+    Asff,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Sweep the account the AWS credentials point at (every IAM OIDC provider, EKS cluster, role).
     Sweep {
-        /// Print DESIGN's JSON report instead of the table.
-        #[arg(long)]
+        /// What to print: `table` (default), `json` (the report) or `asff` (the findings as one
+        /// BatchImportFindings document; nothing is imported).
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+        /// Same as `--output json`.
+        #[arg(long, conflicts_with = "output")]
         json: bool,
         #[command(flatten)]
         sweep: Box<SweepSettings>,
@@ -180,7 +195,8 @@ fn load_config(flags: Result<Overrides, ConfigError>) -> Result<Config, ExitCode
         })
 }
 
-async fn run_sweep(config: Config, json: bool) -> ExitCode {
+async fn run_sweep(config: Config, output: Output) -> ExitCode {
+    let json = output == Output::Json;
     let sdk = inventory::load_sdk_config().await;
     if sdk.region().is_none() {
         eprintln!("thumbprint-guard: no AWS region: set AWS_REGION (or a profile with a region)");
@@ -198,14 +214,24 @@ async fn run_sweep(config: Config, json: bool) -> ExitCode {
         return run_organization(&sdk, &probe, &config, &settings, now, json).await;
     }
     let aws = AwsClients::new(&sdk, &config);
-    let report = match sweep::run(&aws, &probe, &config, now, None).await {
+    let mut report = match sweep::run(&aws, &probe, &config, now, None).await {
         Ok(report) => report,
         Err(e) => {
             eprintln!("thumbprint-guard: the sweep could not run: {e}");
             return ExitCode::from(3);
         }
     };
-    if json {
+    let memory = memory::remember(&aws, &config, &mut report, now).await;
+    if output == Output::Asff {
+        let document = memory::asff_document(&report, &aws.region, now);
+        match serde_json::to_string_pretty(&document) {
+            Ok(text) => write_stdout(&format!("{text}\n")),
+            Err(e) => {
+                eprintln!("thumbprint-guard: cannot serialize the findings: {e}");
+                return ExitCode::from(3);
+            }
+        }
+    } else if json {
         match serde_json::to_string_pretty(&report) {
             Ok(text) => write_stdout(&format!("{text}\n")),
             Err(e) => {
@@ -216,7 +242,14 @@ async fn run_sweep(config: Config, json: bool) -> ExitCode {
     } else {
         write_stdout(&render::table(&report, now));
     }
-    match notify::publish_if_needed(&aws.sns, &config, &report).await {
+    if output != Output::Asff {
+        if let Some(Err(e)) = memory::import_to_security_hub(&aws, &config, &report, now).await {
+            eprintln!(
+                "thumbprint-guard: Security Hub import failed (the report above is complete): {e}"
+            );
+        }
+    }
+    match notify::publish_if_needed(&aws.sns, &config, &report, memory.changes()).await {
         Ok(notify::NotifyOutcome::Published { parts, .. }) => {
             eprintln!("thumbprint-guard: published to SNS ({parts} message(s))")
         }
@@ -295,9 +328,15 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         match cli.command {
-            Command::Sweep { json, sweep, probe } => {
+            Command::Sweep {
+                output,
+                json,
+                sweep,
+                probe,
+            } => {
+                let output = if json { Output::Json } else { output };
                 match load_config(overrides(Some(&sweep), &probe)) {
-                    Ok(config) => run_sweep(config, json).await,
+                    Ok(config) => run_sweep(config, output).await,
                     Err(code) => code,
                 }
             }

@@ -76,6 +76,10 @@ pub struct AwsClients {
     pub iam: aws_sdk_iam::Client,
     /// SNS, for notifications.
     pub sns: aws_sdk_sns::Client,
+    /// Security Hub, for `SECURITY_HUB=on`.
+    pub securityhub: aws_sdk_securityhub::Client,
+    /// DynamoDB, for `STATE_TABLE`.
+    pub dynamodb: aws_sdk_dynamodb::Client,
     /// One EKS client per region of `EKS_REGIONS` (empty when the cross-check is off).
     pub eks: Vec<(String, aws_sdk_eks::Client)>,
 }
@@ -104,6 +108,8 @@ impl AwsClients {
             sts: aws_sdk_sts::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),
             sns: aws_sdk_sns::Client::new(sdk),
+            securityhub: aws_sdk_securityhub::Client::new(sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             eks,
         }
     }

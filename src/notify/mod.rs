@@ -31,6 +31,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::config::{Config, NotifyRule};
 use crate::report::{FindingCode, Report, Severity};
+use crate::state::{self, Changes};
 
 pub use chatbot::{CHATBOT_DESCRIPTION_MAX, CHATBOT_TITLE_MAX};
 pub use message::{severity_label, MessageAttributes, SnsMessage};
@@ -151,7 +152,7 @@ pub fn needs_attention(report: &Report) -> bool {
         || counted().any(|f| f.code == FindingCode::ThumbprintAdded)
 }
 
-/// Why a run publishes nothing.
+/// Why a run publishes nothing (see [`decide`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Silence {
     /// No topic is configured.
@@ -163,20 +164,35 @@ pub enum Silence {
     /// `NOTIFY=findings` and nothing is worth telling.
     #[error("NOTIFY=findings and the run has no warning, no critical finding and no change")]
     NothingToTell,
+    /// `NOTIFY=changes` and nothing changed since the last run (no reminder due either).
+    #[error(
+        "NOTIFY=changes and nothing is new, rose, resolved or due a reminder since the last run"
+    )]
+    NothingChanged,
 }
 
 /// Where to publish, or why not: `Ok(topic_arn)` when `SNS_TOPIC_ARN` is set and `NOTIFY` says
 /// this report is to be sent, otherwise the [`Silence`].
-pub fn decide<'a>(config: &'a Config, report: &Report) -> Result<&'a str, Silence> {
+pub fn decide<'a>(
+    config: &'a Config,
+    report: &Report,
+    changes: Option<&Changes>,
+) -> Result<&'a str, Silence> {
     let Some(topic_arn) = config.sns_topic_arn.as_deref() else {
         return Err(Silence::NoTopic);
     };
     match config.notify {
         NotifyRule::Never => Err(Silence::Never),
         NotifyRule::Always => Ok(topic_arn),
-        // NOTIFY=changes falls back to the findings rule when the run has no state.
-        NotifyRule::Findings | NotifyRule::Changes if needs_attention(report) => Ok(topic_arn),
-        NotifyRule::Findings | NotifyRule::Changes => Err(Silence::NothingToTell),
+        NotifyRule::Changes => match changes {
+            Some(changes) if state::changes_warrant_notification(changes) => Ok(topic_arn),
+            Some(_) => Err(Silence::NothingChanged),
+            // No state this run (table unavailable): the findings rule, so nothing goes unannounced.
+            None if needs_attention(report) => Ok(topic_arn),
+            None => Err(Silence::NothingToTell),
+        },
+        NotifyRule::Findings if needs_attention(report) => Ok(topic_arn),
+        NotifyRule::Findings => Err(Silence::NothingToTell),
     }
 }
 
@@ -187,8 +203,9 @@ pub async fn publish_if_needed(
     sns: &aws_sdk_sns::Client,
     config: &Config,
     report: &Report,
+    changes: Option<&Changes>,
 ) -> Result<NotifyOutcome, NotifyError> {
-    match decide(config, report) {
+    match decide(config, report, changes) {
         Err(silence) => {
             tracing::info!(reason = %silence, "not publishing to SNS");
             Ok(NotifyOutcome::NotSent {

@@ -238,20 +238,20 @@ fn notify_rule_decides() {
     info_only.recount();
 
     assert_eq!(
-        decide(&config(NotifyRule::Findings, Some(topic)), &problem),
+        decide(&config(NotifyRule::Findings, Some(topic)), &problem, None),
         Ok(topic)
     );
-    assert!(decide(&config(NotifyRule::Findings, Some(topic)), &clean).is_err());
-    assert!(decide(&config(NotifyRule::Findings, Some(topic)), &info_only).is_err());
+    assert!(decide(&config(NotifyRule::Findings, Some(topic)), &clean, None).is_err());
+    assert!(decide(&config(NotifyRule::Findings, Some(topic)), &info_only, None).is_err());
     assert_eq!(
-        decide(&config(NotifyRule::Always, Some(topic)), &clean),
+        decide(&config(NotifyRule::Always, Some(topic)), &clean, None),
         Ok(topic)
     );
-    let never = decide(&config(NotifyRule::Never, Some(topic)), &problem)
+    let never = decide(&config(NotifyRule::Never, Some(topic)), &problem, None)
         .unwrap_err()
         .to_string();
     assert!(never.contains("NOTIFY=never"), "{never}");
-    let unset = decide(&config(NotifyRule::Always, None), &problem)
+    let unset = decide(&config(NotifyRule::Always, None), &problem, None)
         .unwrap_err()
         .to_string();
     assert!(unset.contains("SNS_TOPIC_ARN"), "{unset}");
@@ -262,7 +262,7 @@ fn notify_rule_decides() {
     change.recount();
     assert!(change.changed());
     assert_eq!(
-        decide(&config(NotifyRule::Findings, Some(topic)), &change),
+        decide(&config(NotifyRule::Findings, Some(topic)), &change, None),
         Ok(topic)
     );
 }
