@@ -29,8 +29,9 @@ mod tls;
 mod verifier;
 
 pub use address::{AddressPolicy, PinError};
-pub use certificate::sha1_hex;
+pub use certificate::{certificate_info, sha1_hex};
 pub use context::ProbeContext;
+pub use documents::{check_discovery, check_issuer_url, usable_signing_keys};
 pub use facts::{
     served_thumbprints, thumbprint_enforced, BreakReason, ChainBreak, ChainVerdict,
     DiscoveryProblem, EndpointProbe, HostProbe, IssuerProbe, JwksProblem, ProbeFailure, ProbeIssue,
