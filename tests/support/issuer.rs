@@ -417,6 +417,8 @@ struct ServerState {
     jwk: serde_json::Value,
     connections: AtomicUsize,
     requests: Mutex<Vec<String>>,
+    /// Waited before every TLS handshake and before every response (a slow or stalling issuer).
+    delay: Mutex<std::time::Duration>,
 }
 
 /// An HTTPS OIDC issuer on `127.0.0.1:0` (or another address, see [`IssuerServer::start_on`]).
@@ -500,6 +502,7 @@ impl IssuerServer {
             jwk: signing_jwk(),
             connections: AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
+            delay: Mutex::new(std::time::Duration::ZERO),
         });
         let accept_state = state.clone();
         let task = tokio::spawn(async move {
@@ -508,12 +511,22 @@ impl IssuerServer {
                 let acceptor = acceptor.clone();
                 let state = accept_state.clone();
                 tokio::spawn(async move {
+                    let delay = *state.delay.lock().unwrap();
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
                     let service = hyper::service::service_fn(move |request| {
                         let state = state.clone();
-                        async move { Ok::<_, Infallible>(respond(&state, request)) }
+                        async move {
+                            let delay = *state.delay.lock().unwrap();
+                            if !delay.is_zero() {
+                                tokio::time::sleep(delay).await;
+                            }
+                            Ok::<_, Infallible>(respond(&state, request))
+                        }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
@@ -522,6 +535,12 @@ impl IssuerServer {
             }
         });
         IssuerServer { addr, state, task }
+    }
+
+    /// Waits `delay` before every TLS handshake and every response from now on.
+    #[allow(dead_code)]
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        *self.state.delay.lock().unwrap() = delay;
     }
 
     /// `https://127.0.0.1:PORT` (or `https://{host}:PORT` for [`IssuerServer::start_on`]): the
