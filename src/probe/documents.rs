@@ -6,37 +6,75 @@ use url::Url;
 
 use super::facts::{capped, DiscoveryProblem};
 
+/// Why an issuer URL cannot be probed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IssuerUrlError {
+    /// Not a URL at all.
+    #[error("'{url}' is not a valid URL ({reason})")]
+    Invalid {
+        /// The text given.
+        url: String,
+        /// The parser's reason.
+        reason: String,
+    },
+    /// Another scheme than https.
+    #[error("'{0}' is not an https URL")]
+    NotHttps(String),
+    /// No host.
+    #[error("'{0}' has no host")]
+    NoHost(String),
+    /// User information in the URL (never echoed: it may hold a password).
+    #[error("the issuer URL for {0} carries credentials (user information), which an issuer must not have; IAM never sends them")]
+    Credentials(String),
+    /// A query or a fragment.
+    #[error("'{0}' has a query or fragment, which an issuer must not have")]
+    QueryOrFragment(String),
+}
+
+/// Why a JWKS has no usable signing key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwksKeysError {
+    /// No `keys` array.
+    #[error("the JWKS has no 'keys' array")]
+    NoKeys,
+    /// Keys, none usable.
+    #[error("the JWKS has no usable signing key ({0} key(s) present, none RSA/EC/OKP with its parameters and use 'sig')")]
+    NoUsableKey(usize),
+}
+
 /// `{issuer}/.well-known/openid-configuration`, without a double slash when the issuer ends in `/`.
-pub fn discovery_url(issuer: &str) -> Result<Url, String> {
+pub fn discovery_url(issuer: &str) -> Result<Url, IssuerUrlError> {
     let joined = if issuer.ends_with('/') {
         format!("{issuer}.well-known/openid-configuration")
     } else {
         format!("{issuer}/.well-known/openid-configuration")
     };
-    Url::parse(&joined).map_err(|e| format!("'{joined}' is not a valid URL ({e})"))
+    Url::parse(&joined).map_err(|e| IssuerUrlError::Invalid {
+        url: joined.clone(),
+        reason: e.to_string(),
+    })
 }
 
 /// Checks an issuer URL: https, a host, no userinfo, query or fragment (OpenID Connect Discovery
 /// 1.0; IAM would never send credentials from a URL).
-pub fn check_issuer_url(issuer: &str) -> Result<Url, String> {
-    let url = Url::parse(issuer).map_err(|e| format!("'{issuer}' is not a valid URL ({e})"))?;
+pub fn check_issuer_url(issuer: &str) -> Result<Url, IssuerUrlError> {
+    let url = Url::parse(issuer).map_err(|e| IssuerUrlError::Invalid {
+        url: issuer.to_string(),
+        reason: e.to_string(),
+    })?;
     if url.scheme() != "https" {
-        return Err(format!("'{issuer}' is not an https URL"));
+        return Err(IssuerUrlError::NotHttps(issuer.to_string()));
     }
     if url.host().is_none() {
-        return Err(format!("'{issuer}' has no host"));
+        return Err(IssuerUrlError::NoHost(issuer.to_string()));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        let host = url.host_str().unwrap_or_default();
-        return Err(format!(
-            "the issuer URL for {host} carries credentials (user information), which an issuer \
-             must not have; IAM never sends them"
+        return Err(IssuerUrlError::Credentials(
+            url.host_str().unwrap_or_default().to_string(),
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!(
-            "'{issuer}' has a query or fragment, which an issuer must not have"
-        ));
+        return Err(IssuerUrlError::QueryOrFragment(issuer.to_string()));
     }
     Ok(url)
 }
@@ -98,9 +136,9 @@ pub fn check_discovery(
 ///
 /// Usable: `kty` RSA with `n` and `e`, EC with `crv`, `x` and `y`, or OKP with `crv` and `x`; and
 /// `use` absent or `sig`.
-pub fn usable_signing_keys(jwks: &Value) -> Result<usize, String> {
+pub fn usable_signing_keys(jwks: &Value) -> Result<usize, JwksKeysError> {
     let Some(keys) = jwks.get("keys").and_then(Value::as_array) else {
-        return Err("the JWKS has no 'keys' array".to_string());
+        return Err(JwksKeysError::NoKeys);
     };
     let has = |key: &Value, field: &str| {
         key.get(field)
@@ -124,10 +162,7 @@ pub fn usable_signing_keys(jwks: &Value) -> Result<usize, String> {
         })
         .count();
     if usable == 0 {
-        return Err(format!(
-            "the JWKS has no usable signing key ({} key(s) present, none RSA/EC/OKP with its parameters and use 'sig')",
-            keys.len()
-        ));
+        return Err(JwksKeysError::NoUsableKey(keys.len()));
     }
     Ok(usable)
 }
@@ -205,6 +240,7 @@ mod tests {
             json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "a"}, {"kty": "oct", "k": "x"}]});
         assert!(usable_signing_keys(&partial)
             .unwrap_err()
+            .to_string()
             .contains("2 key(s)"));
     }
 }

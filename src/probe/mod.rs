@@ -31,7 +31,9 @@ mod verifier;
 pub use address::{AddressPolicy, PinError};
 pub use certificate::{certificate_info, sha1_hex};
 pub use context::ProbeContext;
-pub use documents::{check_discovery, check_issuer_url, usable_signing_keys};
+pub use documents::{
+    check_discovery, check_issuer_url, usable_signing_keys, IssuerUrlError, JwksKeysError,
+};
 pub use facts::{
     served_thumbprints, thumbprint_enforced, BreakReason, ChainBreak, ChainVerdict,
     DiscoveryProblem, EndpointProbe, HostProbe, IssuerProbe, JwksProblem, ProbeFailure, ProbeIssue,
