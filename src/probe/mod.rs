@@ -21,6 +21,7 @@ mod certificate;
 mod context;
 mod documents;
 mod facts;
+mod failure;
 mod fetch;
 mod host;
 mod issuer;
