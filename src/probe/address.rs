@@ -22,9 +22,34 @@ pub struct AddressPolicy {
     pub allow_private: bool,
 }
 
+/// Why the probe refuses to contact an address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Link-local or instance-metadata: never probed, whatever the configuration.
+    #[error("{ip}{via} is {kind}, which is never probed")]
+    Always {
+        /// The address as judged (an embedded IPv4 address is judged as itself).
+        ip: IpAddr,
+        /// " (embedded in …)" when it came inside an IPv6 address.
+        via: String,
+        /// What kind of address it is.
+        kind: &'static str,
+    },
+    /// Loopback, private ranges and the like, refused unless `ALLOW_PRIVATE_ADDRESSES=true`.
+    #[error("{ip}{via} is {kind}; set ALLOW_PRIVATE_ADDRESSES=true to probe it")]
+    Private {
+        /// The address as judged.
+        ip: IpAddr,
+        /// " (embedded in …)" when it came inside an IPv6 address.
+        via: String,
+        /// What kind of address it is.
+        kind: &'static str,
+    },
+}
+
 impl AddressPolicy {
     /// `Ok` when the probe may connect to `ip`, else why not (for the ADDRESS_REFUSED message).
-    pub fn check(&self, ip: IpAddr) -> Result<(), String> {
+    pub fn check(&self, ip: IpAddr) -> Result<(), Refusal> {
         let (ip, via) = match ip {
             IpAddr::V6(v6) => match embedded_ipv4(v6) {
                 Some(v4) => (IpAddr::V4(v4), format!(" (embedded in {v6})")),
@@ -33,13 +58,11 @@ impl AddressPolicy {
             IpAddr::V4(_) => (ip, String::new()),
         };
         if let Some(kind) = always_refused(ip) {
-            return Err(format!("{ip}{via} is {kind}, which is never probed"));
+            return Err(Refusal::Always { ip, via, kind });
         }
         if let Some(kind) = private(ip) {
             if !self.allow_private {
-                return Err(format!(
-                    "{ip}{via} is {kind}; set ALLOW_PRIVATE_ADDRESSES=true to probe it"
-                ));
+                return Err(Refusal::Private { ip, via, kind });
             }
         }
         Ok(())
@@ -363,7 +386,7 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
         ] {
-            let err = STRICT.check(ip(a)).unwrap_err();
+            let err = STRICT.check(ip(a)).unwrap_err().to_string();
             assert!(err.contains("ALLOW_PRIVATE_ADDRESSES"), "{a}: {err}");
             assert_eq!(LENIENT.check(ip(a)), Ok(()), "{a}");
         }
@@ -381,12 +404,13 @@ mod tests {
             "64:ff9b::a9fe:a9fe",
         ] {
             assert!(STRICT.check(ip(a)).is_err(), "{a}");
-            let err = LENIENT.check(ip(a)).unwrap_err();
+            let err = LENIENT.check(ip(a)).unwrap_err().to_string();
             assert!(err.contains("never probed"), "{a}: {err}");
         }
         assert!(LENIENT
             .check(ip("169.254.169.254"))
             .unwrap_err()
+            .to_string()
             .contains("instance-metadata"));
     }
 

@@ -102,7 +102,7 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
                     address: Some(address),
                 },
                 format!("{authority} resolves to {address}, which the probe refuses to contact: {reason}"),
-                json!({"host": authority, "address": address.to_string(), "reason": reason}),
+                json!({"host": authority, "address": address.to_string(), "reason": reason.to_string()}),
             )),
         }
     }

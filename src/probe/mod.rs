@@ -29,7 +29,7 @@ mod route;
 mod tls;
 mod verifier;
 
-pub use address::{AddressPolicy, PinError};
+pub use address::{AddressPolicy, PinError, Refusal};
 pub use certificate::{certificate_info, sha1_hex};
 pub use context::ProbeContext;
 pub use documents::{
