@@ -68,13 +68,27 @@ fn failed(arn: &str, reason: String) -> Outcome {
 }
 
 /// The provider's thumbprint list as IAM holds it now.
-async fn read_thumbprints(iam: &aws_sdk_iam::Client, arn: &str) -> Result<Vec<String>, String> {
+/// A failed IAM call, as a remediation reason quotes it (`Operation: Code: message`).
+#[derive(Debug, thiserror::Error)]
+#[error("{operation}: {text}")]
+struct IamCallError {
+    operation: &'static str,
+    text: String,
+}
+
+async fn read_thumbprints(
+    iam: &aws_sdk_iam::Client,
+    arn: &str,
+) -> Result<Vec<String>, IamCallError> {
     iam.get_open_id_connect_provider()
         .open_id_connect_provider_arn(arn)
         .send()
         .await
         .map(|provider| provider.thumbprint_list().to_vec())
-        .map_err(|e| format!("GetOpenIDConnectProvider: {}", aws_error_text(&e)))
+        .map_err(|e| IamCallError {
+            operation: "GetOpenIDConnectProvider",
+            text: aws_error_text(&e),
+        })
 }
 
 async fn add(
@@ -192,17 +206,23 @@ async fn tag_last_added(
     arn: &str,
     added: &[String],
     now: OffsetDateTime,
-) -> Result<(), String> {
+) -> Result<(), IamCallError> {
     let tag = Tag::builder()
         .key(LAST_ADDED_TAG)
         .value(last_added_value(added, now))
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| IamCallError {
+            operation: "TagOpenIDConnectProvider",
+            text: e.to_string(),
+        })?;
     iam.tag_open_id_connect_provider()
         .open_id_connect_provider_arn(arn)
         .tags(tag)
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| format!("TagOpenIDConnectProvider: {}", aws_error_text(&e)))
+        .map_err(|e| IamCallError {
+            operation: "TagOpenIDConnectProvider",
+            text: aws_error_text(&e),
+        })
 }
