@@ -81,6 +81,25 @@ pub enum FetchError {
     NotJson(String),
 }
 
+/// Why HTTP could not be started on a verified TLS connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// The peer went away before HTTP started.
+    #[error("the connection closed: {0}")]
+    Closed(String),
+    /// The HTTP/1.1 or HTTP/2 handshake failed.
+    #[error("HTTP setup with {address} failed: {reason}")]
+    Failed {
+        /// The peer.
+        address: std::net::SocketAddr,
+        /// hyper's reason.
+        reason: String,
+    },
+    /// The handshake did not finish within `PROBE_TIMEOUT_SECS`.
+    #[error("HTTP setup with {0} timed out")]
+    TimedOut(std::net::SocketAddr),
+}
+
 impl Connection {
     /// Starts HTTP on a TLS stream whose handshake completed; `permit` is held until the
     /// connection closes.
@@ -89,17 +108,19 @@ impl Connection {
         permit: OwnedSemaphorePermit,
         trusted: bool,
         timeout: Duration,
-    ) -> Result<Connection, String> {
+    ) -> Result<Connection, SetupError> {
         let address = tls
             .get_ref()
             .0
             .peer_addr()
-            .map_err(|e| format!("the connection closed: {e}"))?;
+            .map_err(|e| SetupError::Closed(e.to_string()))?;
         let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
         let io = TokioIo::new(tls);
-        let failed =
-            |e: hyper::Error| format!("HTTP setup with {address} failed: {}", describe(&e));
-        let timed_out = || format!("HTTP setup with {address} timed out");
+        let failed = |e: hyper::Error| SetupError::Failed {
+            address,
+            reason: describe(&e),
+        };
+        let timed_out = || SetupError::TimedOut(address);
         let (sender, driver) = if h2 {
             let (sender, connection) =
                 tokio::time::timeout(timeout, http2::handshake(TokioExecutor::new(), io))

@@ -152,7 +152,7 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
                         match Connection::open(stream, permit, trusted, ctx.timeout).await {
                             Ok(connection) => Some(Arc::new(connection)),
                             Err(e) => {
-                                endpoint.error = Some(e);
+                                endpoint.error = Some(e.to_string());
                                 None
                             }
                         }
