@@ -10,7 +10,7 @@ Usage:
 
 TEMPLATE is normally the output of `sam package` (CodeUri is an s3:// URI). With
 --placeholder-code, a local CodeUri (".") is replaced by s3://placeholder/code.zip so that an
-unpackaged template can be expanded for inspection (tests/permissions.rs, `make validate`); that
+unpackaged template can be expanded for inspection (tests/permissions/, `make validate`); that
 output is not deployable. Prints the JSON template on stdout. Needs aws-sam-translator
 (requirements-dev.txt) and cfn-lint (for its YAML loader, which understands !Sub and friends).
 """
