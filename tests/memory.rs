@@ -11,19 +11,11 @@ use support::moto::{self, Moto};
 const REGION: &str = "us-east-1";
 const TABLE: &str = "thumbprint-guard-state";
 
+/// The CLI's exit code, its stdout as JSON, and its stderr.
 async fn cli(env: &[(String, String)], args: &[&str]) -> (i32, Value, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_thumbprint-guard"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .await
-        .expect("run thumbprint-guard");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (code, stdout, stderr) = support::env::cli(env, args).await;
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
-    (out.status.code().unwrap_or(-1), json, stderr)
+    (code, json, stderr)
 }
 
 /// (code, id, status, first_seen) of every finding, sorted by id.
