@@ -124,6 +124,38 @@ fn config() -> Config {
     }
 }
 
+/// One Lambda invocation with `aws` and the environment `env` (EKS and role audit always off):
+/// the handler's result and every line it emitted.
+async fn invoke(
+    aws: AwsClients,
+    env: &[(&str, &str)],
+) -> (
+    Result<thumbprint_guard::report::Report, HandlerError>,
+    Vec<String>,
+) {
+    let mut variables = HashMap::from([
+        ("EKS_REGIONS".to_string(), "none".to_string()),
+        ("AUDIT_TRUST_POLICIES".to_string(), "false".to_string()),
+    ]);
+    variables.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let runtime = Runtime {
+        aws,
+        probe: ProbeContext::new(&config()).expect("probe context"),
+        env: variables,
+    };
+    let emitted = std::sync::Mutex::new(Vec::<String>::new());
+    let emit = |line: &str| emitted.lock().unwrap().push(line.to_string());
+    let result = handler::handle(
+        &runtime,
+        &serde_json::json!({}),
+        time::OffsetDateTime::now_utc(),
+        None,
+        &emit,
+    )
+    .await;
+    (result, emitted.into_inner().unwrap())
+}
+
 #[tokio::test]
 async fn a_throttled_listing_is_retried_and_the_sweep_goes_on() {
     let throttled = mock!(aws_sdk_iam::Client::list_open_id_connect_providers)
@@ -209,30 +241,10 @@ async fn a_listing_that_always_fails_is_an_error_not_a_clean_report() {
     assert_eq!(throttled.num_calls(), 3, "every retry attempt was made");
 
     // Through the Lambda handler: the invocation fails with SweepFailed and nothing is reported.
-    let runtime = Runtime {
-        aws,
-        probe: ProbeContext::new(&config()).expect("probe context"),
-        env: HashMap::from([
-            ("EKS_REGIONS".to_string(), "none".to_string()),
-            ("AUDIT_TRUST_POLICIES".to_string(), "false".to_string()),
-        ]),
-    };
-    let emitted = std::sync::Mutex::new(Vec::<String>::new());
-    let emit = |line: &str| emitted.lock().unwrap().push(line.to_string());
-    let error = handler::handle(
-        &runtime,
-        &serde_json::json!({}),
-        time::OffsetDateTime::now_utc(),
-        None,
-        &emit,
-    )
-    .await
-    .expect_err("the sweep cannot run");
+    let (result, emitted) = invoke(aws, &[]).await;
+    let error = result.expect_err("the sweep cannot run");
     assert_eq!(error.error_type(), "SweepFailed");
-    assert!(
-        emitted.lock().unwrap().is_empty(),
-        "no partial report claims all is well"
-    );
+    assert!(emitted.is_empty(), "no partial report claims all is well");
 }
 
 #[tokio::test]
@@ -245,33 +257,22 @@ async fn sns_failing_fails_the_invocation_after_the_report_is_logged() {
             "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>boom</Message></Error><RequestId>r-2</RequestId></ErrorResponse>",
         )
     });
-    let runtime = Runtime {
-        aws: aws(
-            client!(aws_sdk_iam, &[&list]),
-            client!(aws_sdk_sns, &[&publish]),
-        ),
-        probe: ProbeContext::new(&config()).expect("probe context"),
-        env: HashMap::from([
-            ("EKS_REGIONS".to_string(), "none".to_string()),
-            ("AUDIT_TRUST_POLICIES".to_string(), "false".to_string()),
+    let aws = aws(
+        client!(aws_sdk_iam, &[&list]),
+        client!(aws_sdk_sns, &[&publish]),
+    );
+    let (result, lines) = invoke(
+        aws,
+        &[
             (
-                "SNS_TOPIC_ARN".to_string(),
-                "arn:aws:sns:us-east-1:123456789012:thumbprint-guard".to_string(),
+                "SNS_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:thumbprint-guard",
             ),
-            ("NOTIFY".to_string(), "always".to_string()),
-        ]),
-    };
-    let emitted = std::sync::Mutex::new(Vec::<String>::new());
-    let emit = |line: &str| emitted.lock().unwrap().push(line.to_string());
-    let error = handler::handle(
-        &runtime,
-        &serde_json::json!({}),
-        time::OffsetDateTime::now_utc(),
-        None,
-        &emit,
+            ("NOTIFY", "always"),
+        ],
     )
-    .await
-    .expect_err("SNS refuses");
+    .await;
+    let error = result.expect_err("SNS refuses");
     assert_eq!(error.error_type(), "NotifyFailed");
     assert!(matches!(error, HandlerError::Notify { .. }));
     let text = error.to_string();
@@ -280,7 +281,6 @@ async fn sns_failing_fails_the_invocation_after_the_report_is_logged() {
         "the error carries the summary: {text}"
     );
     assert_eq!(publish.num_calls(), 3, "the SDK retried the 500");
-    let lines = emitted.lock().unwrap();
     let report_line = lines
         .iter()
         .find(|l| l.contains("thumbprint-guard report"))

@@ -135,10 +135,6 @@ pub(crate) fn resource_kind(arn: &str) -> &'static str {
     }
 }
 
-fn provider<'a>(report: &'a Report, arn: &str) -> Option<&'a ProviderReport> {
-    report.providers.iter().find(|p| p.arn == arn)
-}
-
 /// "2026-12-01T00:00:00Z (in 9 days)" relative to the sweep's time.
 fn when(at: OffsetDateTime, now: OffsetDateTime) -> String {
     let days = days_left(at, now);
@@ -196,7 +192,7 @@ fn certificate<'a>(
 fn timing(report: &Report, finding: &Finding) -> Vec<(&'static str, String)> {
     let now = report.generated_at;
     let mut lines = Vec::new();
-    let p = provider(report, &finding.resource);
+    let p = report.provider(&finding.resource);
     match finding.code {
         FindingCode::CertExpired => {
             if let Some(at) = certificate(p, finding)
@@ -270,7 +266,10 @@ fn done_automatically(report: &Report, finding: &Finding) -> String {
     if !remediation_related {
         return "nothing (thumbprint-guard only adds thumbprints; this needs a person)".to_string();
     }
-    match provider(report, &finding.resource).and_then(|p| p.remediation.as_ref()) {
+    match report
+        .provider(&finding.resource)
+        .and_then(|p| p.remediation.as_ref())
+    {
         Some(r) => {
             let added = r.added.join(" ");
             match r.outcome {
@@ -312,7 +311,7 @@ pub(crate) fn finding_block(
         resource_kind(&finding.resource),
         escape(&finding.resource)
     );
-    if let Some(p) = provider(report, &finding.resource) {
+    if let Some(p) = report.provider(&finding.resource) {
         let _ = writeln!(out, "Issuer: {}", escape(&p.url));
         let clusters: Vec<String> = report
             .clusters

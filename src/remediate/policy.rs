@@ -11,24 +11,23 @@ use crate::inventory::OidcProvider;
 use crate::probe::{ChainVerdict, IssuerProbe};
 use crate::report::{FindingCode, MAX_THUMBPRINTS};
 
-/// The host of the probe's `jwks_uri` (lowercase; IPv6 without brackets), if discovery found one.
-pub fn jwks_host(probe: &IssuerProbe) -> Option<String> {
-    let jwks_uri = Url::parse(probe.jwks_uri.as_deref()?).ok()?;
-    match jwks_uri.host()? {
+/// The host of `url` (lowercase; IPv6 without brackets), as REMEDIATION_ALLOWED_HOSTS matches it.
+fn url_host(url: &str) -> Option<String> {
+    match Url::parse(url).ok()?.host()? {
         Host::Domain(domain) => Some(domain.to_ascii_lowercase()),
         Host::Ipv4(address) => Some(address.to_string()),
         Host::Ipv6(address) => Some(address.to_string()),
     }
 }
 
+/// The host of the probe's `jwks_uri` (lowercase; IPv6 without brackets), if discovery found one.
+pub fn jwks_host(probe: &IssuerProbe) -> Option<String> {
+    url_host(probe.jwks_uri.as_deref()?)
+}
+
 /// The host of the issuer URL (lowercase; IPv6 without brackets).
 pub fn issuer_host(probe: &IssuerProbe) -> Option<String> {
-    let issuer = Url::parse(&probe.issuer).ok()?;
-    match issuer.host()? {
-        Host::Domain(domain) => Some(domain.to_ascii_lowercase()),
-        Host::Ipv4(address) => Some(address.to_string()),
-        Host::Ipv6(address) => Some(address.to_string()),
-    }
+    url_host(&probe.issuer)
 }
 
 /// The provider's `thumbprint-guard/remediation` tag value, if tagged (key matched
