@@ -10,10 +10,16 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
+use serde::Serialize;
+
 use crate::config::{self, Config, ConfigError};
 use crate::event::{self, EventError};
-use crate::inventory::{AwsClients, InventoryError};
+use crate::inventory::{self, AwsClients, InventoryError};
 use crate::notify::{self, NotifyError};
+use crate::organization::{
+    self, OrganizationClients, OrganizationError, OrganizationReport, OrganizationRun,
+    OrganizationSettings,
+};
 use crate::probe::ProbeContext;
 use crate::report::{Report, Summary};
 use crate::{memory, metrics, sweep};
@@ -26,6 +32,9 @@ pub struct Runtime {
     pub probe: ProbeContext,
     /// The configuration variables as the environment held them at start-up.
     pub env: HashMap<String, String>,
+    /// Organization mode (`ORGANIZATION_ROLE_NAME` set at start-up): the central clients,
+    /// Organizations and STS for the member roles.
+    pub organization: Option<OrganizationClients>,
 }
 
 impl Runtime {
@@ -57,13 +66,16 @@ pub enum HandlerError {
     /// The sweep could not run (account or provider list unreadable).
     #[error(transparent)]
     Sweep(#[from] InventoryError),
+    /// Organization mode: the account list could not be read.
+    #[error(transparent)]
+    Organization(#[from] OrganizationError),
     /// The report was produced and logged, but SNS did not take it.
-    #[error("the sweep finished ({}) and its report is in the logs, but publishing it failed: {error}", summary_phrase(.summary))]
+    #[error("the sweep finished ({summary}) and its report is in the logs, but publishing it failed: {error}")]
     Notify {
         /// What SNS said.
         error: NotifyError,
-        /// The counts of the report that was not published.
-        summary: Summary,
+        /// The counts of the report that was not published, in words.
+        summary: String,
     },
 }
 
@@ -85,7 +97,7 @@ impl HandlerError {
     pub fn error_type(&self) -> &'static str {
         match self {
             HandlerError::Event(_) => "InvalidEvent",
-            HandlerError::Sweep(_) => "SweepFailed",
+            HandlerError::Sweep(_) | HandlerError::Organization(_) => "SweepFailed",
             HandlerError::Notify { .. } => "NotifyFailed",
         }
     }
@@ -155,8 +167,137 @@ pub fn report_log_lines(report: &Report, max_bytes: usize) -> Vec<String> {
     )
 }
 
-/// Handles one event: sweep, then `emit` the report line and the EMF line, then notify. Returns the
-/// report; an SNS failure is an error only after the report was emitted in full.
+/// What one invocation returns: an account's report, or the organization's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Handled {
+    /// A single-account run.
+    Account(Report),
+    /// An organization run.
+    Organization(OrganizationReport),
+}
+
+impl Handled {
+    /// The account report of a single-account run.
+    pub fn into_account(self) -> Option<Report> {
+        match self {
+            Handled::Account(report) => Some(report),
+            Handled::Organization(_) => None,
+        }
+    }
+
+    /// The organization report of an organization run.
+    pub fn into_organization(self) -> Option<OrganizationReport> {
+        match self {
+            Handled::Organization(report) => Some(report),
+            Handled::Account(_) => None,
+        }
+    }
+}
+
+/// Handles one event in the mode the function is configured for: organization mode when
+/// `ORGANIZATION_ROLE_NAME` was set at start-up, a single-account run otherwise.
+pub async fn handle_event(
+    runtime: &Runtime,
+    event: &Value,
+    now: OffsetDateTime,
+    deadline: Option<Instant>,
+    emit: &(dyn Fn(&str) + Sync),
+) -> Result<Handled, HandlerError> {
+    let config = event::config_for_event(event, |var| runtime.env.get(var).cloned())?;
+    match (
+        &runtime.organization,
+        OrganizationSettings::from_config(&config),
+    ) {
+        (Some(clients), Some(settings)) => {
+            handle_organization(runtime, clients, &settings, &config, now, deadline, emit)
+                .await
+                .map(Handled::Organization)
+        }
+        _ => handle(runtime, event, now, deadline, emit)
+            .await
+            .map(Handled::Account),
+    }
+}
+
+/// The organization report as log lines: one line when it fits in `max_bytes`; else one line for
+/// the organization (its counts and organization-level findings, `accounts` left empty) and each
+/// account's report as [`report_log_lines`] cuts it, each line naming the organization.
+pub fn organization_log_lines(report: &OrganizationReport, max_bytes: usize) -> Vec<String> {
+    let whole =
+        serde_json::json!({"message": "thumbprint-guard organization report", "report": report})
+            .to_string();
+    if whole.len() <= max_bytes {
+        return vec![whole];
+    }
+    let mut envelope = report.clone();
+    envelope.accounts.clear();
+    let mut lines = vec![serde_json::json!({
+        "message": "thumbprint-guard organization report",
+        "report": envelope,
+        "accounts_logged_separately": report.accounts.len(),
+    })
+    .to_string()];
+    for account in &report.accounts {
+        for line in report_log_lines(account, max_bytes.saturating_sub(128)) {
+            let mut doc: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+            if let Some(object) = doc.as_object_mut() {
+                object.insert(
+                    "organization_id".into(),
+                    serde_json::json!(report.organization_id),
+                );
+                lines.push(doc.to_string());
+            }
+        }
+    }
+    lines
+}
+
+/// One organization invocation: every account swept (and remembered, and imported into its own
+/// Security Hub), the report logged, one EMF line per account, then one notification.
+async fn handle_organization(
+    runtime: &Runtime,
+    clients: &OrganizationClients,
+    settings: &OrganizationSettings,
+    config: &Config,
+    now: OffsetDateTime,
+    deadline: Option<Instant>,
+    emit: &(dyn Fn(&str) + Sync),
+) -> Result<OrganizationReport, HandlerError> {
+    let run: OrganizationRun =
+        organization::run(clients, settings, &runtime.probe, config, now, deadline).await?;
+    for line in organization_log_lines(&run.report, MAX_LOG_LINE_BYTES) {
+        emit(&line);
+    }
+    for account in &run.report.accounts {
+        emit(&metrics::emf(account, now).to_string());
+    }
+    let published = notify::publish_organization_if_needed(&runtime.aws.sns, config, &run)
+        .await
+        .map_err(|error| HandlerError::Notify {
+            error,
+            summary: organization_summary_phrase(&run.report),
+        })?;
+    match published {
+        notify::NotifyOutcome::Published { parts, .. } => {
+            tracing::info!(parts, "organization report published to SNS")
+        }
+        notify::NotifyOutcome::NotSent { reason } => tracing::info!(%reason, "no notification"),
+    }
+    Ok(run.report)
+}
+
+fn organization_summary_phrase(report: &OrganizationReport) -> String {
+    let s = &report.summary;
+    format!(
+        "{} accounts ({} unreachable), {} providers, {} clusters: {} critical, {} warning, {} info, {} thumbprints added",
+        s.accounts, s.accounts_unreachable, s.providers, s.clusters, s.critical, s.warning, s.info, s.thumbprints_added
+    )
+}
+
+/// Handles one event as a single-account run: sweep, then `emit` the report line and the EMF
+/// line, then notify. Returns the report; an SNS failure is an error only after the report was
+/// emitted in full.
 pub async fn handle(
     runtime: &Runtime,
     event: &Value,
@@ -173,12 +314,25 @@ pub async fn handle(
     emit(&metrics::emf(&report, now).to_string());
     // A Security Hub failure is logged and never loses the report or the notification.
     let _ = memory::import_to_security_hub(&runtime.aws, &config, &report, now).await;
-    let published = notify::publish_if_needed(&runtime.aws.sns, &config, &report, memory.changes())
-        .await
-        .map_err(|error| HandlerError::Notify {
-            error,
-            summary: report.summary.clone(),
-        })?;
+    let context = notify::MessageContext {
+        account_alias: match config.sns_topic_arn {
+            Some(_) => inventory::account_alias(&runtime.aws.iam).await,
+            None => None,
+        },
+        state_unavailable: memory.unavailable_reason(),
+    };
+    let published = notify::publish_with(
+        &runtime.aws.sns,
+        &config,
+        &report,
+        memory.changes(),
+        &context,
+    )
+    .await
+    .map_err(|error| HandlerError::Notify {
+        error,
+        summary: summary_phrase(&report.summary),
+    })?;
     match published {
         notify::NotifyOutcome::Published { parts, .. } => {
             tracing::info!(parts, "report published to SNS")

@@ -26,6 +26,14 @@ pub enum Memory {
 }
 
 impl Memory {
+    /// Why the table could not be used, when it could not (for the messages).
+    pub fn unavailable_reason(&self) -> Option<String> {
+        match self {
+            Memory::Unavailable(error) => Some(error.to_string()),
+            _ => None,
+        }
+    }
+
     /// The changes, when the table was read.
     pub fn changes(&self) -> Option<&Changes> {
         match self {

@@ -142,6 +142,7 @@ async fn invoke(
         aws,
         probe: ProbeContext::new(&config()).expect("probe context"),
         env: variables,
+        organization: None,
     };
     let emitted = std::sync::Mutex::new(Vec::<String>::new());
     let emit = |line: &str| emitted.lock().unwrap().push(line.to_string());

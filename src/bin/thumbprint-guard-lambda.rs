@@ -8,6 +8,7 @@ use serde_json::Value;
 use thumbprint_guard::config::ConfigError;
 use thumbprint_guard::handler::{self, HandlerError, Runtime};
 use thumbprint_guard::inventory::{self, AwsClients};
+use thumbprint_guard::organization::{OrganizationClients, OrganizationSettings};
 use thumbprint_guard::probe::ProbeContext;
 
 /// Time kept back from the invocation's deadline for logging and publishing the report.
@@ -38,13 +39,15 @@ async fn main() -> Result<(), Error> {
         aws: AwsClients::new(&sdk, &config),
         probe: ProbeContext::new(&config).map_err(invalid_configuration)?,
         env,
+        organization: OrganizationSettings::from_config(&config)
+            .map(|_| OrganizationClients::new(&sdk, &config)),
     };
     let runtime = &runtime;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = handler::probe_deadline(event.context.deadline, RESERVE_MS);
         let now = time::OffsetDateTime::now_utc();
         let emit = |line: &str| println!("{line}");
-        handler::handle(runtime, &event.payload, now, deadline, &emit)
+        handler::handle_event(runtime, &event.payload, now, deadline, &emit)
             .await
             .map_err(|e: HandlerError| {
                 tracing::error!(error_type = e.error_type(), error = %e, "invocation failed");

@@ -278,7 +278,7 @@ async fn run_organization(
 ) -> ExitCode {
     let clients = organization::OrganizationClients::new(sdk, config);
     let report = match organization::run(&clients, settings, probe, config, now, None).await {
-        Ok(report) => report,
+        Ok(run) => run.report,
         Err(e) => {
             eprintln!("thumbprint-guard: the organization sweep could not run: {e}");
             return ExitCode::from(e.exit_code());

@@ -184,6 +184,19 @@ pub async fn account_id(sts: &aws_sdk_sts::Client) -> Result<String, InventoryEr
     out.account.ok_or(InventoryError::NoAccountId)
 }
 
+/// The account's IAM alias (`iam:ListAccountAliases`), shown beside the account id in messages.
+/// Best effort: no alias, or no permission to read it, is `None` (logged), never a failure.
+pub async fn account_alias(iam: &aws_sdk_iam::Client) -> Option<String> {
+    match iam.list_account_aliases().send().await {
+        Ok(out) => out.account_aliases().first().cloned(),
+        Err(e) => {
+            let error = AwsError::from_sdk("iam", "ListAccountAliases", &e);
+            tracing::info!(%error, "the account alias is not shown: it could not be read");
+            None
+        }
+    }
+}
+
 /// Lists every OIDC provider ARN (IAM does not paginate this call).
 pub async fn list_provider_arns(iam: &aws_sdk_iam::Client) -> Result<Vec<String>, InventoryError> {
     let out = iam

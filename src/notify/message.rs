@@ -15,13 +15,24 @@ pub struct SnsMessage {
     pub providers: Vec<String>,
 }
 
+/// What a message says beyond the report itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageContext {
+    /// The account's IAM alias (`iam:ListAccountAliases`), shown beside its id.
+    pub account_alias: Option<String>,
+    /// Why the state table could not be used this run, when it could not.
+    pub state_unavailable: Option<String>,
+}
+
 /// The message attributes of one publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageAttributes {
     /// The run's highest severity, or `ok` for a run without findings (see [`severity_label`]).
     pub severity: &'static str,
-    /// The 12-digit account id.
+    /// The 12-digit account id (in organization mode: the central account's).
     pub account_id: String,
+    /// Organization mode: the `o-…` id of the organization swept (none without Organizations).
+    pub organization_id: Option<String>,
     /// Which part of the run this message is (1-based).
     pub part: usize,
     /// How many parts the run took.
@@ -30,13 +41,17 @@ pub struct MessageAttributes {
 
 impl MessageAttributes {
     /// `(name, SNS data type, value)` of every attribute, as published.
-    pub fn entries(&self) -> [(&'static str, &'static str, String); 4] {
-        [
+    pub fn entries(&self) -> Vec<(&'static str, &'static str, String)> {
+        let mut entries = vec![
             ("severity", "String", self.severity.to_string()),
             ("account_id", "String", self.account_id.clone()),
             ("part", "Number", self.part.to_string()),
             ("parts", "Number", self.parts.to_string()),
-        ]
+        ];
+        if let Some(organization_id) = &self.organization_id {
+            entries.push(("organization_id", "String", organization_id.clone()));
+        }
+        entries
     }
 }
 

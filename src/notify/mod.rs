@@ -21,7 +21,9 @@
 //! `generated_at`.
 
 mod chatbot;
+mod console;
 mod message;
+mod organization;
 mod part;
 pub(crate) mod parts;
 mod text;
@@ -34,7 +36,8 @@ use crate::report::{FindingCode, Report, Severity};
 use crate::state::{self, Changes};
 
 pub use chatbot::{CHATBOT_DESCRIPTION_MAX, CHATBOT_TITLE_MAX};
-pub use message::{severity_label, MessageAttributes, SnsMessage};
+pub use message::{severity_label, MessageAttributes, MessageContext, SnsMessage};
+pub use organization::{decide_organization, publish_organization_if_needed, render_organization};
 pub use text::SUBJECT_MAX;
 
 /// SNS's limit for one publish: message body plus message attributes (names, types, values).
@@ -205,6 +208,18 @@ pub async fn publish_if_needed(
     report: &Report,
     changes: Option<&Changes>,
 ) -> Result<NotifyOutcome, NotifyError> {
+    publish_with(sns, config, report, changes, &MessageContext::default()).await
+}
+
+/// [`publish_if_needed`] with what the messages say beyond the report (the account alias, an
+/// unavailable state table).
+pub async fn publish_with(
+    sns: &aws_sdk_sns::Client,
+    config: &Config,
+    report: &Report,
+    changes: Option<&Changes>,
+    context: &MessageContext,
+) -> Result<NotifyOutcome, NotifyError> {
     match decide(config, report, changes) {
         Err(silence) => {
             tracing::info!(reason = %silence, "not publishing to SNS");
@@ -212,7 +227,7 @@ pub async fn publish_if_needed(
                 reason: silence.to_string(),
             })
         }
-        Ok(topic_arn) => publish(sns, topic_arn, &render(report)).await,
+        Ok(topic_arn) => publish(sns, topic_arn, &render_with(report, context)).await,
     }
 }
 
@@ -317,19 +332,33 @@ pub async fn publish(
 /// The SNS messages for a report: one, or several numbered parts when one would exceed
 /// [`PUBLISH_BUDGET_BYTES`]. Pure.
 pub fn render(report: &Report) -> Vec<SnsMessage> {
-    render_within(report, PUBLISH_BUDGET_BYTES)
+    render_with(report, &MessageContext::default())
+}
+
+/// [`render`] with what the messages say beyond the report.
+pub fn render_with(report: &Report, context: &MessageContext) -> Vec<SnsMessage> {
+    render_parts(report, PUBLISH_BUDGET_BYTES, context)
 }
 
 /// [`render`] with another size budget per publish (tests use small ones).
 pub fn render_within(report: &Report, budget: usize) -> Vec<SnsMessage> {
-    parts::split(report, budget, |part| compose(report, part))
+    render_parts(report, budget, &MessageContext::default())
+}
+
+fn render_parts(report: &Report, budget: usize, context: &MessageContext) -> Vec<SnsMessage> {
+    parts::split(report, budget, |part| compose(report, part, context))
 }
 
 /// One publish for one part of `report`.
-fn compose(report: &Report, part: &part::Part) -> SnsMessage {
-    let subject = text::subject(report, part.index, part.count);
-    let email = text::email(report, part);
-    let chatbot = chatbot::notification(report, part, &subject);
+fn compose(report: &Report, part: &part::Part, context: &MessageContext) -> SnsMessage {
+    let subject = text::subject(
+        report,
+        part.index,
+        part.count,
+        context.account_alias.as_deref(),
+    );
+    let email = text::email(report, part, context);
+    let chatbot = chatbot::notification(report, part, &subject, context);
     let payload = report_json(&part.report);
     let mut document = serde_json::Map::new();
     document.insert("default".into(), email.clone().into());
@@ -343,6 +372,7 @@ fn compose(report: &Report, part: &part::Part) -> SnsMessage {
         attributes: MessageAttributes {
             severity: severity_label(report),
             account_id: report.account_id.clone(),
+            organization_id: None,
             part: part.index,
             parts: part.count,
         },

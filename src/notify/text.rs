@@ -6,11 +6,12 @@ use time::OffsetDateTime;
 
 use crate::fix;
 use crate::report::{
-    days_left, escape, nearest_expiry, Finding, FindingCode, ProviderReport, RemediationOutcome,
-    Report, Severity,
+    days_left, escape, nearest_expiry, Finding, FindingCode, FindingStatus, ProviderReport,
+    RemediationOutcome, Report, Severity,
 };
 
-use super::message::severity_label;
+use super::console;
+use super::message::{severity_label, MessageContext};
 use super::part::Part;
 
 /// SNS's limit on a subject, in characters (ASCII here).
@@ -75,7 +76,7 @@ fn printable_ascii(s: &str) -> String {
 
 /// `[CRITICAL] thumbprint-guard 123456789012: 2 critical, 1 warning (part 1/3)`: at most
 /// [`SUBJECT_MAX`] printable ASCII characters, starting with `[`.
-pub(crate) fn subject(report: &Report, part: usize, parts: usize) -> String {
+pub(crate) fn subject(report: &Report, part: usize, parts: usize, alias: Option<&str>) -> String {
     let label = severity_label(report).to_ascii_uppercase();
     let counts = RunCounts::of(report);
     let what = if counts.critical + counts.warning + counts.info + counts.thumbprints_added == 0 {
@@ -92,10 +93,11 @@ pub(crate) fn subject(report: &Report, part: usize, parts: usize) -> String {
     } else {
         String::new()
     };
-    let mut base = printable_ascii(&format!(
-        "[{label}] thumbprint-guard {}: {what}",
-        report.account_id
-    ));
+    let account = match alias {
+        Some(alias) => format!("{} ({alias})", report.account_id),
+        None => report.account_id.clone(),
+    };
+    let mut base = printable_ascii(&format!("[{label}] thumbprint-guard {account}: {what}"));
     base.truncate(SUBJECT_MAX.saturating_sub(suffix.len()));
     base + &suffix
 }
@@ -300,9 +302,10 @@ pub(crate) fn finding_block(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "--- {number} of {of}: {} {} ---",
+        "--- {number} of {of}: {} {}{} ---",
         finding.severity.as_str().to_uppercase(),
-        finding.code
+        finding.code,
+        status_tag(finding)
     );
     let _ = writeln!(out, "What: {}", escape(&finding.message));
     let _ = writeln!(
@@ -350,11 +353,11 @@ pub(crate) fn finding_block(
     for (label, value) in timing(report, finding) {
         let _ = writeln!(out, "{label}: {value}");
     }
-    if let Some(details) = finding.details.as_object().filter(|d| !d.is_empty()) {
-        let _ = writeln!(out, "Details:");
-        for (key, value) in details {
-            let _ = writeln!(out, "  {key}: {}", escape(&detail_text(value)));
-        }
+    for (label, value) in details_in_words(finding) {
+        let _ = writeln!(out, "{label}: {}", escape(&value));
+    }
+    if let Some(link) = console::link(&finding.resource) {
+        let _ = writeln!(out, "Console: {link}");
     }
     let _ = writeln!(
         out,
@@ -372,18 +375,111 @@ pub(crate) fn finding_block(
     out
 }
 
+/// " · new", " · open since 2026-11-22T10:00:00Z", " · muted": what the state and the mutes say.
+fn status_tag(finding: &Finding) -> String {
+    let mut tag = match (finding.status, finding.first_seen) {
+        (Some(FindingStatus::New), _) => " · new since the last run".to_string(),
+        (Some(FindingStatus::Open), Some(since)) => {
+            format!(" · still open since {}", rfc3339(since))
+        }
+        (Some(FindingStatus::Open), None) => " · still open".to_string(),
+        (None, _) => String::new(),
+    };
+    if finding.muted {
+        tag.push_str(" · muted");
+    }
+    tag
+}
+
+/// The details a person needs, labelled in words; internal keys (indexes, flags, ARNs already
+/// shown, fix commands shown below) stay in the JSON report.
+fn details_in_words(finding: &Finding) -> Vec<(&'static str, String)> {
+    const LABELS: [(&str, &str); 12] = [
+        ("host", "Host"),
+        ("hosts", "Hosts"),
+        ("address", "Address"),
+        ("addresses", "Addresses"),
+        ("reason", "Reason"),
+        ("subject", "Certificate"),
+        ("statement", "Trust policy statement"),
+        ("provider_arn", "Trusted provider"),
+        ("region", "Region"),
+        ("operation", "AWS operation"),
+        ("client_ids", "Audiences (ClientIDList)"),
+        ("error", "Error"),
+    ];
+    let Some(details) = finding.details.as_object() else {
+        return Vec::new();
+    };
+    LABELS
+        .iter()
+        .filter_map(|&(key, label)| {
+            let value = details.get(key)?;
+            let text = detail_text(value);
+            (!value.is_null() && !text.is_empty() && text != finding.resource)
+                .then_some((label, text))
+        })
+        .collect()
+}
+
+/// `n provider` / `n providers`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// How urgent a finding is in a message: critical first, and within a severity the findings that
+/// break pods now (a mismatch IAM enforces, a missing provider) before those with the same cause.
+fn urgency(finding: &Finding) -> (std::cmp::Reverse<Severity>, u8) {
+    let rank = match finding.code {
+        FindingCode::ThumbprintMismatch | FindingCode::ThumbprintListFull => 0,
+        FindingCode::RoleTrustsMissingProvider | FindingCode::ClusterWithoutProvider => 1,
+        FindingCode::IssuerUnreachable | FindingCode::ChainUntrusted | FindingCode::CertExpired => {
+            2
+        }
+        _ => 3,
+    };
+    (std::cmp::Reverse(finding.severity), rank)
+}
+
+/// The findings of a part in message order (stable: report order within equal urgency).
+pub(crate) fn in_message_order(findings: &[Finding]) -> Vec<&Finding> {
+    let mut ordered: Vec<&Finding> = findings.iter().collect();
+    ordered.sort_by_key(|f| (f.muted, urgency(f)));
+    ordered
+}
+
+/// "AWS account 123456789012 (prod)".
+pub(crate) fn account_label(account_id: &str, alias: Option<&str>) -> String {
+    match alias {
+        Some(alias) => format!("AWS account {account_id} ({})", escape(alias)),
+        None => format!("AWS account {account_id}"),
+    }
+}
+
 /// The `default`/`email` text of one part.
-pub(crate) fn email(report: &Report, part: &Part) -> String {
+pub(crate) fn email(report: &Report, part: &Part, context: &MessageContext) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "thumbprint-guard: AWS account {}, sweep of {}",
-        report.account_id,
+        "thumbprint-guard: {}, sweep of {}",
+        account_label(&report.account_id, context.account_alias.as_deref()),
         rfc3339(report.generated_at)
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", verdict(report));
     let _ = writeln!(out);
+    if let Some(why) = &context.state_unavailable {
+        let _ = writeln!(
+            out,
+            "The state table could not be used this run ({}): findings are not marked new or open, nothing is listed as resolved, and this message was sent by the findings rule.",
+            escape(why)
+        );
+        let _ = writeln!(out);
+    }
     if part.condensed {
         let _ = writeln!(
             out,
@@ -394,26 +490,85 @@ pub(crate) fn email(report: &Report, part: &Part) -> String {
     if part.count > 1 {
         let _ = writeln!(
             out,
-            "This is part {} of {}: it carries {} of the run's {} findings ({} of {} providers). The other parts arrive as separate messages with the same subject and \"(part N/{})\".",
+            "This is part {} of {}: it carries {} of the run's {} ({} of {}). The other parts arrive as separate messages with the same subject and \"(part N/{})\".",
             part.index,
             part.count,
             part.report.findings.len(),
-            report.findings.len(),
+            count(report.findings.len(), "finding"),
             part.report.providers.len(),
-            report.providers.len(),
+            count(report.providers.len(), "provider"),
             part.count
         );
         let _ = writeln!(out);
     }
     let _ = writeln!(
         out,
-        "Checked {} IAM OIDC provider(s) and {} EKS cluster(s); remediation mode: {}.",
-        report.providers.len(),
-        report.clusters.len(),
+        "Checked {} and {}; remediation mode: {}.",
+        count(report.providers.len(), "IAM OIDC provider"),
+        count(report.clusters.len(), "EKS cluster"),
         report.remediation_mode
     );
-    let findings = &part.report.findings;
-    if !findings.is_empty() {
+    let findings = in_message_order(&part.report.findings);
+    let remembered = findings.iter().any(|f| f.status.is_some())
+        || (!report.resolved.is_empty() && context.state_unavailable.is_none());
+    let resolved = if part.index == 1 {
+        report.resolved.as_slice()
+    } else {
+        &[]
+    };
+    if remembered {
+        let new: Vec<&Finding> = findings
+            .iter()
+            .copied()
+            .filter(|f| f.status == Some(FindingStatus::New))
+            .collect();
+        let open: Vec<&Finding> = findings
+            .iter()
+            .copied()
+            .filter(|f| f.status != Some(FindingStatus::New))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Since the last run: {} new, {} resolved; {} still open.",
+            new.len(),
+            resolved.len(),
+            open.len()
+        );
+        let total = findings.len();
+        if !new.is_empty() {
+            let _ = writeln!(out, "\nNEW SINCE THE LAST RUN ({})\n", new.len());
+            for (i, finding) in new.iter().enumerate() {
+                let _ = writeln!(out, "{}", finding_block(report, finding, i + 1, total));
+            }
+        }
+        if !resolved.is_empty() {
+            let _ = writeln!(out, "\nRESOLVED SINCE THE LAST RUN ({})\n", resolved.len());
+            for gone in resolved {
+                let since = gone
+                    .first_seen
+                    .map(|at| format!(", open since {}", rfc3339(at)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "- {} {}: {}{since}",
+                    gone.code,
+                    resource_kind(&gone.resource).to_lowercase(),
+                    escape(&gone.resource)
+                );
+            }
+            let _ = writeln!(out);
+        }
+        if !open.is_empty() {
+            let _ = writeln!(out, "\nSTILL OPEN ({})\n", open.len());
+            for (i, finding) in open.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    finding_block(report, finding, new.len() + i + 1, total)
+                );
+            }
+        }
+    } else if !findings.is_empty() {
         let _ = writeln!(out);
         for (i, finding) in findings.iter().enumerate() {
             let _ = writeln!(

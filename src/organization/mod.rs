@@ -20,7 +20,7 @@ mod run;
 pub use accounts::{AccountList, MEMBER_SESSION_NAME};
 pub use member::{Unreachable, UnreachableReason};
 pub use report::{OrganizationReport, OrganizationSummary};
-pub use run::run;
+pub use run::{run, AccountMemory, OrganizationRun};
 
 /// What organization mode needs from the configuration (mapped from `ORGANIZATION_*` and
 /// `ACCOUNT_CONCURRENCY`).

@@ -32,6 +32,7 @@ async fn lambda_handler_runs_the_sample_events() {
         aws: AwsClients::new(&env.moto.sdk_config(REGION).await, &base),
         probe: ProbeContext::new(&base).unwrap(),
         env: vars,
+        organization: None,
     };
     let lines = Mutex::new(Vec::<String>::new());
     let emit = |line: &str| lines.lock().unwrap().push(line.to_string());

@@ -20,6 +20,7 @@ fn message(part: usize, parts: usize) -> SnsMessage {
         attributes: MessageAttributes {
             severity: "warning",
             account_id: "123456789012".into(),
+            organization_id: None,
             part,
             parts,
         },

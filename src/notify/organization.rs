@@ -1,0 +1,347 @@
+//! Organization mode on SNS: one message per run covering every account, split into parts by
+//! account when large (pure, but for [`publish_organization_if_needed`]).
+//!
+//! Each part's `sqs`/`lambda` payload is a valid organization report holding whole accounts (or,
+//! for an account too large for one message, one part of it, cut as a single-account report is);
+//! the organization-level findings (ACCOUNT_UNREACHABLE) travel in part 1. Every account's findings
+//! keep their own `account_id`; the message attributes add `organization_id`.
+
+use std::fmt::Write as _;
+
+use crate::config::{Config, NotifyRule};
+use crate::organization::{OrganizationReport, OrganizationRun};
+use crate::report::{escape, Report, Severity};
+
+use super::message::{MessageAttributes, MessageContext, SnsMessage};
+use super::part::Part;
+use super::parts::{self, Weight};
+use super::text::{self, count, rfc3339, SUBJECT_MAX};
+use super::{chatbot, decide, publish, NotifyError, NotifyOutcome, Silence, PUBLISH_BUDGET_BYTES};
+
+/// Room kept in every organization part for its header, the Chatbot document and the
+/// organization-level findings.
+const ORGANIZATION_RESERVE: usize = 32 * 1024;
+
+/// Whether an organization run publishes (the same rules as one account, over every account):
+/// `Ok(topic_arn)` when any account's report would be published on its own, or an
+/// organization-level finding (an unreachable account) is a warning or worse.
+pub fn decide_organization<'a>(
+    config: &'a Config,
+    run: &OrganizationRun,
+) -> Result<&'a str, Silence> {
+    let topic_arn = config.sns_topic_arn.as_deref().ok_or(Silence::NoTopic)?;
+    match config.notify {
+        NotifyRule::Never => return Err(Silence::Never),
+        NotifyRule::Always => return Ok(topic_arn),
+        NotifyRule::Findings | NotifyRule::Changes => {}
+    }
+    // An unreachable account is not remembered (its findings are unknown, not resolved): it is
+    // announced on every run, whatever the rule.
+    let unreachable = run
+        .report
+        .findings
+        .iter()
+        .any(|f| f.counts() && f.severity >= Severity::Warning);
+    let any_account = run.report.accounts.iter().any(|account| {
+        let changes = run
+            .memory(&account.account_id)
+            .and_then(|m| m.memory.changes());
+        decide(config, account, changes).is_ok()
+    });
+    if unreachable || any_account {
+        Ok(topic_arn)
+    } else if config.notify == NotifyRule::Changes {
+        Err(Silence::NothingChanged)
+    } else {
+        Err(Silence::NothingToTell)
+    }
+}
+
+/// Decides (see [`decide_organization`]) and publishes every part of the organization message.
+pub async fn publish_organization_if_needed(
+    sns: &aws_sdk_sns::Client,
+    config: &Config,
+    run: &OrganizationRun,
+) -> Result<NotifyOutcome, NotifyError> {
+    match decide_organization(config, run) {
+        Err(silence) => {
+            tracing::info!(reason = %silence, "not publishing to SNS");
+            Ok(NotifyOutcome::NotSent {
+                reason: silence.to_string(),
+            })
+        }
+        Ok(topic_arn) => {
+            publish(
+                sns,
+                topic_arn,
+                &render_organization(run, PUBLISH_BUDGET_BYTES),
+            )
+            .await
+        }
+    }
+}
+
+/// One account's share of a message: the account (by index) and one part of its report.
+struct Piece {
+    account: usize,
+    part: Part,
+    bytes: usize,
+}
+
+/// The messages of an organization run, each at most `budget` bytes (an account part too large on
+/// its own still gets a message, as for one account).
+pub fn render_organization(run: &OrganizationRun, budget: usize) -> Vec<SnsMessage> {
+    let report = &run.report;
+    let default_context = MessageContext::default();
+    let context = |account: &Report| {
+        run.memory(&account.account_id)
+            .map_or(&default_context, |m| &m.context)
+    };
+    // Every account as pieces that fit a message of their own (most accounts: one piece).
+    let account_budget = budget.saturating_sub(ORGANIZATION_RESERVE).max(budget / 2);
+    let mut pieces: Vec<Piece> = Vec::new();
+    for (index, account) in report.accounts.iter().enumerate() {
+        let ctx = context(account);
+        for part in parts::split_with(
+            account,
+            account_budget,
+            0,
+            Weight::Sns,
+            |part| part.clone(),
+            |part| piece_bytes(account, part, ctx),
+        ) {
+            let bytes = piece_bytes(account, &part, ctx);
+            pieces.push(Piece {
+                account: index,
+                part,
+                bytes,
+            });
+        }
+    }
+    // Greedy packing in account order, then halving any group a real rendering shows too large.
+    let mut groups: Vec<Vec<&Piece>> = Vec::new();
+    let mut current: Vec<&Piece> = Vec::new();
+    let mut used = ORGANIZATION_RESERVE;
+    for piece in &pieces {
+        if !current.is_empty() && used + piece.bytes > budget {
+            groups.push(std::mem::take(&mut current));
+            used = ORGANIZATION_RESERVE;
+        }
+        used += piece.bytes;
+        current.push(piece);
+    }
+    if !current.is_empty() || groups.is_empty() {
+        groups.push(current);
+    }
+    loop {
+        let total = groups.len();
+        let messages: Vec<SnsMessage> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, group)| compose_organization(run, group, i + 1, total, &context))
+            .collect();
+        let oversized = messages
+            .iter()
+            .zip(&groups)
+            .position(|(m, group)| m.publish_size() > budget && group.len() > 1);
+        match oversized {
+            None => return messages,
+            Some(i) => {
+                let half = groups[i].len() / 2;
+                let second = groups[i].split_off(half);
+                groups.insert(i + 1, second);
+            }
+        }
+    }
+}
+
+/// What one account part adds to a message: its text and its JSON, each twice and escaped.
+fn piece_bytes(account: &Report, part: &Part, context: &MessageContext) -> usize {
+    let text = account_section(account, part, context);
+    let json = serde_json::to_string(&part.report).map_or(0, |j| j.len());
+    2 * serde_json::to_string(&text).map_or(text.len(), |t| t.len()) + 2 * (json + json / 8)
+}
+
+/// The e-mail section of one account part: the single-account text for an account with something
+/// to say, one line for a clean one.
+fn account_section(account: &Report, part: &Part, context: &MessageContext) -> String {
+    if account.findings.is_empty() && account.resolved.is_empty() {
+        return format!(
+            "{}: OK, {} and {} checked, no findings.\n",
+            text::account_label(&account.account_id, context.account_alias.as_deref()),
+            count(account.providers.len(), "IAM OIDC provider"),
+            count(account.clusters.len(), "EKS cluster"),
+        );
+    }
+    text::email(account, part, context)
+}
+
+/// `o-abc123 (12 accounts)` or `12 accounts` without Organizations.
+fn organization_label(report: &OrganizationReport) -> String {
+    let accounts = count(report.summary.accounts, "account");
+    match &report.organization_id {
+        Some(id) => format!("organization {} ({accounts})", escape(id)),
+        None => accounts,
+    }
+}
+
+/// `[CRITICAL] thumbprint-guard organization o-abc (12 accounts): 2 critical, 1 warning (part 1/2)`.
+fn organization_subject(report: &OrganizationReport, index: usize, total: usize) -> String {
+    let label = report
+        .highest_severity()
+        .map_or("ok", Severity::as_str)
+        .to_ascii_uppercase();
+    let s = &report.summary;
+    let mut counts = Vec::new();
+    if s.critical + s.warning > 0 {
+        counts.push(format!("{} critical", s.critical));
+        counts.push(format!("{} warning", s.warning));
+    }
+    if s.accounts_unreachable > 0 {
+        counts.push(format!("{} unreachable", s.accounts_unreachable));
+    }
+    if s.thumbprints_added > 0 {
+        counts.push(count(s.thumbprints_added, "thumbprint") + " added");
+    }
+    if counts.is_empty() {
+        counts.push(format!(
+            "no findings, {} checked",
+            count(s.providers, "provider")
+        ));
+    }
+    let suffix = if total > 1 {
+        format!(" (part {index}/{total})")
+    } else {
+        String::new()
+    };
+    let base = format!(
+        "[{label}] thumbprint-guard {}: {}",
+        organization_label(report),
+        counts.join(", ")
+    );
+    let mut base: String = base
+        .chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    base.truncate(SUBJECT_MAX.saturating_sub(suffix.len()));
+    base + &suffix
+}
+
+/// One organization message for `group` (part `index` of `total`).
+fn compose_organization<'a>(
+    run: &'a OrganizationRun,
+    group: &[&Piece],
+    index: usize,
+    total: usize,
+    context: &impl Fn(&'a Report) -> &'a MessageContext,
+) -> SnsMessage {
+    let report = &run.report;
+    let subject = organization_subject(report, index, total);
+    let s = &report.summary;
+
+    let mut email = String::new();
+    let _ = writeln!(
+        email,
+        "thumbprint-guard: {}, sweep of {}",
+        organization_label(report),
+        rfc3339(report.generated_at)
+    );
+    let _ = writeln!(email);
+    let _ = writeln!(
+        email,
+        "{} swept, {} unreachable; {} and {} checked: {} critical, {} warning, {} info, {} added.",
+        count(s.accounts - s.accounts_unreachable, "account"),
+        s.accounts_unreachable,
+        count(s.providers, "IAM OIDC provider"),
+        count(s.clusters, "EKS cluster"),
+        s.critical,
+        s.warning,
+        s.info,
+        count(s.thumbprints_added, "thumbprint"),
+    );
+    if total > 1 {
+        let _ = writeln!(
+            email,
+            "\nThis is part {index} of {total}: the other parts arrive as separate messages with the same subject and \"(part N/{total})\"."
+        );
+    }
+    let org_findings = if index == 1 {
+        report.findings.as_slice()
+    } else {
+        &[]
+    };
+    if !org_findings.is_empty() {
+        let _ = writeln!(email, "\nACCOUNTS NOT SWEPT ({})\n", org_findings.len());
+        for finding in org_findings {
+            let _ = writeln!(email, "- {}", escape(&finding.message));
+            let _ = writeln!(email, "  Role: {}", escape(&finding.resource));
+        }
+    }
+    for piece in group {
+        let account = &report.accounts[piece.account];
+        let _ = writeln!(
+            email,
+            "\n==================== AWS account {} ====================\n",
+            account.account_id
+        );
+        email.push_str(&account_section(account, &piece.part, context(account)));
+    }
+
+    let mut payload =
+        OrganizationReport::empty(report.organization_id.clone(), report.generated_at);
+    payload.findings = org_findings.to_vec();
+    let mut seen: Vec<&str> = Vec::new();
+    for piece in group {
+        payload.accounts.push(piece.part.report.clone());
+        let id = report.accounts[piece.account].account_id.as_str();
+        if !seen.contains(&id) {
+            seen.push(id);
+        }
+    }
+    if total == 1 {
+        payload.summary = report.summary.clone();
+    } else {
+        payload.recount(seen.len() + payload.findings.len());
+    }
+    let payload = serde_json::to_string(&payload).unwrap_or_else(|e| {
+        serde_json::json!({"schema_version": report.schema_version, "error": format!("the report could not be serialized: {e}")}).to_string()
+    });
+
+    let accounts: Vec<(&Report, &Part, &MessageContext)> = group
+        .iter()
+        .map(|piece| {
+            let account = &report.accounts[piece.account];
+            (account, &piece.part, context(account))
+        })
+        .collect();
+    let chatbot =
+        chatbot::organization_notification(report, &accounts, org_findings, &subject, index, total);
+
+    let mut document = serde_json::Map::new();
+    document.insert("default".into(), email.clone().into());
+    document.insert("email".into(), email.into());
+    document.insert("https".into(), chatbot.into());
+    document.insert("sqs".into(), payload.clone().into());
+    document.insert("lambda".into(), payload.into());
+    SnsMessage {
+        subject,
+        message: serde_json::Value::Object(document).to_string(),
+        attributes: MessageAttributes {
+            severity: report.highest_severity().map_or("ok", Severity::as_str),
+            account_id: run.caller_account.clone(),
+            organization_id: report.organization_id.clone(),
+            part: index,
+            parts: total,
+        },
+        providers: group
+            .iter()
+            .flat_map(|piece| piece.part.report.providers.iter().map(|p| p.arn.clone()))
+            .collect(),
+    }
+}
