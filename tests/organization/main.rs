@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod lambda;
 mod listing;
 mod reach;
 
@@ -83,6 +84,7 @@ impl Env {
             None,
         )
         .await
+        .map(|run| run.report)
     }
 }
 
