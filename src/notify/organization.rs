@@ -176,11 +176,13 @@ fn account_section(account: &Report, part: &Part, context: &MessageContext) -> S
     text::email(account, part, context)
 }
 
-/// `o-abc123 (12 accounts)` or `12 accounts` without Organizations.
-fn organization_label(report: &OrganizationReport) -> String {
+/// `organization o-abc123 (12 accounts)` (`org` when `short`, for the subject) or `12 accounts`
+/// without Organizations.
+fn organization_label(report: &OrganizationReport, short: bool) -> String {
     let accounts = count(report.summary.accounts, "account");
+    let word = if short { "org" } else { "organization" };
     match &report.organization_id {
-        Some(id) => format!("organization {} ({accounts})", escape(id)),
+        Some(id) => format!("{word} {} ({accounts})", escape(id)),
         None => accounts,
     }
 }
@@ -214,22 +216,32 @@ fn organization_subject(report: &OrganizationReport, index: usize, total: usize)
     } else {
         String::new()
     };
-    let base = format!(
-        "[{label}] thumbprint-guard {}: {}",
-        organization_label(report),
-        counts.join(", ")
-    );
-    let mut base: String = base
-        .chars()
-        .map(|c| {
-            if c == ' ' || c.is_ascii_graphic() {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    base.truncate(SUBJECT_MAX.saturating_sub(suffix.len()));
+    let printable = |text: String| -> String {
+        text.chars()
+            .map(|c| {
+                if c == ' ' || c.is_ascii_graphic() {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect()
+    };
+    let room = SUBJECT_MAX.saturating_sub(suffix.len());
+    let mut base = printable(format!(
+        "[{label}] thumbprint-guard {}:",
+        organization_label(report, true)
+    ));
+    // Whole counts only, as many as fit.
+    for (i, item) in counts.iter().enumerate() {
+        let separator = if i == 0 { " " } else { ", " };
+        if base.len() + separator.len() + item.len() > room {
+            break;
+        }
+        base.push_str(separator);
+        base.push_str(item);
+    }
+    base.truncate(room);
     base + &suffix
 }
 
@@ -249,7 +261,7 @@ fn compose_organization<'a>(
     let _ = writeln!(
         email,
         "thumbprint-guard: {}, sweep of {}",
-        organization_label(report),
+        organization_label(report, false),
         rfc3339(report.generated_at)
     );
     let _ = writeln!(email);

@@ -284,7 +284,7 @@ async fn scenario() {
     assert_eq!(messages.len(), 1, "one message per organization run");
     let (subject, document, attributes) = &messages[0];
     assert!(
-        subject.starts_with("[CRITICAL] thumbprint-guard organization "),
+        subject.starts_with("[CRITICAL] thumbprint-guard org "),
         "{subject}"
     );
     assert!(subject.contains(&organization_id), "{subject}");

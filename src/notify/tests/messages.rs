@@ -111,7 +111,22 @@ fn chatbot_document_follows_the_custom_notification_schema() {
     assert_eq!(context["severity"], "critical");
     assert_eq!(context["critical"], "2");
     assert_eq!(chatbot["metadata"]["summary"], m.subject.as_str());
-    assert!(chatbot["metadata"].get("threadId").is_none());
+    assert_eq!(
+        chatbot["metadata"]["threadId"],
+        format!("thumbprint-guard-{ACCOUNT}"),
+        "one thread per account, across runs"
+    );
+    let next_steps = chatbot["content"]["nextSteps"]
+        .as_array()
+        .expect("nextSteps");
+    assert!(
+        next_steps[0]
+            .as_str()
+            .unwrap()
+            .starts_with("aws iam update-open-id-connect-provider-thumbprint"),
+        "the enforced mismatch's fix comes first: {next_steps:?}"
+    );
+    assert!(next_steps.len() <= 5);
     assert!(chatbot["metadata"]["relatedResources"]
         .as_array()
         .unwrap()
@@ -299,4 +314,147 @@ fn issuer_text_cannot_forge_a_fix_line() {
             "{what} shows it escaped:\n{text}"
         );
     }
+}
+
+#[test]
+fn the_enforced_mismatch_leads_and_details_are_in_words_with_console_links() {
+    let mut r = sample();
+    // A role finding with internal keys, which the e-mail must not dump.
+    r.findings.push(
+        Finding::new(
+            FindingCode::TrustPolicyNoAud,
+            format!("arn:aws:iam::{ACCOUNT}:role/batch"),
+            "The role trusts the provider without an :aud condition.",
+        )
+        .with_details(
+            json!({"provider_arn": arn(1), "statement": "#0", "statement_index": 0, "sid": null}),
+        ),
+    );
+    r.recount();
+    let email = only_one(&r).body("email").unwrap();
+    let first = email.find("--- 1 of").expect("a first finding");
+    assert!(
+        email[first..].starts_with("--- 1 of 5: CRITICAL THUMBPRINT_MISMATCH"),
+        "{email}"
+    );
+    assert!(
+        !email.contains("statement_index") && !email.contains("sid:"),
+        "{email}"
+    );
+    assert!(!email.contains("Details:"), "{email}");
+    assert!(email.contains("Trust policy statement: #0"), "{email}");
+    assert!(
+        email.contains(&format!("Trusted provider: {}", arn(1))),
+        "{email}"
+    );
+    assert!(
+        email.contains("Addresses: 203.0.113.10:443, 203.0.113.11:443"),
+        "{email}"
+    );
+    assert!(
+        email.contains("Console: https://console.aws.amazon.com/iam/home#/roles/details/batch"),
+        "{email}"
+    );
+    assert!(
+        email.contains("Console: https://console.aws.amazon.com/iam/home#/identity_providers/details/OPENID/arn%3Aaws%3Aiam"),
+        "{email}"
+    );
+    assert!(
+        email.contains("Checked 3 IAM OIDC providers and 1 EKS cluster;"),
+        "{email}"
+    );
+}
+
+#[test]
+fn with_state_the_message_leads_with_what_changed() {
+    let mut r = sample();
+    for finding in &mut r.findings {
+        if finding.code == FindingCode::CertExpiring {
+            finding.status = Some(crate::report::FindingStatus::Open);
+            finding.first_seen = Some(datetime!(2026-11-20 04:00:00 UTC));
+        } else {
+            finding.status = Some(crate::report::FindingStatus::New);
+            finding.first_seen = Some(r.generated_at);
+        }
+    }
+    r.resolved.push(crate::report::ResolvedFinding {
+        id: "tg-0123456789abcdef".into(),
+        code: FindingCode::AudienceMissing,
+        resource: arn(9),
+        first_seen: Some(datetime!(2026-11-01 00:00:00 UTC)),
+    });
+    let context = MessageContext {
+        account_alias: Some("payments-prod".into()),
+        state_unavailable: None,
+    };
+    let messages = render_with(&r, &context);
+    assert_eq!(messages.len(), 1);
+    let m = &messages[0];
+    assert!(
+        m.subject
+            .starts_with("[CRITICAL] thumbprint-guard 123456789012 (payments-prod): "),
+        "{}",
+        m.subject
+    );
+    let email = m.body("email").unwrap();
+    assert!(
+        email.starts_with("thumbprint-guard: AWS account 123456789012 (payments-prod), "),
+        "{email}"
+    );
+    let summary = email
+        .find("Since the last run: 3 new, 1 resolved; 1 still open.")
+        .expect(&email);
+    let new = email.find("NEW SINCE THE LAST RUN (3)").expect(&email);
+    let resolved = email.find("RESOLVED SINCE THE LAST RUN (1)").expect(&email);
+    let open = email.find("STILL OPEN (1)").expect(&email);
+    assert!(
+        summary < new && new < resolved && resolved < open,
+        "{email}"
+    );
+    assert!(
+        email.contains("THUMBPRINT_MISMATCH · new since the last run ---"),
+        "{email}"
+    );
+    assert!(
+        email.contains("CERT_EXPIRING · still open since 2026-11-20T04:00:00Z ---"),
+        "{email}"
+    );
+    assert!(
+        email.contains(&format!(
+            "- AUDIENCE_MISSING provider: {}, open since 2026-11-01T00:00:00Z",
+            arn(9)
+        )),
+        "{email}"
+    );
+    let chatbot: Value = serde_json::from_str(&m.body("https").unwrap()).unwrap();
+    let description = chatbot["content"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("*Since the last run:* 3 new, 1 resolved, 1 still open"),
+        "{description}"
+    );
+    assert!(
+        description.contains(":white_check_mark: resolved `AUDIENCE_MISSING`"),
+        "{description}"
+    );
+    assert!(
+        description.contains("AWS account 123456789012 (payments-prod)"),
+        "{description}"
+    );
+}
+
+#[test]
+fn an_unavailable_state_table_is_said_in_the_message() {
+    let context = MessageContext {
+        account_alias: None,
+        state_unavailable: Some("ResourceNotFoundException: table missing".into()),
+    };
+    let messages = render_with(&sample(), &context);
+    let email = messages[0].body("email").unwrap();
+    assert!(
+        email.contains(
+            "The state table could not be used this run (ResourceNotFoundException: table missing)"
+        ),
+        "{email}"
+    );
+    assert!(!email.contains("NEW SINCE THE LAST RUN"), "{email}");
 }

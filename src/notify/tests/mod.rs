@@ -171,5 +171,6 @@ fn assert_subject_rules(subject: &str) {
 }
 
 mod messages;
+mod organization;
 mod publish_every_part;
 mod split;

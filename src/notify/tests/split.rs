@@ -102,8 +102,8 @@ fn a_large_report_is_split_into_parts_that_carry_every_finding() {
             part.to_string()
         );
         assert_eq!(
-            chatbot["metadata"]["threadId"],
-            "thumbprint-guard-123456789012-1795341600"
+            chatbot["metadata"]["threadId"], "thumbprint-guard-123456789012",
+            "every part and every run of one account share a thread"
         );
     }
     let mut expected: HashMap<String, usize> = HashMap::new();
