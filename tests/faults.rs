@@ -258,8 +258,11 @@ async fn sns_failing_fails_the_invocation_after_the_report_is_logged() {
             "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>boom</Message></Error><RequestId>r-2</RequestId></ErrorResponse>",
         )
     });
+    // The alias is best effort: a denied ListAccountAliases costs the message nothing.
+    let alias = mock!(aws_sdk_iam::Client::list_account_aliases)
+        .then_http_response(|| iam_error(403, "AccessDenied", "not allowed"));
     let aws = aws(
-        client!(aws_sdk_iam, &[&list]),
+        client!(aws_sdk_iam, &[&list, &alias]),
         client!(aws_sdk_sns, &[&publish]),
     );
     let (result, lines) = invoke(

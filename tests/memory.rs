@@ -101,27 +101,7 @@ async fn scenario() {
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let securityhub = aws_sdk_securityhub::Client::new(&sdk);
     let sns = aws_sdk_sns::Client::new(&sdk);
-    dynamodb
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-        .key_schema(
-            aws_sdk_dynamodb::types::KeySchemaElement::builder()
-                .attribute_name("account_id")
-                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .attribute_definitions(
-            aws_sdk_dynamodb::types::AttributeDefinition::builder()
-                .attribute_name("account_id")
-                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .send()
-        .await
-        .expect("create the state table");
+    create_state_table(&dynamodb).await;
     securityhub
         .enable_security_hub()
         .send()
@@ -255,4 +235,112 @@ async fn scenario() {
         .map(|r| (r.1.clone(), "ARCHIVED".to_string()))
         .collect();
     assert_eq!(hub(&securityhub).await, archived);
+}
+
+/// Two runs of one account overlapping on the same state item: each reads, both write with a
+/// condition on the version, the later one retries on the fresh state. Nothing is lost: the item
+/// ends at version 2 + rounds, holds the later run's findings, and the later run saw the earlier
+/// one's finding (and reported it resolved).
+#[test]
+fn overlapping_runs_never_lose_an_update() {
+    std::thread::Builder::new()
+        .stack_size(32 * 1024 * 1024)
+        .spawn(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(overlap())
+        })
+        .expect("thread")
+        .join()
+        .expect("the scenario passed");
+}
+
+async fn overlap() {
+    use thumbprint_guard::report::{Finding, FindingCode};
+    use thumbprint_guard::state;
+
+    let moto = Moto::start().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config(REGION).await);
+    create_state_table(&dynamodb).await;
+    let account = moto::ACCOUNT_ID;
+    let finding = |code: FindingCode, resource: &str| {
+        let mut f = Finding::new(code, resource, "m");
+        f.identify(account);
+        f
+    };
+    for round in 0..5u64 {
+        let mut a = vec![finding(
+            FindingCode::AudienceMissing,
+            &format!("arn:aws:iam::{account}:oidc-provider/a{round}"),
+        )];
+        let mut b = vec![finding(
+            FindingCode::CertExpiring,
+            &format!("arn:aws:iam::{account}:oidc-provider/b{round}"),
+        )];
+        let (a_id, b_id) = (a[0].id.clone(), b[0].id.clone());
+        let now = time::OffsetDateTime::now_utc();
+        let (first, second) = tokio::join!(
+            state::remember(&dynamodb, TABLE, account, &mut a, now, 24, |_| false),
+            state::remember(&dynamodb, TABLE, account, &mut b, now, 24, |_| false),
+        );
+        let (first, second) = (first.expect("run A"), second.expect("run B"));
+        let stored = state::load(&dynamodb, TABLE, account)
+            .await
+            .expect("load")
+            .expect("an item");
+        assert_eq!(
+            stored.version,
+            2 * (round + 1),
+            "round {round}: both writes landed"
+        );
+        let a_saw_b = first.resolved.iter().any(|r| r.id == b_id);
+        let b_saw_a = second.resolved.iter().any(|r| r.id == a_id);
+        assert!(
+            a_saw_b ^ b_saw_a,
+            "round {round}: exactly one run wrote on top of the other ({first:?} / {second:?})"
+        );
+        let (kept, gone) = if b_saw_a {
+            (&b_id, &a_id)
+        } else {
+            (&a_id, &b_id)
+        };
+        assert!(
+            stored.findings.contains_key(kept),
+            "round {round}: the later run's finding is stored"
+        );
+        assert!(
+            !stored.findings.contains_key(gone),
+            "round {round}: the earlier one's is resolved"
+        );
+    }
+}
+
+async fn create_state_table(dynamodb: &aws_sdk_dynamodb::Client) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    dynamodb
+        .create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("account_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("account_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("create the state table");
 }
