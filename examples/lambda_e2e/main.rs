@@ -9,6 +9,10 @@
 //! 2. `events/scheduled.json`: `applied`, IAM holds the old and the new thumbprint;
 //! 3. `events/scheduled.json` again: nothing to do, nothing published (NOTIFY=findings);
 //! 4. a bad override: the invocation fails with the `InvalidEvent` error type;
+//! 5. organization mode (a second `watch` with `ORGANIZATION_ROLE_NAME`): an organization of the
+//!    central account and one member whose provider lacks the healthy issuer's thumbprint; the
+//!    invocation returns the organization report, adds the thumbprint in the member's IAM only,
+//!    logs one EMF line per account and publishes ONE SNS message with `organization_id`;
 //!
 //! and, for 1 and 2, the SNS notification in moto and the EMF metrics line (namespace
 //! ThumbprintGuard) in the function's output. Stops everything it started, also on failure; exits
@@ -211,7 +215,107 @@ async fn run(cargo_lambda: &Path, release: bool) -> Result<(), Mismatch> {
         }
     }
     println!("lambda-e2e: OK a bad override fails with InvalidEvent");
-    if let Some(kib) = watch.function_peak_rss_kib() {
+    let peak = watch.function_peak_rss_kib();
+    drop(watch);
+
+    // 5. Organization mode: the same function, configured with ORGANIZATION_ROLE_NAME.
+    let central = moto.sdk_config(REGION).await;
+    let organization_id = moto::create_organization(&central).await;
+    let member_id = moto::create_account(&central, "member").await;
+    let member_iam =
+        aws_sdk_iam::Client::new(&moto::member_sdk_config(&moto, REGION, &member_id).await);
+    let stale = "0".repeat(40);
+    let member_arn = moto::create_provider(
+        &member_iam,
+        &scenario.healthy.issuer_url("/id/MEMBER"),
+        &["sts.amazonaws.com"],
+        &[&stale],
+        &[],
+    )
+    .await;
+    env.push((
+        "ORGANIZATION_ROLE_NAME".to_string(),
+        "thumbprint-guard-member".to_string(),
+    ));
+    let mut watch = Watch::start(
+        cargo_lambda,
+        release,
+        &env,
+        log_dir.path().join("watch-organization.log"),
+    )?;
+    watch.wait_until_listening()?;
+    let before = notifications(&moto, topic_arn).await;
+    let report = invoke(
+        cargo_lambda,
+        &watch,
+        InvokeData::File("events/scheduled.json"),
+        FIRST_INVOKE,
+    )
+    .await?
+    .map_err(|e| format!("organization run failed:\n{e}\nwatch:\n{}", watch.output()))?;
+    check(
+        report["organization_id"] == organization_id.as_str(),
+        || {
+            format!(
+                "organization run: organization_id {}",
+                report["organization_id"]
+            )
+        },
+    )?;
+    check(report["summary"]["accounts"] == 2, || {
+        format!("organization run: summary {}", report["summary"])
+    })?;
+    let member_report = report["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["account_id"] == member_id.as_str()))
+        .cloned()
+        .ok_or_else(|| format!("organization run: no report for {member_id}: {report:#}"))?;
+    let added = remediation(&member_report, &member_arn)?;
+    check(
+        added == ("applied".into(), vec![scenario.healthy_chain.top_sha1()]),
+        || format!("organization run: the member's remediation is {added:?}"),
+    )?;
+    let member_list = moto::thumbprints(&member_iam, &member_arn).await;
+    check(
+        member_list == [stale.clone(), scenario.healthy_chain.top_sha1()],
+        || format!("organization run: the member's IAM holds {member_list:?}"),
+    )?;
+    let central_list = moto::thumbprints(&iam, healthy_arn).await;
+    check(central_list == [scenario.healthy_chain.top_sha1()], || {
+        format!(
+            "organization run: the central account's healthy provider changed: {central_list:?}"
+        )
+    })?;
+    let mut emf_accounts: Vec<String> = emf_lines(&watch.output())
+        .iter()
+        .map(|l| l["AccountId"].as_str().unwrap_or_default().to_string())
+        .collect();
+    emf_accounts.sort();
+    let mut expected = vec![moto::ACCOUNT_ID.to_string(), member_id.clone()];
+    expected.sort();
+    check(emf_accounts == expected, || {
+        format!("organization run: EMF lines for {emf_accounts:?}, expected {expected:?}")
+    })?;
+    let sent = moto.data_json().await["sns"]["Topic"]
+        .as_array()
+        .and_then(|topics| topics.iter().find(|t| t["arn"] == topic_arn.as_str()))
+        .and_then(|t| t["sent_notifications"].as_array().cloned())
+        .unwrap_or_default();
+    check(sent.len() == before + 1, || {
+        format!(
+            "organization run: {} new SNS message(s), expected 1",
+            sent.len() - before
+        )
+    })?;
+    let last = sent.last().map(|n| n.to_string()).unwrap_or_default();
+    check(
+        last.contains("organization_id") && last.contains(&organization_id),
+        || format!("organization run: the message lacks organization_id: {last}"),
+    )?;
+    println!(
+        "lambda-e2e: OK organization run: {organization_id}, 2 accounts, the member's thumbprint added in its own IAM, one SNS message with organization_id, EMF per account"
+    );
+    if let Some(kib) = peak {
         println!(
             "lambda-e2e: the function process ({} build) peaked at {:.1} MiB resident",
             if release { "release" } else { "debug" },
