@@ -2,9 +2,15 @@
 # .venv via scripts/ensure-venv.sh; Rust components through rustup), so a fresh clone needs nothing
 # but a Rust toolchain and python3.
 SHELL := /bin/bash
+comma := ,
 .SHELLFLAGS := -eu -o pipefail -c
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(HOME)/.cargo/bin:$(PATH)
+# Tests, the demo and the benches talk to moto and local issuers on 127.0.0.1. The probe and the
+# AWS SDK both honour HTTPS_PROXY, so a machine behind a proxy (for the package registries) must
+# still reach loopback directly: loopback is added to NO_PROXY, whatever else it holds.
+export NO_PROXY := $(subst $() ,$(comma),$(strip $(NO_PROXY) $(no_proxy) 127.0.0.1 localhost ::1))
+export no_proxy := $(NO_PROXY)
 CARGO ?= cargo
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 

@@ -45,6 +45,9 @@ pub struct ProbeContext {
     pub(super) pins: PinnedHosts,
     /// Whether this machine has a route to an address (replaced in tests).
     pub(super) has_route: fn(SocketAddr) -> bool,
+    /// `HTTPS_PROXY`/`NO_PROXY` (and their lowercase forms): which hosts are reached through a
+    /// CONNECT tunnel, and through which proxy.
+    pub(super) proxy: hyper_util::client::proxy::matcher::Matcher,
 }
 
 impl ProbeContext {
@@ -101,6 +104,19 @@ impl ProbeContext {
             max_connections,
             pins: PinnedHosts::default(),
             has_route: route::has_route,
+            proxy: hyper_util::client::proxy::matcher::Matcher::from_env(),
+        })
+    }
+
+    /// The proxy `host:port` is reached through (`HTTPS_PROXY`, unless `NO_PROXY` covers it).
+    pub(super) fn proxy_for(&self, host: &str, port: u16) -> Option<Proxy> {
+        let uri: http::Uri = format!("https://{}/", super::address::authority(host, port))
+            .parse()
+            .ok()?;
+        let intercept = self.proxy.intercept(&uri)?;
+        Some(Proxy {
+            uri: intercept.uri().clone(),
+            auth: intercept.basic_auth().cloned(),
         })
     }
 
@@ -149,6 +165,26 @@ impl ProbeContext {
     #[cfg(test)]
     pub(super) fn set_has_route(&mut self, has_route: fn(SocketAddr) -> bool) {
         self.has_route = has_route;
+    }
+}
+
+/// A proxy the probe tunnels through (CONNECT only: the TLS session stays end to end).
+#[derive(Debug, Clone)]
+pub(super) struct Proxy {
+    /// `http://host:port` of the proxy.
+    pub uri: http::Uri,
+    /// `Proxy-Authorization` from the proxy URL's user info, if any.
+    pub auth: Option<http::HeaderValue>,
+}
+
+impl Proxy {
+    /// The proxy's `host:port` for messages (never its credentials).
+    pub fn display(&self) -> String {
+        let host = self.uri.host().unwrap_or("?");
+        match self.uri.port_u16() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        }
     }
 }
 

@@ -32,19 +32,40 @@ pub async fn connect(
         endpoint.error = Some(format!("{address} is refused: {reason}"));
         return (endpoint, None);
     }
-    let tcp = match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => {
-            endpoint.error = Some(format!("TCP connection to {address} failed: {e}"));
-            return (endpoint, None);
-        }
-        Err(_) => {
-            endpoint.error = Some(format!(
-                "TCP connection to {address} timed out after {}s",
-                timeout.as_secs_f32()
-            ));
-            return (endpoint, None);
-        }
+    let proxy = ctx.proxy_for(&server_name.to_str(), address.port());
+    let tcp = match &proxy {
+        None => match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                endpoint.error = Some(format!("TCP connection to {address} failed: {e}"));
+                return (endpoint, None);
+            }
+            Err(_) => {
+                endpoint.error = Some(format!(
+                    "TCP connection to {address} timed out after {}s",
+                    timeout.as_secs_f32()
+                ));
+                return (endpoint, None);
+            }
+        },
+        Some(proxy) => match tokio::time::timeout(timeout, tunnel(proxy, address)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                endpoint.error = Some(capped(&format!(
+                    "CONNECT to {address} through proxy {} (HTTPS_PROXY) failed: {e}",
+                    proxy.display()
+                )));
+                return (endpoint, None);
+            }
+            Err(_) => {
+                endpoint.error = Some(format!(
+                    "CONNECT to {address} through proxy {} (HTTPS_PROXY) timed out after {}s",
+                    proxy.display(),
+                    timeout.as_secs_f32()
+                ));
+                return (endpoint, None);
+            }
+        },
     };
 
     // One recorder per connection: rustls gives a verifier no connection identity.
@@ -67,6 +88,9 @@ pub async fn connect(
         endpoint.verdict = chain_verdict(&presented);
         endpoint.publicly_anchored = accepts(&ctx.public_verifier, &presented);
         endpoint.contiguity = contiguity(&presented.chain);
+        if let Some(proxy) = &proxy {
+            behind_proxy(&mut endpoint, proxy);
+        }
     }
     match handshake {
         Ok(Ok(tls)) => return (endpoint, Some(tls)),
@@ -90,6 +114,53 @@ pub async fn connect(
         }
     }
     (endpoint, None)
+}
+
+/// A CONNECT tunnel to `address` through `proxy`: the proxy only relays bytes, so the TLS session
+/// (and the chain recorded) is the issuer's own, unless the proxy intercepts TLS. The address is
+/// the one resolved and checked by the policy here, so every address is still probed once.
+async fn tunnel(proxy: &super::context::Proxy, address: SocketAddr) -> Result<TcpStream, String> {
+    use hyper_util::client::legacy::connect::proxy::Tunnel;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use tower_service::Service;
+
+    if proxy.uri.scheme_str() != Some("http") {
+        return Err(format!(
+            "only http:// proxies are supported (got {}://); give HTTPS_PROXY as http://HOST:PORT",
+            proxy.uri.scheme_str().unwrap_or("?")
+        ));
+    }
+    let mut tunnel = Tunnel::new(proxy.uri.clone(), HttpConnector::new());
+    if let Some(auth) = &proxy.auth {
+        tunnel = tunnel.with_auth(auth.clone());
+    }
+    let destination: http::Uri = format!("https://{address}/")
+        .parse()
+        .map_err(|e| format!("bad destination {address}: {e}"))?;
+    std::future::poll_fn(|cx| tunnel.poll_ready(cx))
+        .await
+        .map_err(|e| describe(&e))?;
+    let io = tunnel.call(destination).await.map_err(|e| describe(&e))?;
+    Ok(io.into_inner())
+}
+
+/// Through a proxy, only a chain anchored in Mozilla's roots counts as the issuer's own: a chain
+/// that validates only against `EXTRA_TRUST_ANCHORS_PEM` (a corporate CA) or not at all may be a
+/// TLS-intercepting proxy's, and is untrusted (so never added), saying why.
+fn behind_proxy(endpoint: &mut EndpointProbe, proxy: &super::context::Proxy) {
+    let note = format!(
+        "served through proxy {} (HTTPS_PROXY): a TLS-intercepting proxy may be presenting its own certificate instead of the issuer's",
+        proxy.display()
+    );
+    endpoint.verdict = match std::mem::replace(&mut endpoint.verdict, ChainVerdict::NotReceived) {
+        ChainVerdict::Trusted if !endpoint.publicly_anchored => ChainVerdict::Untrusted(format!(
+            "the chain validates only against EXTRA_TRUST_ANCHORS_PEM, {note}"
+        )),
+        ChainVerdict::Untrusted(reason) => {
+            ChainVerdict::Untrusted(capped(&format!("{reason}; {note}")))
+        }
+        other => other,
+    };
 }
 
 /// The error and its sources on one line (a top-level message alone says little).
