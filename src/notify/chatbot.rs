@@ -16,9 +16,10 @@ use serde::Serialize;
 use crate::fix;
 use crate::report::{escape, Finding, Report, Severity};
 
+use super::email::in_message_order;
 use super::message::{severity_label, MessageContext};
 use super::part::Part;
-use super::text::{account_label, in_message_order, resource_kind, rfc3339, verdict, RunCounts};
+use super::text::{account_label, resource_kind, rfc3339, verdict, RunCounts};
 
 /// Most fixes carried in `nextSteps`, and the longest one.
 const NEXT_STEPS_MAX: usize = 5;

@@ -22,6 +22,7 @@
 
 mod chatbot;
 mod console;
+mod email;
 mod message;
 mod organization;
 mod part;
@@ -357,7 +358,7 @@ fn compose(report: &Report, part: &part::Part, context: &MessageContext) -> SnsM
         part.count,
         context.account_alias.as_deref(),
     );
-    let email = text::email(report, part, context);
+    let email = email::email(report, part, context);
     let chatbot = chatbot::notification(report, part, &subject, context);
     let payload = report_json(&part.report);
     let mut document = serde_json::Map::new();

@@ -173,7 +173,7 @@ fn account_section(account: &Report, part: &Part, context: &MessageContext) -> S
             count(account.clusters.len(), "EKS cluster"),
         );
     }
-    text::email(account, part, context)
+    super::email::email(account, part, context)
 }
 
 /// `organization o-abc123 (12 accounts)` (`org` when `short`, for the subject) or `12 accounts`
