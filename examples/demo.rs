@@ -56,8 +56,15 @@ async fn main() -> ExitCode {
     );
     println!("demo: registered {healthy_arn}\ndemo: registered {rotated_arn}\n");
 
+    // A state table, so the message says what is new since the last run.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config(REGION).await);
+    support::moto::create_state_table(&dynamodb, "thumbprint-guard-state").await;
     let mut env = moto.env(REGION);
     env.push(("SNS_TOPIC_ARN".to_string(), topic_arn.clone()));
+    env.push((
+        "STATE_TABLE".to_string(),
+        "thumbprint-guard-state".to_string(),
+    ));
     for (k, v) in [
         (
             "EXTRA_TRUST_ANCHORS_PEM",
@@ -89,16 +96,27 @@ async fn main() -> ExitCode {
     );
 
     let data = moto.data_json().await;
-    let email = data["sns"]["Topic"]
+    let message = data["sns"]["Topic"]
         .as_array()
         .and_then(|topics| topics.iter().find(|t| t["arn"] == topic_arn.as_str()))
         .and_then(|t| t["sent_notifications"][0][1].as_str())
-        .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
-        .and_then(|m| m["email"].as_str().map(str::to_owned));
-    match email {
-        Some(text) => println!(
-            "demo: the sweep published to SNS topic {topic_arn}; its e-mail reads:\n\n{text}\n"
-        ),
+        .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok());
+    let body = |protocol: &str| {
+        message
+            .as_ref()
+            .and_then(|m| m[protocol].as_str().map(str::to_owned))
+    };
+    match body("email") {
+        Some(text) => {
+            println!(
+                "demo: the sweep published to SNS topic {topic_arn}; its e-mail reads:\n\n{text}\n"
+            );
+            let chatbot = body("https")
+                .and_then(|doc| serde_json::from_str::<serde_json::Value>(&doc).ok())
+                .and_then(|doc| serde_json::to_string_pretty(&doc).ok())
+                .unwrap_or_default();
+            println!("demo: and its Chatbot document (https) reads:\n\n{chatbot}\n");
+        }
         None => {
             eprintln!("demo: no notification reached SNS topic {topic_arn}");
             return ExitCode::FAILURE;

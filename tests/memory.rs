@@ -101,7 +101,7 @@ async fn scenario() {
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let securityhub = aws_sdk_securityhub::Client::new(&sdk);
     let sns = aws_sdk_sns::Client::new(&sdk);
-    create_state_table(&dynamodb).await;
+    moto::create_state_table(&dynamodb, TABLE).await;
     securityhub
         .enable_security_hub()
         .send()
@@ -264,7 +264,7 @@ async fn overlap() {
 
     let moto = Moto::start().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config(REGION).await);
-    create_state_table(&dynamodb).await;
+    moto::create_state_table(&dynamodb, TABLE).await;
     let account = moto::ACCOUNT_ID;
     let finding = |code: FindingCode, resource: &str| {
         let mut f = Finding::new(code, resource, "m");
@@ -316,31 +316,4 @@ async fn overlap() {
             "round {round}: the earlier one's is resolved"
         );
     }
-}
-
-async fn create_state_table(dynamodb: &aws_sdk_dynamodb::Client) {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    dynamodb
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("account_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("account_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .send()
-        .await
-        .expect("create the state table");
 }

@@ -42,33 +42,6 @@ async fn sent(moto: &Moto, topic_arn: &str) -> Vec<(String, Value, Value)> {
         .collect()
 }
 
-async fn create_table(dynamodb: &aws_sdk_dynamodb::Client) {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    dynamodb
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("account_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("account_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .send()
-        .await
-        .expect("create the state table");
-}
-
 /// Security Hub finding ids of one account, as that account's own credentials see them.
 async fn hub_ids(securityhub: &aws_sdk_securityhub::Client) -> Vec<String> {
     let mut ids: Vec<String> = securityhub
@@ -121,7 +94,7 @@ async fn scenario() {
             .expect("enable Security Hub");
     }
     let dynamodb = aws_sdk_dynamodb::Client::new(&env.sdk);
-    create_table(&dynamodb).await;
+    moto::create_state_table(&dynamodb, TABLE).await;
     let sns = aws_sdk_sns::Client::new(&env.sdk);
     let topic = sns
         .create_topic()

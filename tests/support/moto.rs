@@ -258,3 +258,31 @@ pub async fn member_sdk_config(moto: &Moto, region: &str, account_id: &str) -> S
         .load()
         .await
 }
+
+/// Creates the state table `name` (DESIGN: partition key `account_id`, on demand).
+pub async fn create_state_table(dynamodb: &aws_sdk_dynamodb::Client, name: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    dynamodb
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("account_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("account_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("create the state table");
+}
