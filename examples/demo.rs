@@ -116,6 +116,17 @@ async fn main() -> ExitCode {
                 .and_then(|doc| serde_json::to_string_pretty(&doc).ok())
                 .unwrap_or_default();
             println!("demo: and its Chatbot document (https) reads:\n\n{chatbot}\n");
+            // The report as SQS and Lambda subscribers get it, abridged to the rotated provider.
+            let report = body("sqs")
+                .and_then(|doc| serde_json::from_str::<serde_json::Value>(&doc).ok())
+                .map(|mut doc| {
+                    if let Some(providers) = doc["providers"].as_array_mut() {
+                        providers.retain(|p| p["arn"] == rotated_arn.as_str());
+                    }
+                    serde_json::to_string_pretty(&doc).unwrap_or_default()
+                })
+                .unwrap_or_default();
+            println!("demo: and its sqs/lambda body (the report, abridged to the rotated provider):\n\n{report}\n");
         }
         None => {
             eprintln!("demo: no notification reached SNS topic {topic_arn}");
