@@ -119,15 +119,17 @@ pub async fn connect(
 /// A CONNECT tunnel to `address` through `proxy`: the proxy only relays bytes, so the TLS session
 /// (and the chain recorded) is the issuer's own, unless the proxy intercepts TLS. The address is
 /// the one resolved and checked by the policy here, so every address is still probed once.
-async fn tunnel(proxy: &super::context::Proxy, address: SocketAddr) -> Result<TcpStream, String> {
+async fn tunnel(
+    proxy: &super::context::Proxy,
+    address: SocketAddr,
+) -> Result<TcpStream, TunnelError> {
     use hyper_util::client::legacy::connect::proxy::Tunnel;
     use hyper_util::client::legacy::connect::HttpConnector;
     use tower_service::Service;
 
     if proxy.uri.scheme_str() != Some("http") {
-        return Err(format!(
-            "only http:// proxies are supported (got {}://); give HTTPS_PROXY as http://HOST:PORT",
-            proxy.uri.scheme_str().unwrap_or("?")
+        return Err(TunnelError::Scheme(
+            proxy.uri.scheme_str().unwrap_or("?").to_string(),
         ));
     }
     let mut tunnel = Tunnel::new(proxy.uri.clone(), HttpConnector::new());
@@ -136,12 +138,28 @@ async fn tunnel(proxy: &super::context::Proxy, address: SocketAddr) -> Result<Tc
     }
     let destination: http::Uri = format!("https://{address}/")
         .parse()
-        .map_err(|e| format!("bad destination {address}: {e}"))?;
+        .map_err(|e: http::uri::InvalidUri| TunnelError::Tunnel(e.to_string()))?;
     std::future::poll_fn(|cx| tunnel.poll_ready(cx))
         .await
-        .map_err(|e| describe(&e))?;
-    let io = tunnel.call(destination).await.map_err(|e| describe(&e))?;
+        .map_err(|e| TunnelError::Tunnel(describe(&e)))?;
+    let io = tunnel
+        .call(destination)
+        .await
+        .map_err(|e| TunnelError::Tunnel(describe(&e)))?;
     Ok(io.into_inner())
+}
+
+/// Why a CONNECT tunnel could not be opened.
+#[derive(Debug, thiserror::Error)]
+enum TunnelError {
+    /// `HTTPS_PROXY` is not an `http://` URL.
+    #[error(
+        "only http:// proxies are supported (got {0}://); give HTTPS_PROXY as http://HOST:PORT"
+    )]
+    Scheme(String),
+    /// The proxy refused, could not be reached, or closed the tunnel (the chain of causes).
+    #[error("{0}")]
+    Tunnel(String),
 }
 
 /// Through a proxy, only a chain anchored in Mozilla's roots counts as the issuer's own: a chain

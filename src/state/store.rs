@@ -73,10 +73,10 @@ pub async fn load(
         None => Ok(None),
         Some(item) => decode(item)
             .map(Some)
-            .map_err(|reason| StateError::Unavailable {
+            .map_err(|error| StateError::Unavailable {
                 table: table.to_string(),
                 code: None,
-                reason,
+                reason: error.to_string(),
             }),
     }
 }
@@ -205,7 +205,17 @@ fn encode(account_id: &str, state: &State) -> HashMap<String, AttributeValue> {
     ])
 }
 
-fn decode(item: &HashMap<String, AttributeValue>) -> Result<State, String> {
+/// Why a stored item cannot be read back as a [`State`] (someone edited it, or another tool owns
+/// the table).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the stored item is not thumbprint-guard state: {0}")]
+pub struct DecodeError(String);
+
+fn decode(item: &HashMap<String, AttributeValue>) -> Result<State, DecodeError> {
+    decode_item(item).map_err(DecodeError)
+}
+
+fn decode_item(item: &HashMap<String, AttributeValue>) -> Result<State, String> {
     let version = match item.get(VERSION) {
         Some(AttributeValue::N(n)) => n
             .parse::<u64>()
