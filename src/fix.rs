@@ -160,8 +160,15 @@ pub fn manual_fix(finding: &Finding, context: FixContext<'_>) -> Option<String> 
         | FindingCode::TrustPolicyBroadSub
         | FindingCode::TrustPolicyForeignCondition => {
             let role = role_name(arn);
+            let change = match finding.code {
+                FindingCode::RoleTrustsMissingProvider => "point the statement's Principal.Federated and its condition keys at an OIDC provider that exists (the cluster's current one)".to_string(),
+                FindingCode::TrustPolicyNoSub => "add to the statement a StringEquals condition on the provider's \"ISSUER:sub\" key naming the one workload, e.g. \"system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT\"".to_string(),
+                FindingCode::TrustPolicyNoAud => format!("add to the statement a StringEquals condition \"ISSUER:aud\": \"{STS_AUDIENCE}\""),
+                FindingCode::TrustPolicyBroadSub => "replace the wildcard in the statement's \"ISSUER:sub\" condition with a named workload (\"system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT\", or \"repo:OWNER/REPO:...\" for GitHub)".to_string(),
+                _ => "make the statement's condition keys (\"ISSUER:sub\", \"ISSUER:aud\") name the issuer of its Principal.Federated provider".to_string(),
+            };
             Some(format!(
-                "aws iam get-role --role-name {role} --query Role.AssumeRolePolicyDocument --output json > trust.json; fix the statement (see README, \"EKS cross-check and trust-policy audit\"); aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json"
+                "aws iam get-role --role-name {role} --query Role.AssumeRolePolicyDocument --output json > trust.json; in trust.json, {change} (ISSUER is the provider ARN's part after oidc-provider/); aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json"
             ))
         }
         FindingCode::AccountUnreachable => Some(
@@ -227,5 +234,34 @@ mod tests {
         assert!(for_report(&trusted, &r)
             .unwrap()
             .ends_with("--thumbprint-list aa bb"));
+    }
+
+    #[test]
+    fn role_fixes_read_the_policy_as_json_and_say_what_to_change_without_the_readme() {
+        let p = provider(&["aa"], &["aa"]);
+        let role = "arn:aws:iam::123456789012:role/irsa/app";
+        for (code, says) in [
+            (
+                FindingCode::RoleTrustsMissingProvider,
+                "Principal.Federated",
+            ),
+            (FindingCode::TrustPolicyNoSub, "\"ISSUER:sub\" key"),
+            (
+                FindingCode::TrustPolicyNoAud,
+                "\"ISSUER:aud\": \"sts.amazonaws.com\"",
+            ),
+            (FindingCode::TrustPolicyBroadSub, "replace the wildcard"),
+            (FindingCode::TrustPolicyForeignCondition, "name the issuer"),
+        ] {
+            let f = Finding::new(code, role, "m");
+            let r = report(p.clone(), vec![f.clone()]);
+            let fix = for_report(&f, &r).unwrap();
+            assert!(
+                fix.starts_with("aws iam get-role --role-name app --query Role.AssumeRolePolicyDocument --output json > trust.json; "),
+                "{fix}"
+            );
+            assert!(fix.contains(says), "{code}: {fix}");
+            assert!(!fix.contains("README"), "{fix}");
+        }
     }
 }

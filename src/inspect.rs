@@ -20,6 +20,7 @@ use crate::assess::chain::issuer_findings;
 use crate::config::ConfigError;
 use crate::fix::{manual_fix, FixContext};
 use crate::probe::{served_thumbprints, thumbprint_enforced, IssuerProbe};
+use crate::render::count;
 use crate::report::{days_left, escape, rfc3339, sort_findings, Endpoint, Finding, Severity};
 
 /// A problem with what the person asked for (exit code 2), as opposed to a problem of the issuer
@@ -58,29 +59,48 @@ pub struct InspectReport {
     pub findings: Vec<Finding>,
 }
 
+/// An example of what `inspect` takes, for usage errors.
+const EXAMPLE_ISSUER: &str = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE";
+
 /// The issuer URL to probe: `https://` is added when the argument has no scheme (IAM shows URLs
-/// without it); any other scheme, no host, a query or a fragment is a usage error.
+/// without it); any other scheme, no host, a query or a fragment is a usage error, explained in
+/// the words a person typed (not the URL parser's).
 pub fn issuer_url(argument: &str) -> Result<String, InspectError> {
     let argument = argument.trim();
+    let usage = |why: &str| {
+        InspectError::Usage(format!(
+            "\"{argument}\" {why}: give the issuer URL, e.g. {EXAMPLE_ISSUER}"
+        ))
+    };
+    if argument.is_empty() {
+        return Err(InspectError::Usage(format!(
+            "no issuer URL given: give the issuer URL, e.g. {EXAMPLE_ISSUER}"
+        )));
+    }
     let url = if argument.contains("://") {
         argument.to_string()
     } else {
         format!("https://{argument}")
     };
-    let parsed = Url::parse(&url)
-        .map_err(|e| InspectError::Usage(format!("'{argument}' is not a URL: {e}")))?;
+    if argument.chars().any(char::is_whitespace) {
+        return Err(usage("is not an https URL (a URL has no spaces)"));
+    }
+    let Ok(parsed) = Url::parse(&url) else {
+        return Err(usage("is not an https URL"));
+    };
     if parsed.scheme() != "https" {
-        return Err(InspectError::Usage(format!(
-            "the issuer URL must use https; got '{argument}'"
+        return Err(usage(&format!(
+            "uses {}: an issuer URL must use https",
+            parsed.scheme()
         )));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(InspectError::Usage(format!("'{argument}' has no host")));
+        return Err(usage("has no host"));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(InspectError::Usage(format!(
-            "an issuer URL has no query or fragment; got '{argument}'"
-        )));
+        return Err(usage(
+            "has a query or fragment, which an issuer URL never has",
+        ));
     }
     Ok(url)
 }
@@ -151,9 +171,14 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
             let left = match cert.not_after {
                 None => "dates unknown: the certificate cannot be parsed".to_string(),
                 Some(not_after) if not_after <= now => {
-                    format!("EXPIRED {} day(s) ago", -days_left(not_after, now))
+                    format!(
+                        "EXPIRED {} ago",
+                        count(-days_left(not_after, now), "day", "days")
+                    )
                 }
-                Some(not_after) => format!("{} day(s) left", days_left(not_after, now)),
+                Some(not_after) => {
+                    format!("{} left", count(days_left(not_after, now), "day", "days"))
+                }
             };
             let date =
                 |at: Option<OffsetDateTime>| at.map_or_else(|| "unknown".to_string(), rfc3339);
@@ -303,6 +328,27 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_url_is_explained_in_the_words_typed() {
+        let err = issuer_url("not a url").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "\"not a url\" is not an https URL (a URL has no spaces): give the issuer URL, e.g. https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"
+        );
+        let err = issuer_url("http://oidc.example/id/X")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("\"http://oidc.example/id/X\" uses http: an issuer URL must use https"),
+            "{err}"
+        );
+        for bad in ["https://", "https://[::1", "https://a b/c"] {
+            let err = issuer_url(bad).unwrap_err().to_string();
+            assert!(!err.contains("international"), "{bad}: {err}");
+            assert!(err.contains("e.g. https://oidc.eks."), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn healthy_issuer_prints_the_top_thumbprint_and_exits_0() {
         let report = build_report(
             URL,
@@ -322,7 +368,7 @@ mod tests {
             text.contains("Endpoint   192.0.2.10:443  trusted"),
             "{text}"
         );
-        assert!(text.contains("(39 day(s) left)"), "{text}");
+        assert!(text.contains("(39 days left)"), "{text}");
         assert!(text.contains("Findings   none"), "{text}");
         assert!(text.contains("IAM relies on it"), "{text}");
     }

@@ -6,13 +6,92 @@
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::probe::{ChainVerdict, IssuerProbe};
-use crate::report::{rfc3339, CertificateInfo, Discriminator, Finding, FindingCode};
+use crate::probe::{
+    ChainVerdict, DiscoveryProblem, IssuerProbe, JwksProblem, ProbeFailure, ProbeIssue,
+};
+use crate::report::{rfc3339, CertificateInfo, Discriminator, Fetch, Finding, FindingCode};
+
+/// What a rejected chain on a host kept from being fetched, for the chain's own finding: one
+/// cause, one finding (the fetch's DISCOVERY_INVALID or JWKS_INVALID would repeat it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NotFetched {
+    /// The issuer host's chain was rejected: neither discovery nor the JWKS was fetched.
+    DiscoveryAndJwks,
+    /// The JWKS host's chain was rejected: the JWKS was not fetched.
+    Jwks,
+}
+
+impl NotFetched {
+    fn consequence(self) -> &'static str {
+        match self {
+            NotFetched::DiscoveryAndJwks => {
+                "so the discovery document and the JWKS were not fetched"
+            }
+            NotFetched::Jwks => "so the JWKS was not fetched",
+        }
+    }
+
+    fn fetches(self) -> &'static [&'static str] {
+        match self {
+            NotFetched::DiscoveryAndJwks => &["discovery", "jwks"],
+            NotFetched::Jwks => &["jwks"],
+        }
+    }
+}
+
+/// The host (`host:port`) carrying `fetch`, when one of its addresses served a chain the verifier
+/// rejected (untrusted or expired): that chain's finding is the cause of anything not fetched there.
+fn rejected_host(probe: &IssuerProbe, fetch: Fetch) -> Option<&str> {
+    let host = probe.host_serving(fetch)?;
+    host.endpoints
+        .iter()
+        .any(|e| {
+            matches!(
+                e.verdict,
+                ChainVerdict::Untrusted(_) | ChainVerdict::Expired(_)
+            )
+        })
+        .then_some(host.authority.as_str())
+}
+
+/// The fetch `issue` reports as failed because a chain was rejected on its host, when the chain's
+/// finding covers it.
+fn not_fetched_by_rejection<'p>(
+    probe: &'p IssuerProbe,
+    issue: &ProbeIssue,
+) -> Option<(NotFetched, &'p str)> {
+    match issue.failure {
+        ProbeFailure::DiscoveryInvalid {
+            problem: DiscoveryProblem::CertificateRejected,
+        } => rejected_host(probe, Fetch::Discovery).map(|h| (NotFetched::DiscoveryAndJwks, h)),
+        ProbeFailure::JwksInvalid {
+            problem: JwksProblem::NoVerifiedConnection,
+        } => rejected_host(probe, Fetch::Jwks).map(|h| (NotFetched::Jwks, h)),
+        _ => None,
+    }
+}
+
+/// `finding` about `host`, with what its rejected chain kept from being fetched.
+fn with_consequence(
+    mut finding: Finding,
+    host: &str,
+    not_fetched: &[(NotFetched, &str)],
+) -> Finding {
+    if let Some((what, _)) = not_fetched.iter().find(|(_, h)| *h == host) {
+        finding.message = format!("{}; {}", finding.message, what.consequence());
+        if let Some(details) = finding.details.as_object_mut() {
+            details.insert("not_fetched".into(), json!(what.fetches()));
+        }
+    }
+    finding
+}
 
 /// Every finding one issuer probe supports, about `resource` (a provider ARN, or the issuer URL
 /// for `inspect`).
 ///
-/// - each probe issue → a finding with its code;
+/// - each probe issue → a finding with its code, except a fetch that failed only because its
+///   host's chain was rejected: that chain's CHAIN_UNTRUSTED or CERT_EXPIRED says so instead
+///   ("discovery/JWKS not fetched"), one cause, one finding;
 /// - an address serving an untrusted chain → CHAIN_UNTRUSTED;
 /// - an address that served no chain (or failed the handshake after it) → ISSUER_UNREACHABLE;
 /// - each distinct served certificate expired at `now` → CERT_EXPIRED, or expiring within
@@ -25,8 +104,13 @@ pub fn issuer_findings(
     expiry_warning_days: u32,
     now: OffsetDateTime,
 ) -> Vec<Finding> {
+    let not_fetched: Vec<(NotFetched, &str)> = probe
+        .all_issues()
+        .filter_map(|issue| not_fetched_by_rejection(probe, issue))
+        .collect();
     let mut findings: Vec<Finding> = probe
         .all_issues()
+        .filter(|issue| not_fetched_by_rejection(probe, issue).is_none())
         .map(|issue| {
             Finding::new(issue.code(), resource, issue.message.clone())
                 .with_details(issue.details.clone())
@@ -37,7 +121,7 @@ pub fn issuer_findings(
         let host = &served_host.authority;
         let address = endpoint.address.to_string();
         match (&endpoint.verdict, &endpoint.error) {
-            (ChainVerdict::Untrusted(reason), _) => findings.push(
+            (ChainVerdict::Untrusted(reason), _) => findings.push(with_consequence(
                 Finding::new(
                     FindingCode::ChainUntrusted,
                     resource,
@@ -53,7 +137,9 @@ pub fn issuer_findings(
                     "top_thumbprint": endpoint.top_thumbprint(),
                     "reason": reason,
                 })),
-            ),
+                host,
+                &not_fetched,
+            )),
             (ChainVerdict::NotReceived | ChainVerdict::Trusted, Some(error)) => findings.push(
                 Finding::new(
                     FindingCode::IssuerUnreachable,
@@ -110,7 +196,7 @@ pub fn issuer_findings(
         });
         if cert_not_after <= now {
             expired_shas.push(&cert.sha1);
-            findings.push(
+            findings.push(with_consequence(
                 Finding::new(
                     FindingCode::CertExpired,
                     resource,
@@ -121,7 +207,9 @@ pub fn issuer_findings(
                 )
                 .with_discriminator(Discriminator::Thumbprint(cert.sha1.clone()))
                 .with_details(details),
-            );
+                host,
+                &not_fetched,
+            ));
         } else if left <= window {
             findings.push(
                 Finding::new(
@@ -147,7 +235,7 @@ pub fn issuer_findings(
                 .any(|c| expired_shas.contains(&c.sha1.as_str()));
             if !covered {
                 let address = endpoint.address.to_string();
-                findings.push(
+                findings.push(with_consequence(
                     Finding::new(
                         FindingCode::CertExpired,
                         resource,
@@ -163,7 +251,9 @@ pub fn issuer_findings(
                         "top_thumbprint": endpoint.top_thumbprint(),
                         "reason": reason,
                     })),
-                );
+                    host,
+                    &not_fetched,
+                ));
             }
         }
     }
@@ -282,6 +372,49 @@ mod tests {
         assert_eq!(f[0].details["top_thumbprint"], "top");
         assert_eq!(f[0].details["address"], "192.0.2.1:443");
         assert_eq!(f[0].details["reason"], "unknown issuer");
+    }
+
+    fn rejected_discovery() -> ProbeIssue {
+        ProbeIssue {
+            failure: crate::probe::ProbeFailure::DiscoveryInvalid {
+                problem: crate::probe::DiscoveryProblem::CertificateRejected,
+            },
+            message: "could not be fetched over verified TLS".into(),
+            details: json!({"cause": "certificate_rejected"}),
+        }
+    }
+
+    #[test]
+    fn an_untrusted_chain_is_one_finding_that_says_discovery_was_not_fetched() {
+        let mut p = probe(vec![endpoint(
+            "192.0.2.1:443",
+            vec![cert("leaf", FAR), cert("top", FAR)],
+            ChainVerdict::Untrusted("unknown issuer".into()),
+        )]);
+        p.jwks_uri = None;
+        p.hosts[0].serves = vec![crate::report::Fetch::Discovery];
+        p.issues.push(rejected_discovery());
+        let f = issuer_findings("arn", &p, 30, NOW);
+        assert_eq!(codes(&f), vec![FindingCode::ChainUntrusted], "{f:#?}");
+        assert!(
+            f[0].message
+                .ends_with("so the discovery document and the JWKS were not fetched"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].details["not_fetched"], json!(["discovery", "jwks"]));
+    }
+
+    #[test]
+    fn a_rejected_discovery_without_a_rejected_chain_is_still_reported() {
+        let mut p = probe(vec![endpoint(
+            "192.0.2.1:443",
+            vec![cert("leaf", FAR)],
+            ChainVerdict::Trusted,
+        )]);
+        p.issues.push(rejected_discovery());
+        let f = issuer_findings("arn", &p, 30, NOW);
+        assert_eq!(codes(&f), vec![FindingCode::DiscoveryInvalid]);
     }
 
     #[test]

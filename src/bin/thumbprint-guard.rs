@@ -5,12 +5,18 @@
 
 use std::process::ExitCode;
 
+use aws_config::SdkConfig;
 use clap::{Args, Parser, Subcommand};
+use thumbprint_guard::aws_error::{self, AwsTarget};
 use thumbprint_guard::config::{self, Config, ConfigError, OverrideSource, Overrides};
-use thumbprint_guard::inventory::{self, AwsClients};
+use thumbprint_guard::inventory::{self, AwsClients, InventoryError};
 use thumbprint_guard::probe::ProbeContext;
+use thumbprint_guard::render::count;
 use thumbprint_guard::report::Severity;
 use thumbprint_guard::{inspect, memory, notify, organization, render, sweep};
+
+#[path = "thumbprint-guard/terminal.rs"]
+mod terminal;
 
 #[derive(Parser)]
 #[command(
@@ -26,11 +32,11 @@ struct Cli {
 /// The forms `sweep` can print.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Output {
-    /// The table for a person.
+    /// A table for people, fitted to the terminal.
     Table,
-    /// The JSON report.
+    /// The whole report as JSON, for scripts.
     Json,
-    /// The findings in ASFF, as BatchImportFindings' input.
+    /// The findings in Security Hub's format (ASFF); nothing is imported.
     Asff,
 }
 
@@ -38,13 +44,14 @@ enum Output {
 enum Command {
     /// Sweep the account the AWS credentials point at (every IAM OIDC provider, EKS cluster, role).
     Sweep {
-        /// What to print: `table` (default), `json` (the report) or `asff` (the findings as one
-        /// BatchImportFindings document; nothing is imported).
+        /// What to print.
         #[arg(long, value_enum, default_value_t = Output::Table)]
         output: Output,
         /// Same as `--output json`.
         #[arg(long, conflicts_with = "output")]
         json: bool,
+        #[command(flatten)]
+        aws: AwsSettings,
         #[command(flatten)]
         sweep: Box<SweepSettings>,
         #[command(flatten)]
@@ -60,6 +67,19 @@ enum Command {
         #[command(flatten)]
         probe: ProbeSettings,
     },
+}
+
+/// Which AWS credentials and region the sweep uses (as the aws CLI's flags of the same names).
+#[derive(Args)]
+struct AwsSettings {
+    /// The AWS profile to use (from ~/.aws/config or ~/.aws/credentials); default: AWS_PROFILE,
+    /// or the default credential chain.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// The AWS region to call (and the default of EKS_REGIONS); default: AWS_REGION, or the
+    /// profile's region.
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
 }
 
 /// Flags that override the sweep's environment variables (same names, same values).
@@ -195,13 +215,58 @@ fn load_config(flags: Result<Overrides, ConfigError>) -> Result<Config, ExitCode
         })
 }
 
-async fn run_sweep(config: Config, output: Output) -> ExitCode {
-    let json = output == Output::Json;
-    let sdk = inventory::load_sdk_config().await;
-    if sdk.region().is_none() {
-        eprintln!("thumbprint-guard: no AWS region: set AWS_REGION (or a profile with a region)");
-        return ExitCode::from(2);
+/// The SDK configuration for `aws` (profile and region flags over the environment), and where its
+/// calls go. A profile asked for by name that no AWS file defines is exit code 3 before any call.
+async fn load_sdk(aws: &AwsSettings) -> Result<(SdkConfig, AwsTarget), ExitCode> {
+    let profile = aws.profile.clone().or_else(|| {
+        std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+    });
+    if let Some(profile) = &profile {
+        if let Err(missing) = aws_error::check_profile(profile).await {
+            eprintln!("thumbprint-guard: the sweep could not run: {missing}");
+            return Err(ExitCode::from(3));
+        }
     }
+    let mut loader = inventory::sdk_config_loader();
+    if let Some(profile) = &aws.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = aws.region.as_deref().filter(|r| !r.trim().is_empty()) {
+        loader = loader.region(aws_config::Region::new(region.trim().to_string()));
+    }
+    let sdk = loader.load().await;
+    let target = AwsTarget::of(&sdk, profile.as_deref());
+    if sdk.region().is_none() {
+        eprintln!(
+            "thumbprint-guard: no AWS region: give --region, set AWS_REGION, or set a region in the profile ({})",
+            profile.as_deref().map_or_else(|| "default".to_string(), |p| format!("\"{p}\""))
+        );
+        return Err(ExitCode::from(2));
+    }
+    Ok((sdk, target))
+}
+
+/// Why the sweep could not run, on one line with where the failed call went.
+fn explain_inventory(error: &InventoryError, target: &AwsTarget) -> String {
+    match error {
+        InventoryError::Identity(e) => {
+            format!("cannot identify the account: {}", e.explain(target))
+        }
+        InventoryError::ListProviders(e) => {
+            format!("cannot list IAM OIDC providers: {}", e.explain(target))
+        }
+        InventoryError::NoAccountId => error.to_string(),
+    }
+}
+
+async fn run_sweep(config: Config, output: Output, aws_settings: &AwsSettings) -> ExitCode {
+    let json = output == Output::Json;
+    let (sdk, target) = match load_sdk(aws_settings).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
     let probe = match ProbeContext::new(&config) {
         Ok(p) => p,
         Err(e) => {
@@ -211,13 +276,19 @@ async fn run_sweep(config: Config, output: Output) -> ExitCode {
     };
     let now = time::OffsetDateTime::now_utc();
     if let Some(settings) = organization::OrganizationSettings::from_config(&config) {
-        return run_organization(&sdk, &probe, &config, &settings, now, json).await;
+        return run_organization(&sdk, &target, &probe, &config, &settings, now, json).await;
     }
     let aws = AwsClients::new(&sdk, &config);
-    let mut report = match sweep::run(&aws, &probe, &config, now, None).await {
+    let progress = terminal::SweepProgress::start();
+    let swept = sweep::run_with_progress(&aws, &probe, &config, now, None, progress.hook()).await;
+    progress.clear();
+    let mut report = match swept {
         Ok(report) => report,
         Err(e) => {
-            eprintln!("thumbprint-guard: the sweep could not run: {e}");
+            eprintln!(
+                "thumbprint-guard: the sweep could not run: {}",
+                explain_inventory(&e, &target)
+            );
             return ExitCode::from(3);
         }
     };
@@ -240,22 +311,30 @@ async fn run_sweep(config: Config, output: Output) -> ExitCode {
             }
         }
     } else {
-        write_stdout(&render::table(&report, now));
+        write_stdout(&render::table_for(
+            &report,
+            now,
+            terminal::stdout_terminal(),
+        ));
     }
     if output != Output::Asff {
         if let Some(Err(e)) = memory::import_to_security_hub(&aws, &config, &report, now).await {
             eprintln!(
-                "thumbprint-guard: Security Hub import failed (the report above is complete): {e}"
+                "thumbprint-guard: Security Hub import failed (the report above is complete): {e} ({})",
+                target
             );
         }
     }
     match notify::publish_if_needed(&aws.sns, &config, &report, memory.changes()).await {
         Ok(notify::NotifyOutcome::Published { parts, .. }) => {
-            eprintln!("thumbprint-guard: published to SNS ({parts} message(s))")
+            eprintln!(
+                "thumbprint-guard: published to SNS ({})",
+                count(parts, "message", "messages")
+            )
         }
         Ok(notify::NotifyOutcome::NotSent { reason }) => tracing::info!(%reason, "no notification"),
         Err(e) => {
-            eprintln!("thumbprint-guard: {e}");
+            eprintln!("thumbprint-guard: {e} ({target})");
             return ExitCode::from(3);
         }
     }
@@ -269,7 +348,8 @@ async fn run_sweep(config: Config, output: Output) -> ExitCode {
 /// Organization mode: every account through its member role, one report; exit 1 when any account
 /// has a critical finding, 3 only when the account list cannot be read.
 async fn run_organization(
-    sdk: &aws_config::SdkConfig,
+    sdk: &SdkConfig,
+    target: &AwsTarget,
     probe: &ProbeContext,
     config: &Config,
     settings: &organization::OrganizationSettings,
@@ -280,7 +360,10 @@ async fn run_organization(
     let report = match organization::run(&clients, settings, probe, config, now, None).await {
         Ok(run) => run.report,
         Err(e) => {
-            eprintln!("thumbprint-guard: the organization sweep could not run: {e}");
+            eprintln!(
+                "thumbprint-guard: the organization sweep could not run: {e} ({})",
+                target
+            );
             return ExitCode::from(e.exit_code());
         }
     };
@@ -293,7 +376,11 @@ async fn run_organization(
             }
         }
     } else {
-        write_stdout(&render::organization_table(&report, now));
+        write_stdout(&render::organization_table_for(
+            &report,
+            now,
+            terminal::stdout_terminal(),
+        ));
     }
     ExitCode::from(report.exit_code())
 }
@@ -314,6 +401,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(terminal::stderr_ansi())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
@@ -331,12 +419,13 @@ fn main() -> ExitCode {
             Command::Sweep {
                 output,
                 json,
+                aws,
                 sweep,
                 probe,
             } => {
                 let output = if json { Output::Json } else { output };
                 match load_config(overrides(Some(&sweep), &probe)) {
-                    Ok(config) => run_sweep(config, output).await,
+                    Ok(config) => run_sweep(config, output, &aws).await,
                     Err(code) => code,
                 }
             }

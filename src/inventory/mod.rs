@@ -54,15 +54,18 @@ pub const AWS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Loads the SDK configuration from the usual sources (environment, profile, instance role) with
 /// the operation timeouts above; the binaries call it once at start-up.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .operation_timeout(AWS_OPERATION_TIMEOUT)
-                .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
-                .build(),
-        )
-        .load()
-        .await
+    sdk_config_loader().load().await
+}
+
+/// The loader [`load_sdk_config`] uses, for a caller that sets more on it (the CLI's `--profile`
+/// and `--region`).
+pub fn sdk_config_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
+        aws_config::timeout::TimeoutConfig::builder()
+            .operation_timeout(AWS_OPERATION_TIMEOUT)
+            .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+            .build(),
+    )
 }
 
 /// The SDK clients one process uses, built once from the SDK configuration.

@@ -6,6 +6,9 @@
 //! Only a failure to identify the account or to list providers is an `Err` (exit code 3);
 //! everything else that goes wrong is a finding in the returned report.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use futures::stream::{self, StreamExt};
 use time::OffsetDateTime;
 use tokio::time::Instant;
@@ -26,6 +29,10 @@ pub use probes::SharedProbes;
 /// (`PROBE_CONCURRENCY`); this only keeps a huge account from holding every provider's state at
 /// once.
 pub const PROVIDERS_IN_FLIGHT: usize = 1024;
+
+/// Told `(providers done, providers in all)` once the inventory is read and after each provider,
+/// so a terminal can show how far the probes are (the sweep itself does no display).
+pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
 
 /// One provider from probe to its part of the report: probe, assess, decide, apply, assemble.
 async fn sweep_provider(
@@ -56,7 +63,20 @@ pub async fn run(
     deadline: Option<Instant>,
 ) -> Result<Report, InventoryError> {
     let probes = SharedProbes::new(PROVIDERS_IN_FLIGHT);
-    run_with_probes(aws, ctx, config, &probes, now, deadline).await
+    sweep(aws, ctx, config, &probes, now, deadline, None).await
+}
+
+/// [`run`], telling `progress` how many providers are done.
+pub async fn run_with_progress(
+    aws: &AwsClients,
+    ctx: &ProbeContext,
+    config: &Config,
+    now: OffsetDateTime,
+    deadline: Option<Instant>,
+    progress: Progress,
+) -> Result<Report, InventoryError> {
+    let probes = SharedProbes::new(PROVIDERS_IN_FLIGHT);
+    sweep(aws, ctx, config, &probes, now, deadline, Some(progress)).await
 }
 
 /// [`run`] with probes shared beyond this account (organization mode probes an issuer and its
@@ -70,10 +90,35 @@ pub async fn run_with_probes(
     now: OffsetDateTime,
     deadline: Option<Instant>,
 ) -> Result<Report, InventoryError> {
+    sweep(aws, ctx, config, probes, now, deadline, None).await
+}
+
+/// One sweep with `probes`, telling `progress` (when given) how many providers are done.
+async fn sweep(
+    aws: &AwsClients,
+    ctx: &ProbeContext,
+    config: &Config,
+    probes: &SharedProbes,
+    now: OffsetDateTime,
+    deadline: Option<Instant>,
+    progress: Option<Progress>,
+) -> Result<Report, InventoryError> {
     let now = report::whole_seconds(now);
     let inventory = inventory::collect(aws, config).await?;
+    let total = inventory.providers.len();
+    let done = AtomicUsize::new(0);
+    let tell = |done: usize| {
+        if let Some(progress) = &progress {
+            progress(done, total);
+        }
+    };
+    tell(0);
     let providers: Vec<ProviderPart> = stream::iter(&inventory.providers)
-        .map(|provider| sweep_provider(aws, ctx, config, provider, probes, now, deadline))
+        .map(|provider| async {
+            let part = sweep_provider(aws, ctx, config, provider, probes, now, deadline).await;
+            tell(done.fetch_add(1, Ordering::Relaxed) + 1);
+            part
+        })
         .buffer_unordered(PROVIDERS_IN_FLIGHT)
         .collect()
         .await;

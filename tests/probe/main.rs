@@ -177,11 +177,8 @@ async fn expired_intermediate_is_cert_expired_with_the_chain_captured() {
     let server = IssuerServer::start(chain.clone()).await;
     let (probe, findings) = lab.probe(&server.url()).await;
 
-    assert_eq!(
-        codes(&findings),
-        vec![CertExpired, DiscoveryInvalid],
-        "{findings:#?}"
-    );
+    // One cause, one finding: the expired chain says that discovery was not fetched.
+    assert_eq!(codes(&findings), vec![CertExpired], "{findings:#?}");
     let intermediate = sha1_hex(&chain.certs[1]);
     assert_eq!(top_of(&probe, 2), intermediate);
     assert!(matches!(
@@ -191,6 +188,7 @@ async fn expired_intermediate_is_cert_expired_with_the_chain_captured() {
     let expired = find(&findings, CertExpired);
     assert_eq!(expired.details["sha1"], intermediate);
     assert!(expired.details["days_left"].as_i64().unwrap() < 0);
+    assert_eq!(expired.details["not_fetched"], json!(["discovery", "jwks"]));
     // Nothing was fetched from an unverified peer.
     assert_eq!(server.requests(), Vec::<String>::new());
 }
@@ -219,15 +217,12 @@ async fn an_expired_certificate_served_beyond_a_valid_path_is_cert_expired() {
     assert_eq!(endpoint.error, None, "the handshake itself succeeded");
     assert!(!thumbprint_guard::report::Endpoint::from(endpoint).trusted);
 
-    // CERT_EXPIRED names the served root copy; the JWKS is not fetched from a chain we do not
-    // trust (discovery was: WebPKI accepts the host).
-    assert_eq!(
-        codes(&findings),
-        vec![CertExpired, JwksInvalid],
-        "{findings:#?}"
-    );
+    // CERT_EXPIRED names the served root copy and says the JWKS was not fetched from a chain we
+    // do not trust (discovery was: WebPKI accepts the host); no JWKS_INVALID repeats it.
+    assert_eq!(codes(&findings), vec![CertExpired], "{findings:#?}");
     let expired = find(&findings, CertExpired);
     assert_eq!(expired.details["sha1"], expired_root);
+    assert_eq!(expired.details["not_fetched"], json!(["jwks"]));
     assert!(expired.details["days_left"].as_i64().unwrap() < 0);
     assert_eq!(server.requests(), vec!["/.well-known/openid-configuration"]);
 }
@@ -255,11 +250,8 @@ async fn unknown_ca_is_chain_untrusted_with_the_chain_captured() {
     let server = IssuerServer::start(chain.clone()).await;
     let (probe, findings) = lab.probe(&server.url()).await;
 
-    assert_eq!(
-        codes(&findings),
-        vec![ChainUntrusted, DiscoveryInvalid],
-        "{findings:#?}"
-    );
+    // One cause, one finding: no DISCOVERY_INVALID beside the chain that kept it from being fetched.
+    assert_eq!(codes(&findings), vec![ChainUntrusted], "{findings:#?}");
     assert_eq!(top_of(&probe, 2), chain.top_sha1());
     let untrusted = find(&findings, ChainUntrusted);
     assert_eq!(untrusted.details["top_thumbprint"], chain.top_sha1());
@@ -270,8 +262,17 @@ async fn unknown_ca_is_chain_untrusted_with_the_chain_captured() {
             .contains("unknown issuer"),
         "{untrusted:?}"
     );
-    let discovery = find(&findings, DiscoveryInvalid);
-    assert_eq!(discovery.details["cause"], "certificate_rejected");
+    assert!(
+        untrusted
+            .message
+            .ends_with("so the discovery document and the JWKS were not fetched"),
+        "{}",
+        untrusted.message
+    );
+    assert_eq!(
+        untrusted.details["not_fetched"],
+        json!(["discovery", "jwks"])
+    );
     assert_eq!(server.requests(), Vec::<String>::new());
 }
 
@@ -282,11 +283,7 @@ async fn wrong_host_name_is_chain_untrusted() {
     let server = IssuerServer::start(chain.clone()).await;
     let (probe, findings) = lab.probe(&server.url()).await;
 
-    assert_eq!(
-        codes(&findings),
-        vec![ChainUntrusted, DiscoveryInvalid],
-        "{findings:#?}"
-    );
+    assert_eq!(codes(&findings), vec![ChainUntrusted], "{findings:#?}");
     assert_eq!(top_of(&probe, 2), chain.top_sha1());
     let reason = find(&findings, ChainUntrusted).details["reason"]
         .as_str()

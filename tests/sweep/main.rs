@@ -183,3 +183,33 @@ async fn provider_deleted_between_list_and_read_is_inventory_incomplete() {
         problems[0].message
     );
 }
+
+/// One cause, one finding: an issuer whose chain does not validate is one critical
+/// CHAIN_UNTRUSTED that says discovery and the JWKS were not fetched, not also DISCOVERY_INVALID.
+#[tokio::test]
+async fn an_untrusted_chain_is_exactly_one_critical_finding() {
+    let env = Env::new("sweep").await;
+    let stranger = support::issuer::TestCa::new("stranger");
+    let chain = stranger.chain(ChainSpec::default());
+    // Its thumbprint is configured: the only problem is the chain itself.
+    let (_server, arn) = env
+        .issuer(&chain, "UNTRUSTED", &[&chain.top_sha1()], &[])
+        .await;
+
+    let report = env.sweep(&env.base_config).await;
+    assert_eq!(
+        codes_for(&report, &arn),
+        [(FindingCode::ChainUntrusted, Severity::Critical)],
+        "{:#?}",
+        report.findings
+    );
+    let finding = &report.findings[0];
+    assert!(
+        finding
+            .message
+            .ends_with("so the discovery document and the JWKS were not fetched"),
+        "{}",
+        finding.message
+    );
+    assert_eq!(report.summary.critical, 1);
+}
