@@ -33,6 +33,8 @@
 mod support;
 
 mod account;
+mod memory;
+mod options;
 mod sweeps;
 mod template;
 mod template_checks;
