@@ -661,3 +661,38 @@ fn the_member_role_trusts_the_central_role_only_and_reads_what_a_member_sweep_re
         }
     }
 }
+
+#[test]
+fn the_readme_parameter_table_lists_every_parameter_with_its_default() {
+    let template = expanded_template();
+    let readme = std::fs::read_to_string(moto::root().join("README.md")).expect("README.md");
+    let start = readme
+        .find("## Deploying the Lambda")
+        .expect("the deployment section");
+    let end = start + readme[start..].find("### One account").expect("its end");
+    let mut listed = BTreeSet::new();
+    for row in readme[start..end].lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+        for name in cells[0].split(',').map(|n| n.trim().trim_matches('`')) {
+            let spec = &template["Parameters"][name];
+            assert!(
+                spec.is_object(),
+                "README lists {name}, the template has no such parameter"
+            );
+            let default = match &spec["Default"] {
+                Value::String(s) if s.is_empty() => "empty".to_string(),
+                Value::String(s) => format!("`{s}`"),
+                other => format!("`{other}`"),
+            };
+            assert_eq!(cells[1], default, "{name}'s default");
+            listed.insert(name.to_string());
+        }
+    }
+    let parameters: BTreeSet<String> = template["Parameters"]
+        .as_object()
+        .expect("Parameters")
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(listed, parameters, "README's parameter table");
+}
