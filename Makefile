@@ -45,11 +45,26 @@ lint: toolchain venv ## formatting, clippy with warnings as errors, template lin
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-validate: venv ## lint the SAM template and member-role.yaml: cfn-lint, the real SAM transform (offline) + cfn-lint of its output, sam validate --lint if installed
+# Every option of the templates switched on, so that checkov (which evaluates Conditions with the
+# parameters' defaults) also scans the state table, the Security Hub, remediation and
+# organization statements.
+TEMPLATE_ALL_OPTIONS := StateTable=create SecurityHub=on RemediationMode=add OrganizationRoleName=thumbprint-guard-member \
+  OrganizationExternalId=example NotificationEmail=ops@example.com OwnerTag=platform CostCenterTag=1234 \
+  PermissionsBoundary=arn:aws:iam::123456789012:policy/boundary
+MEMBER_ALL_OPTIONS := RemediationMode=add ExternalId=example PermissionsBoundary=arn:aws:iam::123456789012:policy/boundary
+# BC_SKIP_MAPPING and --skip-download: checkov fetches nothing from its vendor's platform.
+CHECKOV := BC_SKIP_MAPPING=TRUE $(CURDIR)/.venv-checkov/bin/checkov --framework cloudformation --compact --quiet --skip-download
+
+validate: venv ## lint the SAM template and member-role.yaml: cfn-lint, the real SAM transform (offline) + cfn-lint of its output, checkov (fails on any finding not fixed or skipped with a reason), sam validate --lint if installed
 	cfn-lint template.yaml member-role.yaml
 	@mkdir -p target
 	$(VENV)/bin/python scripts/sam-expand.py template.yaml --placeholder-code > target/template.expanded.json
 	cfn-lint target/template.expanded.json
+	$(VENV)/bin/python scripts/template-variant.py template.yaml $(TEMPLATE_ALL_OPTIONS) > target/template.all-options.json
+	$(VENV)/bin/python scripts/template-variant.py member-role.yaml $(MEMBER_ALL_OPTIONS) > target/member-role.all-options.json
+	@scripts/ensure-checkov.sh
+	$(CHECKOV) -f template.yaml -f member-role.yaml -f target/template.all-options.json \
+	  -f target/member-role.all-options.json -f target/template.expanded.json
 	@if command -v sam >/dev/null; then sam validate --lint --template template.yaml; else echo "validate: SAM CLI not installed, sam validate skipped"; fi
 
 demo: venv ## full sweep against moto and two local issuers (one healthy, one rotated); stops all it starts
@@ -81,4 +96,4 @@ deploy: venv ## sam build + sam deploy --guided into the account of your AWS cre
 
 clean: ## remove build output and the virtualenv
 	$(CARGO) clean
-	rm -rf $(VENV) .venv.lock
+	rm -rf $(VENV) .venv.lock .venv-checkov .venv-checkov.lock

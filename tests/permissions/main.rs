@@ -6,6 +6,9 @@
 //! What the emulator enforces, as measured here (moto 5.2.5, `POST /moto-api/reset-auth` `0`):
 //! - IAM and SNS: the action of every request against the caller's policies (an action no
 //!   statement allows is `AccessDenied` / `AuthorizationError`).
+//! - DynamoDB and Security Hub: `dynamodb:GetItem`/`PutItem` and
+//!   `securityhub:BatchImportFindings`/`GetFindings` are refused without a statement and pass with
+//!   one (measured with boto3 and with the Rust SDK: `memory.rs`).
 //! - STS: `sts:GetCallerIdentity` is always allowed, as in AWS (it needs no permission).
 //! - EKS: nothing can be tested: with enforcement on, every EKS request fails with
 //!   `SignatureDoesNotMatch` (moto's EKS handler passes the request headers where the body belongs,
@@ -21,13 +24,17 @@
 //!   space as `%20`) is `SignatureDoesNotMatch`. The test's SNS and IAM clients therefore also sign an
 //!   `x-amz-content-sha256` header (valid SigV4, which moto's verifier takes as the payload hash):
 //!   [`SignPayloadHash`]. The code under test (sweep, remediation, notify) is unchanged.
-//! - KMS (called by SNS on the publisher's behalf) and CloudWatch Logs (written by Lambda) are not
-//!   called by the code: for those only the template's wiring is checked.
+//! - KMS (called by SNS and DynamoDB on the caller's behalf; moto's do not) and CloudWatch Logs
+//!   (written by Lambda) are not called by the code: for those only the template's wiring is
+//!   checked (`template_checks.rs`, `options.rs`), as are the deployment's other properties that
+//!   no API call shows: the state table's settings, boundaries, tags, retention, alarms.
 
 #[path = "../support/mod.rs"]
 mod support;
 
 mod account;
+mod memory;
+mod options;
 mod sweeps;
 mod template;
 mod template_checks;
@@ -38,8 +45,10 @@ const PARTITION: &str = "aws";
 const ACCOUNT: &str = moto::ACCOUNT_ID;
 /// The logical id of the function's execution role in the template.
 const ROLE: &str = "FunctionRole";
-/// What `GetAtt TopicKey.Arn` stands for (moto's SNS does not use KMS).
+/// What `GetAtt StackKey.Arn` stands for (moto's SNS and DynamoDB do not use KMS).
 const KEY_ARN: &str = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000";
+/// What `Ref StateStore` stands for: the state table's name, created in moto by the tests.
+const STATE_TABLE: &str = "thumbprint-guard-StateStore-TEST";
 /// The actions that change IAM, granted only in `add` mode.
 const WRITE_ACTIONS: [&str; 2] = [
     "iam:UpdateOpenIDConnectProviderThumbprint",

@@ -7,7 +7,12 @@ use serde_json::{json, Value};
 
 use crate::support::env::REGION;
 use crate::support::moto;
-use crate::{ACCOUNT, KEY_ARN, PARTITION, ROLE};
+use crate::{ACCOUNT, KEY_ARN, PARTITION, ROLE, STATE_TABLE};
+
+/// The ARN of the state table as `GetAtt StateStore.Arn` gives it.
+pub fn state_table_arn() -> String {
+    format!("arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{STATE_TABLE}")
+}
 
 /// `template.yaml` after the SAM transform, as CloudFormation would deploy it.
 pub fn expanded_template() -> Value {
@@ -46,6 +51,12 @@ impl Stack {
     /// The stack deployed with `RemediationMode=mode` (other parameters at their defaults) whose
     /// topic is `topic_arn`.
     pub fn new(template: &Value, mode: &str, topic_arn: &str) -> Stack {
+        Stack::with(template, &[("RemediationMode", mode)], topic_arn)
+    }
+
+    /// The stack deployed with `overrides` (other parameters at their defaults) whose topic is
+    /// `topic_arn`. Each override must name a parameter and, where it has AllowedValues, one of them.
+    pub fn with(template: &Value, overrides: &[(&str, &str)], topic_arn: &str) -> Stack {
         let mut parameters = BTreeMap::new();
         for (name, spec) in template["Parameters"].as_object().expect("Parameters") {
             let default = match &spec["Default"] {
@@ -55,12 +66,21 @@ impl Stack {
             };
             parameters.insert(name.clone(), default);
         }
-        let allowed = &template["Parameters"]["RemediationMode"]["AllowedValues"];
-        assert!(
-            allowed.as_array().is_some_and(|v| v.contains(&json!(mode))),
-            "RemediationMode {mode} is not in the template's AllowedValues {allowed}"
-        );
-        parameters.insert("RemediationMode".into(), mode.into());
+        for (name, value) in overrides {
+            let spec = &template["Parameters"][*name];
+            assert!(spec.is_object(), "the template has no parameter {name}");
+            if let Some(allowed) = spec["AllowedValues"].as_array() {
+                let allowed: Vec<String> = allowed
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    .collect();
+                assert!(
+                    allowed.iter().any(|a| a == value),
+                    "{name}={value} is not in the template's AllowedValues {allowed:?}"
+                );
+            }
+            parameters.insert(name.to_string(), value.to_string());
+        }
         Stack {
             template: template.clone(),
             parameters,
@@ -68,8 +88,11 @@ impl Stack {
         }
     }
 
+    /// The `FunctionName` parameter (the default's for a template without one: member-role.yaml).
     pub fn function_name(&self) -> &str {
-        &self.parameters["FunctionName"]
+        self.parameters
+            .get("FunctionName")
+            .map_or("thumbprint-guard", String::as_str)
     }
 
     pub fn resource(&self, logical_id: &str) -> &Value {
@@ -89,8 +112,10 @@ impl Stack {
             "AWS::AccountId" => ACCOUNT.to_string(),
             "AWS::Region" => REGION.to_string(),
             "AWS::StackName" => "thumbprint-guard".to_string(),
+            "AWS::URLSuffix" => "amazonaws.com".to_string(),
             "Topic" => self.topic_arn.clone(),
-            "TopicKey" => KEY_ARN.rsplit('/').next().unwrap_or_default().to_string(),
+            "StackKey" => KEY_ARN.rsplit('/').next().unwrap_or_default().to_string(),
+            "StateStore" => STATE_TABLE.to_string(),
             "FunctionRole" => format!("{fname}-role"),
             "LogGroup" => format!("/aws/lambda/{fname}"),
             "Function" => fname.to_string(),
@@ -106,7 +131,8 @@ impl Stack {
     pub fn attribute(&self, resource: &str, attribute: &str) -> String {
         let fname = self.function_name();
         match (resource, attribute) {
-            ("TopicKey", "Arn") => KEY_ARN.to_string(),
+            ("StackKey", "Arn") => KEY_ARN.to_string(),
+            ("StateStore", "Arn") => state_table_arn(),
             ("LogGroup", "Arn") => {
                 format!("arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{fname}:*")
             }
@@ -155,8 +181,14 @@ impl Stack {
         let args = arguments.as_array();
         match function {
             "Fn::Equals" => {
+                // CloudFormation compares the values as strings (a Number parameter's Ref is "6").
                 let args = args.expect("Fn::Equals takes a list");
-                self.resolve(&args[0]) == self.resolve(&args[1])
+                let text = |v: &Value| match self.resolve(v) {
+                    Some(Value::String(s)) => s,
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                };
+                text(&args[0]) == text(&args[1])
             }
             "Fn::Not" => !self.evaluate(&args.expect("Fn::Not takes a list")[0]),
             "Fn::And" => args.expect("Fn::And").iter().all(|c| self.evaluate(c)),
@@ -234,15 +266,23 @@ impl Stack {
 
     /// Every statement of every policy attached to the function's role: the role's inline
     /// `Policies` and each `AWS::IAM::Policy` / `AWS::IAM::ManagedPolicy` naming it in `Roles`.
-    /// Fails when the role gets permissions another way (AWS managed policies, a boundary).
+    /// Fails when the role gets permissions another way (AWS managed policies), or has a
+    /// permissions boundary in this deployment (it could only take permissions away, but then the
+    /// sweeps here would not prove what the deployed function may do).
     pub fn role_statements(&self) -> Vec<Value> {
-        let role_ref = json!({ "Ref": ROLE });
-        let role = self.resource(ROLE);
+        self.statements_of(ROLE)
+    }
+
+    /// [`Stack::role_statements`] for the role `role_id`.
+    pub fn statements_of(&self, role_id: &str) -> Vec<Value> {
+        let role_ref = json!({ "Ref": role_id });
+        let role = self.resource(role_id);
         assert_eq!(role["Type"], "AWS::IAM::Role");
+        let properties = self.resolve(&role["Properties"]).expect("role properties");
         for unchecked in ["ManagedPolicyArns", "PermissionsBoundary"] {
             assert!(
-                role["Properties"][unchecked].is_null(),
-                "{ROLE} has {unchecked}: this test cannot vouch for those permissions"
+                properties[unchecked].is_null(),
+                "{role_id} has {unchecked}: this test cannot vouch for those permissions"
             );
         }
         let mut documents: Vec<Value> = role["Properties"]["Policies"]
@@ -270,7 +310,7 @@ impl Stack {
                 documents.push(resource["Properties"]["PolicyDocument"].clone());
             }
         }
-        assert!(!documents.is_empty(), "no policy is attached to {ROLE}");
+        assert!(!documents.is_empty(), "no policy is attached to {role_id}");
         documents
             .iter()
             .filter_map(|document| self.resolve(document))

@@ -114,7 +114,7 @@ async fn topic_key_and_failure_destination_are_wired_for_alarms_and_the_role() {
         "the topic uses the stack's own key"
     );
     let key = stack
-        .resolve(&stack.resource("TopicKey")["Properties"])
+        .resolve(&stack.resource("StackKey")["Properties"])
         .expect("key");
     assert_eq!(key["EnableKeyRotation"], true);
     let key_statements = one_or_many(&key["KeyPolicy"]["Statement"]);
