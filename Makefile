@@ -51,7 +51,7 @@ fmt: ## format the code
 TEMPLATE_ALL_OPTIONS := StateTable=create SecurityHub=on RemediationMode=add OrganizationRoleName=thumbprint-guard-member \
   OrganizationExternalId=example NotificationEmail=ops@example.com OwnerTag=platform CostCenterTag=1234 \
   PermissionsBoundary=arn:aws:iam::123456789012:policy/boundary
-MEMBER_ALL_OPTIONS := RemediationMode=add ExternalId=example PermissionsBoundary=arn:aws:iam::123456789012:policy/boundary
+MEMBER_ALL_OPTIONS := RemediationMode=add SecurityHub=on ExternalId=example PermissionsBoundary=arn:aws:iam::123456789012:policy/boundary
 # BC_SKIP_MAPPING and --skip-download: checkov fetches nothing from its vendor's platform.
 CHECKOV := BC_SKIP_MAPPING=TRUE $(CURDIR)/.venv-checkov/bin/checkov --framework cloudformation --compact --quiet --skip-download
 

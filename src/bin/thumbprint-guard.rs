@@ -293,6 +293,11 @@ async fn run_sweep(config: Config, output: Output, aws_settings: &AwsSettings) -
         }
     };
     let memory = memory::remember(&aws, &config, &mut report, now).await;
+    if let Some(why) = memory.unavailable_reason() {
+        eprintln!(
+            "thumbprint-guard: the state table could not be used: {why}; findings are not marked new or open this run, and NOTIFY=changes follows the findings rule"
+        );
+    }
     if output == Output::Asff {
         let document = memory::asff_document(&report, &aws.region, now);
         match serde_json::to_string_pretty(&document) {
@@ -325,7 +330,14 @@ async fn run_sweep(config: Config, output: Output, aws_settings: &AwsSettings) -
             );
         }
     }
-    match notify::publish_if_needed(&aws.sns, &config, &report, memory.changes()).await {
+    let context = notify::MessageContext {
+        account_alias: match config.sns_topic_arn {
+            Some(_) => inventory::account_alias(&aws.iam).await,
+            None => None,
+        },
+        state_unavailable: memory.unavailable_reason(),
+    };
+    match notify::publish_with(&aws.sns, &config, &report, memory.changes(), &context).await {
         Ok(notify::NotifyOutcome::Published { parts, .. }) => {
             eprintln!(
                 "thumbprint-guard: published to SNS ({})",
@@ -357,8 +369,8 @@ async fn run_organization(
     json: bool,
 ) -> ExitCode {
     let clients = organization::OrganizationClients::new(sdk, config);
-    let report = match organization::run(&clients, settings, probe, config, now, None).await {
-        Ok(run) => run.report,
+    let run = match organization::run(&clients, settings, probe, config, now, None).await {
+        Ok(run) => run,
         Err(e) => {
             eprintln!(
                 "thumbprint-guard: the organization sweep could not run: {e} ({})",
@@ -367,8 +379,9 @@ async fn run_organization(
             return ExitCode::from(e.exit_code());
         }
     };
+    let report = &run.report;
     if json {
-        match serde_json::to_string_pretty(&report) {
+        match serde_json::to_string_pretty(report) {
             Ok(text) => write_stdout(&format!("{text}\n")),
             Err(e) => {
                 eprintln!("thumbprint-guard: cannot serialize the report: {e}");
@@ -377,10 +390,29 @@ async fn run_organization(
         }
     } else {
         write_stdout(&render::organization_table_for(
-            &report,
+            report,
             now,
             terminal::stdout_terminal(),
         ));
+    }
+    for account in &run.accounts {
+        if let Some(why) = account.memory.unavailable_reason() {
+            eprintln!(
+                "thumbprint-guard: account {}: the state table could not be used: {why}",
+                account.account_id
+            );
+        }
+    }
+    match notify::publish_organization_if_needed(&clients.central.sns, config, &run).await {
+        Ok(notify::NotifyOutcome::Published { parts, .. }) => eprintln!(
+            "thumbprint-guard: published to SNS ({})",
+            count(parts, "message", "messages")
+        ),
+        Ok(notify::NotifyOutcome::NotSent { reason }) => tracing::info!(%reason, "no notification"),
+        Err(e) => {
+            eprintln!("thumbprint-guard: {e} ({target})");
+            return ExitCode::from(3);
+        }
     }
     ExitCode::from(report.exit_code())
 }

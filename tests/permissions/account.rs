@@ -239,6 +239,7 @@ pub fn calls(account: &Account, mode: &str) -> Vec<(&'static str, String)> {
         ("iam:GetOpenIDConnectProvider", account.healthy.clone()),
         ("iam:GetOpenIDConnectProvider", account.rotated.clone()),
         ("iam:ListRoles", "*".to_string()),
+        ("iam:ListAccountAliases", "*".to_string()),
         ("eks:ListClusters", "*".to_string()),
         ("eks:DescribeCluster", account.cluster_arn.clone()),
         ("sns:Publish", account.topic_arn.clone()),

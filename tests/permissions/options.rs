@@ -634,6 +634,7 @@ fn the_member_role_trusts_the_central_role_only_and_reads_what_a_member_sweep_re
                     "iam:ListOpenIDConnectProviders",
                     "iam:GetOpenIDConnectProvider",
                     "iam:ListRoles",
+                    "iam:ListAccountAliases",
                     "eks:ListClusters",
                     "eks:DescribeCluster",
                 ]
@@ -695,4 +696,40 @@ fn the_readme_parameter_table_lists_every_parameter_with_its_default() {
         .cloned()
         .collect();
     assert_eq!(listed, parameters, "README's parameter table");
+}
+
+#[test]
+fn the_member_role_imports_into_its_own_security_hub_only_when_asked() {
+    let member = member_template();
+    let central = "arn:aws:iam::111111111111:role/thumbprint-guard-FunctionRole-X";
+    for hub in ["off", "on"] {
+        let stack = Stack::with(
+            &member,
+            &[
+                ("CentralRoleArn", central),
+                ("ExternalId", ""),
+                ("RemediationMode", "off"),
+                ("SecurityHub", hub),
+            ],
+            TOPIC,
+        );
+        let statements = stack.statements_of("MemberRole");
+        let product = format!("arn:aws:securityhub:eu-west-1:{ACCOUNT}:product/{ACCOUNT}/default");
+        let own_hub = format!("arn:aws:securityhub:eu-west-1:{ACCOUNT}:hub/default");
+        assert_eq!(
+            allows(&statements, "securityhub:BatchImportFindings", &product),
+            hub == "on",
+            "SecurityHub={hub}"
+        );
+        assert_eq!(
+            allows(&statements, "securityhub:GetFindings", &own_hub),
+            hub == "on",
+            "SecurityHub={hub}"
+        );
+        assert!(!allows(
+            &statements,
+            "securityhub:BatchImportFindings",
+            "arn:aws:securityhub:eu-west-1:210987654321:product/210987654321/default"
+        ));
+    }
 }
