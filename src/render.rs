@@ -6,6 +6,7 @@
 //! and no column is cut inside a word. Rows go by severity, then name. A finding's resource ARN
 //! and its fix command are never wrapped: a person copies them as one line.
 
+pub use crate::report::count;
 use comfy_table::presets::NOTHING;
 use comfy_table::{Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 use time::OffsetDateTime;
@@ -24,17 +25,6 @@ pub struct Terminal {
     pub width: Option<u16>,
     /// Colour the severities (only for a terminal that wants it: never with `NO_COLOR`).
     pub colour: bool,
-}
-
-/// "1 provider", "2 providers", "-1 day": a count (any integer) with its noun in the right number.
-pub fn count(n: impl std::fmt::Display, singular: &str, plural: &str) -> String {
-    let n = n.to_string();
-    let noun = if n == "1" || n == "-1" {
-        singular
-    } else {
-        plural
-    };
-    format!("{n} {noun}")
 }
 
 /// The highest severity among the unmuted findings about `resource`.

@@ -216,8 +216,10 @@ pub fn issuer_findings(
                     FindingCode::CertExpiring,
                     resource,
                     format!(
-                        "{host} serves a certificate expiring in {days_left} day(s): {} (SHA-1 {}) on {not_after}",
-                        cert.subject, cert.sha1
+                        "{host} serves a certificate expiring in {}: {} (SHA-1 {}) on {not_after}",
+                        crate::report::count(days_left, "day", "days"),
+                        cert.subject,
+                        cert.sha1
                     ),
                 )
                 .with_discriminator(Discriminator::Thumbprint(cert.sha1.clone()))

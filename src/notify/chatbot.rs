@@ -196,8 +196,8 @@ pub(crate) fn notification(
         if description.len() + 1 + entry.len() + reserve > CHATBOT_DESCRIPTION_MAX {
             let _ = write!(
                 description,
-                "\n…and {} more finding(s) in this message: see the e-mail or the JSON report.",
-                findings.len() - i
+                "\n…and {} more in this message: see the e-mail or the JSON report.",
+                crate::report::count(findings.len() - i, "finding", "findings")
             );
             break;
         }
@@ -306,8 +306,11 @@ pub(crate) fn organization_notification(
     );
     let _ = writeln!(
         description,
-        "{} critical, {} warning, {} info, {} thumbprint(s) added",
-        s.critical, s.warning, s.info, s.thumbprints_added
+        "{} critical, {} warning, {} info, {} added",
+        s.critical,
+        s.warning,
+        s.info,
+        crate::report::count(s.thumbprints_added, "thumbprint", "thumbprints")
     );
     let reserve = 200;
     let mut omitted = 0usize;
@@ -359,7 +362,8 @@ pub(crate) fn organization_notification(
     if omitted > 0 {
         let _ = write!(
             description,
-            "\n…and {omitted} more finding(s) in this message: see the e-mail or the JSON report."
+            "\n…and {} more in this message: see the e-mail or the JSON report.",
+            crate::report::count(omitted, "finding", "findings")
         );
     }
     let description = truncate(description, CHATBOT_DESCRIPTION_MAX);

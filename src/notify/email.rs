@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{escape, Finding, FindingCode, FindingStatus, Report, Severity};
+use crate::report::{count, escape, Finding, FindingCode, FindingStatus, Report, Severity};
 
 use super::message::MessageContext;
 use super::part::Part;
-use super::text::{account_label, count, finding_block, resource_kind, rfc3339, verdict};
+use super::text::{account_label, finding_block, resource_kind, rfc3339, verdict};
 
 /// How urgent a finding is in a message: critical first, and within a severity the findings that
 /// break pods now (a mismatch IAM enforces, a missing provider) before those with the same cause.
@@ -64,9 +64,9 @@ pub(crate) fn email(report: &Report, part: &Part, context: &MessageContext) -> S
             part.index,
             part.count,
             part.report.findings.len(),
-            count(report.findings.len(), "finding"),
+            count(report.findings.len(), "finding", "findings"),
             part.report.providers.len(),
-            count(report.providers.len(), "provider"),
+            count(report.providers.len(), "provider", "providers"),
             part.count
         );
         let _ = writeln!(out);
@@ -74,8 +74,12 @@ pub(crate) fn email(report: &Report, part: &Part, context: &MessageContext) -> S
     let _ = writeln!(
         out,
         "Checked {} and {}; remediation mode: {}.",
-        count(report.providers.len(), "IAM OIDC provider"),
-        count(report.clusters.len(), "EKS cluster"),
+        count(
+            report.providers.len(),
+            "IAM OIDC provider",
+            "IAM OIDC providers"
+        ),
+        count(report.clusters.len(), "EKS cluster", "EKS clusters"),
         report.remediation_mode
     );
     let findings = in_message_order(&part.report.findings);

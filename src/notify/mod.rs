@@ -71,7 +71,7 @@ pub enum NotifyOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
     /// SNS refused or could not be reached for exactly one part.
-    #[error("publishing part {part} of {parts} to SNS topic {topic_arn} failed ({delivered} other part(s) were published): {error}{}", carrying(.providers))]
+    #[error("publishing part {part} of {parts} to SNS topic {topic_arn} failed ({} published): {error}{}", crate::report::count(.delivered, "other part", "other parts"), carrying(.providers))]
     Publish {
         /// The topic.
         topic_arn: String,
@@ -90,8 +90,9 @@ pub enum NotifyError {
     },
     /// SNS refused or could not be reached for several parts; each failure is listed.
     #[error(
-        "publishing {} of {parts} parts to SNS topic {topic_arn} failed ({delivered} part(s) were published): {}",
+        "publishing {} of {parts} parts to SNS topic {topic_arn} failed ({} published): {}",
         .failures.len(),
+        crate::report::count(.delivered, "part", "parts"),
         join_failures(.failures)
     )]
     PublishParts {

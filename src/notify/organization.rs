@@ -10,12 +10,12 @@ use std::fmt::Write as _;
 
 use crate::config::{Config, NotifyRule};
 use crate::organization::{OrganizationReport, OrganizationRun};
-use crate::report::{escape, Report, Severity};
+use crate::report::{count, escape, Report, Severity};
 
 use super::message::{MessageAttributes, MessageContext, SnsMessage};
 use super::part::Part;
 use super::parts::{self, Weight};
-use super::text::{self, count, rfc3339, SUBJECT_MAX};
+use super::text::{self, rfc3339, SUBJECT_MAX};
 use super::{chatbot, decide, publish, NotifyError, NotifyOutcome, Silence, PUBLISH_BUDGET_BYTES};
 
 /// Room kept in every organization part for its header, the Chatbot document and the
@@ -169,8 +169,12 @@ fn account_section(account: &Report, part: &Part, context: &MessageContext) -> S
         return format!(
             "{}: OK, {} and {} checked, no findings.\n",
             text::account_label(&account.account_id, context.account_alias.as_deref()),
-            count(account.providers.len(), "IAM OIDC provider"),
-            count(account.clusters.len(), "EKS cluster"),
+            count(
+                account.providers.len(),
+                "IAM OIDC provider",
+                "IAM OIDC providers"
+            ),
+            count(account.clusters.len(), "EKS cluster", "EKS clusters"),
         );
     }
     super::email::email(account, part, context)
@@ -179,7 +183,7 @@ fn account_section(account: &Report, part: &Part, context: &MessageContext) -> S
 /// `organization o-abc123 (12 accounts)` (`org` when `short`, for the subject) or `12 accounts`
 /// without Organizations.
 fn organization_label(report: &OrganizationReport, short: bool) -> String {
-    let accounts = count(report.summary.accounts, "account");
+    let accounts = count(report.summary.accounts, "account", "accounts");
     let word = if short { "org" } else { "organization" };
     match &report.organization_id {
         Some(id) => format!("{word} {} ({accounts})", escape(id)),
@@ -203,12 +207,12 @@ fn organization_subject(report: &OrganizationReport, index: usize, total: usize)
         counts.push(format!("{} unreachable", s.accounts_unreachable));
     }
     if s.thumbprints_added > 0 {
-        counts.push(count(s.thumbprints_added, "thumbprint") + " added");
+        counts.push(count(s.thumbprints_added, "thumbprint", "thumbprints") + " added");
     }
     if counts.is_empty() {
         counts.push(format!(
             "no findings, {} checked",
-            count(s.providers, "provider")
+            count(s.providers, "provider", "providers")
         ));
     }
     let suffix = if total > 1 {
@@ -268,14 +272,14 @@ fn compose_organization<'a>(
     let _ = writeln!(
         email,
         "{} swept, {} unreachable; {} and {} checked: {} critical, {} warning, {} info, {} added.",
-        count(s.accounts - s.accounts_unreachable, "account"),
+        count(s.accounts - s.accounts_unreachable, "account", "accounts"),
         s.accounts_unreachable,
-        count(s.providers, "IAM OIDC provider"),
-        count(s.clusters, "EKS cluster"),
+        count(s.providers, "IAM OIDC provider", "IAM OIDC providers"),
+        count(s.clusters, "EKS cluster", "EKS clusters"),
         s.critical,
         s.warning,
         s.info,
-        count(s.thumbprints_added, "thumbprint"),
+        count(s.thumbprints_added, "thumbprint", "thumbprints"),
     );
     if total > 1 {
         let _ = writeln!(

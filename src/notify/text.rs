@@ -421,15 +421,6 @@ fn details_in_words(finding: &Finding) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// `n provider` / `n providers`.
-pub(crate) fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// "AWS account 123456789012 (prod)".
 pub(crate) fn account_label(account_id: &str, alias: Option<&str>) -> String {
     match alias {

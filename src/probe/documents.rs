@@ -38,7 +38,7 @@ pub enum JwksKeysError {
     #[error("the JWKS has no 'keys' array")]
     NoKeys,
     /// Keys, none usable.
-    #[error("the JWKS has no usable signing key ({0} key(s) present, none RSA/EC/OKP with its parameters and use 'sig')")]
+    #[error("the JWKS has no usable signing key ({} present, none RSA/EC/OKP with its parameters and use 'sig')", crate::report::count(.0, "key", "keys"))]
     NoUsableKey(usize),
 }
 
@@ -241,6 +241,6 @@ mod tests {
         assert!(usable_signing_keys(&partial)
             .unwrap_err()
             .to_string()
-            .contains("2 key(s)"));
+            .contains("2 keys present"));
     }
 }

@@ -18,7 +18,7 @@ pub use facts::{days_left, nearest_expiry, rfc3339, whole_seconds, MAX_THUMBPRIN
 pub use finding::{
     finding_id, sort_findings, Discriminator, Finding, FindingCode, FindingStatus, Severity,
 };
-pub use text::{cap, escape, ISSUER_TEXT_MAX};
+pub use text::{cap, count, escape, ISSUER_TEXT_MAX};
 
 /// Version of the report's JSON shape; bumped only on an incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;

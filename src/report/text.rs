@@ -47,6 +47,17 @@ fn needs_escape(c: char) -> bool {
         )
 }
 
+/// "1 provider", "2 providers", "-1 day": a count (any integer) with its noun in the right number.
+pub fn count(n: impl std::fmt::Display, singular: &str, plural: &str) -> String {
+    let n = n.to_string();
+    let noun = if n == "1" || n == "-1" {
+        singular
+    } else {
+        plural
+    };
+    format!("{n} {noun}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
