@@ -32,7 +32,7 @@ build: ## release build of the CLI (target/release/thumbprint-guard)
 test: venv ## unit and end-to-end tests (local TLS issuers + moto server on 127.0.0.1)
 	@mkdir -p target
 	$(CARGO) build --locked --examples
-	$(CARGO) test --locked --lib --bins --tests 2>&1 | tee target/test.log
+	$(CARGO) test --locked --no-fail-fast --lib --bins --tests 2>&1 | tee target/test.log
 	@awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
 	  END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0 || f > 0) exit 1 }' target/test.log \
 	  | tee target/test-summary.txt
