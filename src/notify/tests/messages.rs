@@ -153,7 +153,7 @@ fn chatbot_description_stays_within_its_limit() {
             description.len()
         );
         assert!(
-            description.contains("more finding(s) in this message"),
+            description.contains("more in this message: see the e-mail"),
             "{description}"
         );
     }
