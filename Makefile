@@ -71,8 +71,18 @@ demo: venv ## full sweep against moto and two local issuers (one healthy, one ro
 	$(CARGO) build --locked --bin thumbprint-guard --example demo
 	$(CARGO) run --locked --quiet --example demo -- $(CURDIR)/target/debug/thumbprint-guard
 
-bench: venv ## benchmarks: sweep throughput and memory against local issuers
-	$(CARGO) bench --locked --bench sweep
+# The bench builds with the bench-fast profile (release without LTO, codegen-units 16) instead of
+# the release profile's LTO build; its figures are of that build (CLI and Lambda binary alike). GNU
+# time measures the CLI's peak RSS and openssl runs the knowledge-center baseline: both are installed
+# when missing and make runs as root.
+bench: venv ## the sweep bench: CLI vs moto + local issuers with BENCH_LATENCY_MS (500) latency -> bench/results.json
+	@missing=(); command -v openssl >/dev/null || missing+=(openssl); [ -x /usr/bin/time ] || missing+=(time); \
+	if [ $${#missing[@]} -gt 0 ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq "$${missing[@]}"; \
+	  else echo "bench: missing $${missing[*]} (apt-get install $${missing[*]}); openssl is required, without time peak RSS is polled"; \
+	    command -v openssl >/dev/null || exit 1; fi; \
+	fi
+	$(CARGO) bench --locked --profile bench-fast --bench sweep
 
 # aws-lc-sys cross-compiles as is: zig is its C compiler and it ships pregenerated aarch64 sources and
 # bindings (no cmake, no bindgen, no extra environment). cargo-lambda keeps Cargo.toml's release profile

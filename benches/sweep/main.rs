@@ -1,77 +1,433 @@
-//! `make bench`: sweep throughput, phase times and memory against local issuers and moto server.
+//! `make bench`: the real CLI binary swept against moto server and local HTTPS issuers that add a
+//! fixed latency, with every AWS call counted by a proxy, every TCP connection and TLS handshake
+//! counted by the issuers, and the CLI's own peak RSS measured by the OS.
 //!
-//! Everything runs on this machine: HTTPS issuers from tests/support/issuer.rs (rcgen chains made
-//! now) on the same tokio runtime as the probe, and moto server as the AWS emulator. Figures are
-//! therefore a lower bound on work, not on network latency: the servers share the CPU with the
-//! code measured, and there is no round trip to speak of.
+//! Cases (one line each, all also in bench/results.json):
+//! 1. 1, 10, 100 and 1,000 providers on as many distinct hosts (127.10.x.y, one address each);
+//! 2. 300 providers on one shared host, HTTP/1.1 only and with HTTP/2 offered;
+//! 3. the AWS knowledge-center procedure by hand (openssl s_client + openssl x509 + aws iam
+//!    get-open-id-connect-provider, one provider after another) on the first providers, and our
+//!    speed-up over it;
+//! 4. start of the process to the first AWS request;
+//! 5. the Lambda binary's init against the runtime API of `cargo lambda watch`;
+//! 6. organization mode: member accounts with 3 providers each, and the extrapolation to 1,000
+//!    and 10,000 accounts against Lambda's 15 minutes;
+//! 7. rendering a large report (notify::render, render::table), in this process.
 //!
-//! 1. probe throughput: [`sweep::probe_all`] at `PROBE_CONCURRENCY` 32 over 200 issuers on one
-//!    shared JWKS host (EKS-like: 1 TLS host probe, 200 discovery + 200 JWKS fetches) and over 50
-//!    issuers on 50 distinct hosts; a fresh [`ProbeContext`] per run, as a sweep builds one.
-//! 2. a full [`sweep::run`] against moto with 50 providers on 5 hosts (5 with a stale thumbprint,
-//!    `REMEDIATION_MODE=add`), timed by phase; then the CLI binary's `sweep --json` as a child.
-//! 3. memory: this process's peak RSS per phase (VmHWM from /proc/self/status, reset between
-//!    phases through /proc/self/clear_refs), and the CLI child's max RSS (`/usr/bin/time -v`, or
-//!    polling /proc/PID/status when `time` is missing).
-//! 4. rendering: [`notify::render`] and [`render::table`] of a synthetic 400-provider report.
+//! Settings (environment): BENCH_LATENCY_MS (500: waited by the issuers before every TLS
+//! handshake and every HTTP response), BENCH_RUNS (3 CLI runs per case, the median reported),
+//! BENCH_PROVIDERS (1,10,100,1000), BENCH_SHARED_PROVIDERS (300), BENCH_BASELINE_PROVIDERS (10),
+//! BENCH_ORG_ACCOUNTS (200, no issuer latency), BENCH_ORG_LATENCY_ACCOUNTS (20, with the issuer
+//! latency), BENCH_AWS_LATENCY_MS (0: added by the proxy to every AWS call),
+//! BENCH_ONLY (comma-separated sections: providers,shared,baseline,lambda,organization,rendering),
+//! BENCH_RESULTS (bench/results.json).
+//!
+//! Figures are of this machine, where the issuers, moto and the tool share the CPUs: the fixed
+//! latency stands in for the network, moto's answers are faster than AWS's.
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
-mod full_sweep;
+mod baseline;
+mod cases;
+mod cli;
+mod fleet;
+mod lambda;
 mod measure;
-mod probe;
+mod organization;
+mod proxy;
 mod rendering;
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::full_sweep::moto_sweep;
-use crate::measure::{mib, Figures, Memory};
-use crate::probe::probe_throughput;
-use crate::rendering::rendering;
+use serde_json::{json, Value};
+
+use crate::cases::{measure, register, reset_moto, CaseResult};
+use crate::fleet::Host;
+use crate::measure::{secs, Figures};
+use crate::proxy::AwsProxy;
+use crate::support::issuer::{Http, TestCa, TrustFile};
+use crate::support::moto::Moto;
 
 const REGION: &str = "us-east-1";
-const CONCURRENCY: usize = 32;
-/// Measured runs per probe scenario (after one warm-up run).
-const RUNS: usize = 5;
-/// Providers in the moto sweep, and the local hosts they are spread over.
-const SWEEP_PROVIDERS: usize = 50;
-const SWEEP_HOSTS: usize = 5;
+const STS: &str = "sts.amazonaws.com";
 /// Providers in the synthetic report rendered for SNS.
 const RENDER_PROVIDERS: usize = 400;
+const SWEEP: [&str; 3] = ["sweep", "--output", "json"];
 
-async fn bench(cli: &str) -> Figures {
-    let mut figures = Figures::default();
-    let memory = Memory::new();
-    figures.line(format!(
-        "# thumbprint-guard bench: {} CPU(s), {} build; peak RSS {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "optimized"
-        },
-        if memory.resettable {
-            "reset at the start of each phase"
-        } else {
-            "NOT resettable here: peaks are cumulative since start"
-        },
-    ));
-    figures.line(format!(
-        "baseline RSS of this process: {} MiB",
-        mib(Memory::kib("VmRSS"))
-    ));
-    figures.line("");
+pub struct Settings {
+    pub latency: Duration,
+    pub runs: usize,
+    pub providers: Vec<usize>,
+    pub shared_providers: usize,
+    pub baseline_providers: usize,
+    pub org_accounts: usize,
+    pub org_latency_accounts: usize,
+    pub aws_latency: Duration,
+    pub only: Option<Vec<String>>,
+    pub results: PathBuf,
+}
+
+fn var<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v} is not a valid value")),
+        _ => default,
+    }
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        let list = |name: &str, default: &str| -> Vec<String> {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| default.to_string())
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        Settings {
+            latency: Duration::from_millis(var("BENCH_LATENCY_MS", 500)),
+            runs: var("BENCH_RUNS", 3usize).max(1),
+            providers: list("BENCH_PROVIDERS", "1,10,100,1000")
+                .iter()
+                .map(|n| n.parse().expect("BENCH_PROVIDERS: numbers"))
+                .collect(),
+            shared_providers: var("BENCH_SHARED_PROVIDERS", 300),
+            baseline_providers: var("BENCH_BASELINE_PROVIDERS", 10),
+            org_accounts: var("BENCH_ORG_ACCOUNTS", 200),
+            org_latency_accounts: var("BENCH_ORG_LATENCY_ACCOUNTS", 20),
+            aws_latency: Duration::from_millis(var("BENCH_AWS_LATENCY_MS", 0)),
+            only: std::env::var("BENCH_ONLY")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|_| list("BENCH_ONLY", "")),
+            results: PathBuf::from(std::env::var("BENCH_RESULTS").unwrap_or_else(|_| {
+                support::moto::root()
+                    .join("bench/results.json")
+                    .display()
+                    .to_string()
+            })),
+        }
+    }
+
+    pub fn wants(&self, section: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|s| s == section))
+    }
+}
+
+/// What every section shares: moto, the proxy in front of it, the test CA, the binaries.
+pub struct Bench {
+    pub settings: Settings,
+    pub moto: Moto,
+    pub proxy: AwsProxy,
+    pub ca: TestCa,
+    pub trust: TrustFile,
+    pub iam: aws_sdk_iam::Client,
+    pub sdk: aws_config::SdkConfig,
+    pub cli: PathBuf,
+}
+
+impl Bench {
+    /// The tool's environment: AWS through the counting proxy, moto's dummy credentials, the test
+    /// CA trusted, loopback issuers allowed; everything else at its default (EKS listing in the
+    /// region, trust-policy audit on, PROBE_CONCURRENCY 128, PROBE_TIMEOUT_SECS 10).
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = self.moto.env(REGION);
+        for (key, value) in &mut env {
+            if key == "AWS_ENDPOINT_URL" {
+                *value = self.proxy.endpoint.clone();
+            }
+        }
+        env.push((
+            "EXTRA_TRUST_ANCHORS_PEM".into(),
+            self.trust.path().display().to_string(),
+        ));
+        env.push(("ALLOW_PRIVATE_ADDRESSES".into(), "true".into()));
+        env
+    }
+}
+
+/// Providers on distinct hosts, then on one shared host; returns every case.
+async fn provider_cases(bench: &Bench, figures: &mut Figures, fleet: &[Host]) -> Vec<CaseResult> {
+    let mut results: Vec<CaseResult> = Vec::new();
+    let env = bench.env();
+    // Each case's ratio to the 1-provider case, measured first.
+    let ratio = |results: &[CaseResult], result: &mut CaseResult| {
+        let one = results
+            .iter()
+            .chain(std::iter::once(&*result))
+            .find(|r| r.name == "distinct-hosts-1")
+            .map(|r| r.wall_s);
+        result.ratio_to_one_provider = one.map(|one| (result.wall_s / one * 100.0).round() / 100.0);
+    };
+    if bench.settings.wants("providers") {
+        for &n in &bench.settings.providers {
+            reset_moto(bench).await;
+            let providers: Vec<(String, String)> = fleet[..n]
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    (
+                        h.server.issuer_url(&format!("/id/BENCH{i:04}")),
+                        h.top.clone(),
+                    )
+                })
+                .collect();
+            register(&bench.iam, &providers).await;
+            let expected: HashMap<String, String> = providers.into_iter().collect();
+            let hosts: Vec<&Host> = fleet[..n].iter().collect();
+            let name = format!("distinct-hosts-{n}");
+            let (mut result, _) =
+                measure(bench, &name, &hosts, "http/1.1", &expected, &env, &SWEEP).await;
+            ratio(&results, &mut result);
+            figures.line(result.line());
+            results.push(result);
+        }
+    }
+    if bench.settings.wants("shared") {
+        let n = bench.settings.shared_providers;
+        for (index, http, label) in [
+            (1u8, Http::Http1Only, "http/1.1"),
+            (2u8, Http::H2AndHttp1, "h2+http/1.1"),
+        ] {
+            let address = std::net::IpAddr::from([127, 11, 0, index]);
+            let host = fleet::host(&bench.ca, address, bench.settings.latency, http).await;
+            reset_moto(bench).await;
+            let providers: Vec<(String, String)> = (0..n)
+                .map(|i| {
+                    (
+                        host.server.issuer_url(&format!("/id/SHARED{i:04}")),
+                        host.top.clone(),
+                    )
+                })
+                .collect();
+            register(&bench.iam, &providers).await;
+            let expected: HashMap<String, String> = providers.into_iter().collect();
+            let name = format!(
+                "shared-host-{n}-{}",
+                if http == Http::Http1Only { "h1" } else { "h2" }
+            );
+            let (mut result, _) =
+                measure(bench, &name, &[&host], label, &expected, &env, &SWEEP).await;
+            ratio(&results, &mut result);
+            figures.line(result.line());
+            results.push(result);
+        }
+    }
+    results
+}
+
+/// The targets of issue 11 and 13, met or not (never asserted).
+fn targets(cases: &[CaseResult], lambda: &Value, organization: &Value) -> Value {
+    let case = |name: &str| cases.iter().find(|c| c.name == name);
+    let mut targets = Vec::new();
+    if let Some(c) = case("distinct-hosts-100") {
+        let ratio = c.ratio_to_one_provider;
+        targets.push(json!({
+            "target": "100 providers within 1.5x the wall time of one",
+            "measured": ratio.map(|r| format!("{r:.2}x ({:.3} s vs {:.3} s)", c.wall_s, c.wall_s / r)),
+            "met": ratio.map(|r| r <= 1.5),
+        }));
+    }
+    let per_address: Vec<Value> = cases
+        .iter()
+        .map(|c| json!({"case": c.name, "tcp_per_host_max": c.tcp_connections_per_host.max, "tls_per_host_max": c.tls_handshakes_per_host.max}))
+        .collect();
+    if !cases.is_empty() {
+        let met = cases
+            .iter()
+            .all(|c| c.tcp_connections_per_host.max <= 1 && c.tls_handshakes_per_host.max <= 1);
+        targets.push(json!({
+            "target": "one TCP connection per address per host in a sweep (each host here has one address)",
+            "measured": per_address,
+            "met": met,
+        }));
+    }
+    for run in organization.as_array().into_iter().flatten() {
+        let max = run["tcp_connections_per_host"]["max"].as_u64();
+        targets.push(json!({
+            "target": format!(
+                "one TCP connection per address per host, organization mode ({} accounts, 3 shared hosts, issuer latency {} ms)",
+                run["accounts"], run["issuer_latency_ms"]
+            ),
+            "measured": format!(
+                "{} TCP connections / {} TLS handshakes per host",
+                run["tcp_connections_per_host"]["max"], run["tls_handshakes_per_host"]["max"]
+            ),
+            "met": max.map(|m| m <= 1),
+        }));
+    }
+    if let Some(c) = case("distinct-hosts-1000") {
+        targets.push(json!({
+            "target": "1,000 providers within 40 MiB peak RSS",
+            "measured": c.peak_rss_mib.map(|m| format!("{m:.1} MiB")),
+            "met": c.peak_rss_mib.map(|m| m <= 40.0),
+        }));
+    }
+    let mut firsts: Vec<(String, f64)> = cases
+        .iter()
+        .filter_map(|c| c.first_aws_request_ms.map(|m| (c.name.clone(), m)))
+        .collect();
+    if !firsts.is_empty() {
+        firsts.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let worst = firsts.last().cloned().unwrap_or_default();
+        let one = case("distinct-hosts-1").and_then(|c| c.first_aws_request_ms);
+        targets.push(json!({
+            "target": "50 ms or less from process start to the first AWS request",
+            "measured": format!(
+                "median {} ms in the 1-provider case; worst case median {:.1} ms ({})",
+                one.map_or("n/a".into(), |m| format!("{m:.1}")), worst.1, worst.0
+            ),
+            "met": one.map(|m| m <= 50.0 && worst.1 <= 50.0),
+        }));
+    }
+    if let Some(init) = lambda["init_ms"].as_f64() {
+        targets.push(json!({
+            "target": "(no target, reported) Lambda init against cargo lambda watch's runtime API",
+            "measured": format!("{init:.1} ms"),
+            "met": Value::Null,
+        }));
+    }
+    Value::Array(targets)
+}
+
+async fn bench(cli: PathBuf, figures: &mut Figures) -> Value {
+    let settings = Settings::from_env();
     let started = Instant::now();
-    probe_throughput(&mut figures, &memory).await;
-    moto_sweep(&mut figures, &memory, cli).await;
-    rendering(&mut figures, &memory);
+    let machine = measure::machine();
+    figures.line(format!(
+        "# thumbprint-guard bench: {} CPU(s) ({}), {} GiB; CLI {} ({} build); issuer latency {} ms before every TLS \
+         handshake and every HTTP response; AWS latency added {} ms; {} run(s) per case (median); peak RSS: {}",
+        machine["nproc"],
+        machine["cpu_model"].as_str().unwrap_or("?"),
+        machine["memory_gib"],
+        cli.display(),
+        if cfg!(debug_assertions) { "debug" } else { "optimized" },
+        settings.latency.as_millis(),
+        settings.aws_latency.as_millis(),
+        settings.runs,
+        cli::rss_method(),
+    ));
+    let moto = Moto::start().await;
+    let proxy = AwsProxy::start(&moto.endpoint, settings.aws_latency).await;
+    let ca = TestCa::new("bench");
+    let trust = TrustFile::new(&[&ca]);
+    let sdk = moto.sdk_config(REGION).await;
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let bench = Bench {
+        settings,
+        moto,
+        proxy,
+        ca,
+        trust,
+        iam,
+        sdk,
+        cli,
+    };
+    let needed = bench
+        .settings
+        .providers
+        .iter()
+        .copied()
+        .chain([bench.settings.baseline_providers, 1])
+        .max()
+        .unwrap_or(1);
+    let fleet = fleet::distinct_hosts(&bench.ca, needed, bench.settings.latency).await;
+    figures.line(format!(
+        "{needed} distinct issuer hosts up (127.10.x.y); {:.1} s of setup so far",
+        started.elapsed().as_secs_f64()
+    ));
+
+    let cases = provider_cases(&bench, figures, &fleet).await;
+    // The bench itself must work: every run exits 0 or 1 with a report. How many providers came
+    // out healthy is a result (the shared HTTP/1.1 host is expected to lose some), not a check.
+    for case in &cases {
+        figures.check(
+            case.exit_codes
+                .iter()
+                .all(|c| matches!(c, Some(0) | Some(1))),
+            || format!("{}: exit codes {:?}", case.name, case.exit_codes),
+        );
+        figures.check(case.healthy_providers > 0, || {
+            format!("{}: no provider healthy", case.name)
+        });
+    }
+    let baseline = if bench.settings.wants("baseline") {
+        baseline::run(&bench, figures, &fleet, &cases).await
+    } else {
+        Value::Null
+    };
+    let lambda = if bench.settings.wants("lambda") {
+        lambda::run(&bench, figures, &fleet[0]).await
+    } else {
+        Value::Null
+    };
+    let organization = if bench.settings.wants("organization") {
+        organization::run(&bench, figures).await
+    } else {
+        Value::Null
+    };
+    let rendering = if bench.settings.wants("rendering") {
+        rendering::rendering(figures)
+    } else {
+        Value::Null
+    };
+    let targets = targets(&cases, &lambda, &organization);
+    figures.line("");
+    figures.line("Targets (reported, never asserted):");
+    for target in targets.as_array().into_iter().flatten() {
+        let met = match target["met"].as_bool() {
+            Some(true) => "MET",
+            Some(false) => "NOT MET",
+            None => "-",
+        };
+        let measured = match &target["measured"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        figures.line(format!(
+            "  [{met}] {}: {measured}",
+            target["target"].as_str().unwrap_or("")
+        ));
+    }
     figures.line(format!(
         "total bench time: {:.1} s",
         started.elapsed().as_secs_f64()
     ));
-    figures
+    json!({
+        "generated_at": time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        "machine": machine,
+        "build": {
+            "profile": if cfg!(debug_assertions) { "debug" } else { "bench-fast (release without LTO, codegen-units 16)" },
+            "cli": bench.cli.display().to_string(),
+        },
+        "settings": {
+            "issuer_latency_ms": bench.settings.latency.as_millis() as u64,
+            "aws_latency_ms": bench.settings.aws_latency.as_millis() as u64,
+            "runs_per_case": bench.settings.runs,
+            "peak_rss_method": cli::rss_method(),
+            "tool_environment": "defaults except AWS_ENDPOINT_URL (the counting proxy), EXTRA_TRUST_ANCHORS_PEM, ALLOW_PRIVATE_ADDRESSES=true: EKS_REGIONS=current region, AUDIT_TRUST_POLICIES=true, PROBE_CONCURRENCY=128, PROBE_TIMEOUT_SECS=10",
+        },
+        "cases": cases,
+        "baseline": baseline,
+        "lambda_init": lambda,
+        "organization": organization,
+        "rendering": rendering,
+        "targets": targets,
+        "total_bench_s": secs(started.elapsed()),
+    })
 }
 
 fn main() -> ExitCode {
@@ -80,13 +436,25 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let cli = env!("CARGO_BIN_EXE_thumbprint-guard");
-    let figures = runtime.block_on(bench(cli));
+    let cli = PathBuf::from(env!("CARGO_BIN_EXE_thumbprint-guard"));
+    let mut figures = Figures::default();
+    let results = runtime.block_on(bench(cli, &mut figures));
+    let path = Settings::from_env().results;
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let text = serde_json::to_string_pretty(&results).expect("results JSON") + "\n";
+    match std::fs::write(&path, text) {
+        Ok(()) => figures.line(format!("results written to {}", path.display())),
+        Err(e) => figures
+            .failures
+            .push(format!("cannot write {}: {e}", path.display())),
+    }
     println!("\n{}", figures.text);
     if figures.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
-        println!("FAILED checks (figures above are not of healthy runs):");
+        println!("FAILED checks (the figures above are not all of healthy runs):");
         for failure in &figures.failures {
             println!("- {failure}");
         }

@@ -2,10 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::measure::{mib, ms, spread, Figures, Memory};
+use crate::measure::{mib, millis, ms, spread, Figures, Memory};
 use crate::support::moto::{self};
 use crate::RENDER_PROVIDERS;
-use serde_json::json;
+use serde_json::{json, Value};
 use thumbprint_guard::config::RemediationMode;
 use thumbprint_guard::report::{
     CertificateInfo, ClusterReport, Endpoint, Finding, FindingCode, ProviderReport, Remediation,
@@ -178,7 +178,8 @@ pub fn time_per_call(budget: Duration, mut f: impl FnMut()) -> (Duration, usize)
     (spread(&mut samples).0, calls)
 }
 
-pub fn rendering(figures: &mut Figures, memory: &Memory) {
+pub fn rendering(figures: &mut Figures) -> Value {
+    let memory = Memory::new();
     let report = synthetic_report(RENDER_PROVIDERS);
     let json_bytes = serde_json::to_vec(&report).map_or(0, |v| v.len());
     figures.line(format!(
@@ -197,6 +198,8 @@ pub fn rendering(figures: &mut Figures, memory: &Memory) {
     let (per_call, calls) = time_per_call(Duration::from_secs(2), || {
         std::hint::black_box(notify::render(std::hint::black_box(&report)));
     });
+    let notify_ms = millis(per_call);
+    let notify_peak = memory.peak();
     figures.line(format!(
         "| notify::render (SNS messages)          | {:>12} ms | {calls:>5} | {:<36} | {:>8} |",
         ms(per_call),
@@ -218,6 +221,7 @@ pub fn rendering(figures: &mut Figures, memory: &Memory) {
     let (per_call, calls) = time_per_call(Duration::from_secs(1), || {
         std::hint::black_box(render::table(std::hint::black_box(&report), now));
     });
+    let table_ms = millis(per_call);
     figures.line(format!(
         "| render::table (terminal)               | {:>12} ms | {calls:>5} | {:<36} | {:>8} |",
         ms(per_call),
@@ -225,4 +229,14 @@ pub fn rendering(figures: &mut Figures, memory: &Memory) {
         mib(memory.peak())
     ));
     figures.line("");
+    json!({
+        "providers": RENDER_PROVIDERS,
+        "findings": report.findings.len(),
+        "notify_render_ms": notify_ms,
+        "notify_parts": messages.len(),
+        "notify_largest_part_bytes": largest,
+        "notify_peak_rss_mib_of_the_bench_process": notify_peak.map(|k| (k as f64 / 10.24).round() / 100.0),
+        "render_table_ms": table_ms,
+        "table_bytes": table_bytes,
+    })
 }

@@ -22,6 +22,9 @@
 //! - [`IssuerServer::start_pair`]: two backends of one host name (e.g. [`PAIR_HOST`]) on
 //!   `127.0.0.1:P` and `127.0.0.2:P`, each with its own chain; the probe reaches both when the name
 //!   is pinned to [`pair_addresses`] with `ProbeContext::with_resolve` (no `/etc/hosts`, no DNS).
+//! - [`IssuerServer::start_with`]: the same on any address, offering HTTP/2 as well when asked
+//!   ([`Http::H2AndHttp1`]); [`IssuerServer::handshakes`] counts completed TLS handshakes beside
+//!   [`IssuerServer::connections`] (accepted TCP connections).
 //! - [`Blackhole`]: accepts TCP and never answers (for timeouts).
 //! - [`sha1_hex`]: the thumbprint of a DER certificate, computed independently of the probe.
 
@@ -85,9 +88,21 @@ struct ServerState {
     jwks_uri: Mutex<Option<String>>,
     jwk: serde_json::Value,
     connections: AtomicUsize,
+    /// TLS handshakes completed.
+    handshakes: AtomicUsize,
     requests: Mutex<Vec<String>>,
     /// Waited before every TLS handshake and before every response (a slow or stalling issuer).
     delay: Mutex<std::time::Duration>,
+}
+
+/// The HTTP versions a server offers by ALPN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Http {
+    /// `http/1.1` only (every constructor but [`IssuerServer::start_with`]).
+    #[default]
+    Http1Only,
+    /// `h2` and `http/1.1`: a client offering h2 multiplexes its requests on one connection.
+    H2AndHttp1,
 }
 
 /// An HTTPS OIDC issuer on `127.0.0.1:0` (or another address, see [`IssuerServer::start_on`]).
@@ -115,9 +130,24 @@ impl IssuerServer {
         host: &str,
         chain: ServedChain,
     ) -> std::io::Result<IssuerServer> {
+        Self::start_with(address, host, chain, Http::Http1Only).await
+    }
+
+    /// [`IssuerServer::start_on`] offering the HTTP versions of `http`.
+    pub async fn start_with(
+        address: SocketAddr,
+        host: &str,
+        chain: ServedChain,
+        http: Http,
+    ) -> std::io::Result<IssuerServer> {
         let listener = TcpListener::bind(address).await?;
         let port = listener.local_addr()?.port();
-        Ok(Self::serve(listener, format!("{host}:{port}"), chain))
+        Ok(Self::serve_with(
+            listener,
+            format!("{host}:{port}"),
+            chain,
+            http,
+        ))
     }
 
     /// Two backends of `host` on the same port, `127.0.0.1:P` serving `first` and `127.0.0.2:P`
@@ -150,6 +180,15 @@ impl IssuerServer {
 
     /// Serves HTTPS on `listener`; `authority` (`host:port`) goes into every URL the server names.
     fn serve(listener: TcpListener, authority: String, chain: ServedChain) -> IssuerServer {
+        Self::serve_with(listener, authority, chain, Http::Http1Only)
+    }
+
+    fn serve_with(
+        listener: TcpListener,
+        authority: String,
+        chain: ServedChain,
+        http: Http,
+    ) -> IssuerServer {
         let addr = listener.local_addr().expect("local addr");
         let cert = Arc::new(RotatingCert(RwLock::new(chain.certified_key())));
         let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -159,7 +198,10 @@ impl IssuerServer {
         .expect("protocol versions")
         .with_no_client_auth()
         .with_cert_resolver(cert.clone());
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        tls.alpn_protocols = match http {
+            Http::Http1Only => vec![b"http/1.1".to_vec()],
+            Http::H2AndHttp1 => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        };
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
 
         let state = Arc::new(ServerState {
@@ -170,6 +212,7 @@ impl IssuerServer {
             jwks_uri: Mutex::new(None),
             jwk: signing_jwk(),
             connections: AtomicUsize::new(0),
+            handshakes: AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
             delay: Mutex::new(std::time::Duration::ZERO),
         });
@@ -187,6 +230,8 @@ impl IssuerServer {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
+                    state.handshakes.fetch_add(1, Ordering::SeqCst);
+                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
                     let service = hyper::service::service_fn(move |request| {
                         let state = state.clone();
                         async move {
@@ -197,9 +242,18 @@ impl IssuerServer {
                             Ok::<_, Infallible>(respond(&state, request))
                         }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    let io = hyper_util::rt::TokioIo::new(tls);
+                    if h2 {
+                        let _ = hyper::server::conn::http2::Builder::new(
+                            hyper_util::rt::TokioExecutor::new(),
+                        )
+                        .serve_connection(io, service)
                         .await;
+                    } else {
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service)
+                            .await;
+                    }
                 });
             }
         });
@@ -263,6 +317,12 @@ impl IssuerServer {
     /// TCP connections accepted so far.
     pub fn connections(&self) -> usize {
         self.state.connections.load(Ordering::SeqCst)
+    }
+
+    /// TLS handshakes completed so far (a connection cut before or during the handshake is
+    /// counted by [`IssuerServer::connections`] only).
+    pub fn handshakes(&self) -> usize {
+        self.state.handshakes.load(Ordering::SeqCst)
     }
 
     /// Paths requested so far, in order.

@@ -1,0 +1,153 @@
+//! Connections per sweep, as the local issuers count them (behaviour, not timings): one TCP
+//! connection and one TLS handshake per address of a host, however many fetches and providers
+//! use it; a JWKS host other than the issuer's is probed and reported beside it.
+//!
+//! tests/probe covers the probe alone (`probe_issuer` on a host cache); these go through a whole
+//! `sweep::run` against moto and read the report.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use support::env::{Env, STS};
+use support::issuer::{pair_addresses, ChainSpec, IssuerServer, PAIR_HOST};
+use support::moto;
+use thumbprint_guard::probe::ProbeContext;
+use thumbprint_guard::report::{Fetch, Report};
+
+/// Every provider of the report serves exactly `tops` and has no finding.
+fn assert_clean(report: &Report, tops: &[String]) {
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    for provider in &report.providers {
+        assert_eq!(provider.served_thumbprints, tops, "{}", provider.arn);
+    }
+}
+
+#[tokio::test]
+async fn discovery_and_jwks_on_one_host_share_one_connection() {
+    let env = Env::new("connections").await;
+    let chain = env.ca.chain(ChainSpec::default());
+    let (server, _) = env.issuer(&chain, "SAME", &[&chain.top_sha1()], &[]).await;
+
+    let report = env.sweep(&env.base_config).await;
+
+    assert_clean(&report, &[chain.top_sha1()]);
+    let endpoints = &report.providers[0].endpoints;
+    assert_eq!(endpoints.len(), 1, "{endpoints:#?}");
+    assert_eq!(endpoints[0].serves, vec![Fetch::Discovery, Fetch::Jwks]);
+    assert_eq!(
+        server.requests(),
+        vec!["/id/SAME/.well-known/openid-configuration", "/id/SAME/keys"]
+    );
+    assert_eq!(
+        server.connections(),
+        1,
+        "one TCP connection for the TLS probe and both fetches"
+    );
+    assert_eq!(server.handshakes(), 1);
+}
+
+#[tokio::test]
+async fn three_providers_on_one_host_share_one_connection() {
+    let env = Env::new("connections").await;
+    let chain = env.ca.chain(ChainSpec::default());
+    let server = IssuerServer::start(chain.clone()).await;
+    for id in ["ONE", "TWO", "THREE"] {
+        let url = server.issuer_url(&format!("/id/{id}"));
+        moto::create_provider(&env.iam, &url, &[STS], &[&chain.top_sha1()], &[]).await;
+    }
+
+    let report = env.sweep(&env.base_config).await;
+
+    assert_eq!(report.providers.len(), 3);
+    assert_clean(&report, &[chain.top_sha1()]);
+    assert_eq!(server.requests().len(), 6, "{:?}", server.requests());
+    assert_eq!(
+        server.connections(),
+        1,
+        "the host is probed once for the 3 providers"
+    );
+    assert_eq!(server.handshakes(), 1);
+}
+
+#[tokio::test]
+async fn three_providers_on_a_two_address_host_open_one_connection_per_address() {
+    let env = Env::new("connections").await;
+    let first = env.ca.chain(ChainSpec::named(PAIR_HOST));
+    let second = env.ca.chain(ChainSpec::named(PAIR_HOST));
+    let (one, two) = IssuerServer::start_pair(PAIR_HOST, first.clone(), second.clone()).await;
+    let tops = [first.top_sha1(), second.top_sha1()];
+    for id in ["ONE", "TWO", "THREE"] {
+        let url = one.issuer_url(&format!("/id/{id}"));
+        moto::create_provider(&env.iam, &url, &[STS], &[&tops[0], &tops[1]], &[]).await;
+    }
+    let ctx = ProbeContext::new(&env.base_config)
+        .expect("probe context")
+        .with_resolve(PAIR_HOST, pair_addresses())
+        .expect("pin issuer.test");
+
+    let report = env.sweep_with(&env.base_config, &ctx).await;
+
+    assert_eq!(report.providers.len(), 3);
+    assert_clean(&report, &tops);
+    for provider in &report.providers {
+        assert_eq!(provider.endpoints.len(), 2, "{:#?}", provider.endpoints);
+    }
+    assert_eq!(one.requests().len() + two.requests().len(), 6);
+    for backend in [&one, &two] {
+        assert_eq!(backend.connections(), 1, "one TCP connection per address");
+        assert_eq!(backend.handshakes(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_jwks_host_of_its_own_is_reported_beside_the_issuer_host() {
+    let env = Env::new("connections").await;
+    let issuer_chain = env.ca.chain(ChainSpec::default());
+    let keys_chain = env.ca.chain(ChainSpec::full());
+    assert_ne!(issuer_chain.top_sha1(), keys_chain.top_sha1());
+    let keys = IssuerServer::start(keys_chain.clone()).await;
+    let (issuer, _) = env
+        .issuer(
+            &issuer_chain,
+            "SPLIT",
+            &[&issuer_chain.top_sha1(), &keys_chain.top_sha1()],
+            &[],
+        )
+        .await;
+    issuer.set_jwks_uri(Some(keys.jwks_url()));
+
+    let report = env.sweep(&env.base_config).await;
+
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    let provider = &report.providers[0];
+    assert_eq!(
+        provider.served_thumbprints,
+        vec![issuer_chain.top_sha1(), keys_chain.top_sha1()]
+    );
+    let hosts: Vec<(String, Vec<Fetch>, Option<String>)> = provider
+        .endpoints
+        .iter()
+        .map(|e| (e.host.clone(), e.serves.clone(), e.top_thumbprint.clone()))
+        .collect();
+    assert_eq!(
+        hosts,
+        vec![
+            (
+                format!("127.0.0.1:{}", issuer.port()),
+                vec![Fetch::Discovery],
+                Some(issuer_chain.top_sha1())
+            ),
+            (
+                format!("127.0.0.1:{}", keys.port()),
+                vec![Fetch::Jwks],
+                Some(keys_chain.top_sha1())
+            ),
+        ]
+    );
+    assert_eq!(
+        issuer.requests(),
+        vec!["/id/SPLIT/.well-known/openid-configuration"]
+    );
+    assert_eq!(keys.requests(), vec!["/keys"]);
+    assert_eq!((issuer.connections(), keys.connections()), (1, 1));
+}
