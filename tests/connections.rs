@@ -151,3 +151,41 @@ async fn a_jwks_host_of_its_own_is_reported_beside_the_issuer_host() {
     assert_eq!(keys.requests(), vec!["/keys"]);
     assert_eq!((issuer.connections(), keys.connections()), (1, 1));
 }
+
+/// Forty providers on one host that offers HTTP/2 and answers every request after 300 ms, with a
+/// 2 s step bound: one after the other, 80 responses would take 24 s and most providers would time
+/// out waiting for the connection. Multiplexed on the one connection, every provider is clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_sharing_an_http2_host_multiplex_on_its_one_connection() {
+    use support::issuer::Http;
+    let env = Env::new("connections").await;
+    let chain = env.ca.chain(ChainSpec::default());
+    let server = IssuerServer::start_with(
+        "127.0.0.1:0".parse().expect("address"),
+        "127.0.0.1",
+        chain.clone(),
+        Http::H2AndHttp1,
+    )
+    .await
+    .expect("h2 issuer");
+    for i in 0..40 {
+        let url = server.issuer_url(&format!("/id/H2-{i}"));
+        moto::create_provider(&env.iam, &url, &[STS], &[&chain.top_sha1()], &[]).await;
+    }
+    server.set_delay(std::time::Duration::from_millis(300));
+    let config = thumbprint_guard::config::Config {
+        probe_timeout: std::time::Duration::from_secs(2),
+        ..env.base_config.clone()
+    };
+
+    let report = env.sweep(&config).await;
+
+    assert_eq!(report.providers.len(), 40);
+    assert_clean(&report, &[chain.top_sha1()]);
+    assert_eq!(server.requests().len(), 80);
+    assert_eq!(
+        server.connections(),
+        1,
+        "one connection carries all 80 requests"
+    );
+}

@@ -177,40 +177,39 @@ impl Connection {
                 .body(Empty::<Bytes>::new())
                 .map_err(|e| FetchError::Unreachable(format!("cannot request {url}: {e}")))
         };
-        let response = {
-            let mut sender = tokio::time::timeout(timeout, self.sender.lock())
-                .await
-                .map_err(|_| timed_out("waiting for the connection"))?;
-            let sent = match &mut *sender {
-                Sender::Http1(sender) => {
-                    tokio::time::timeout(timeout, sender.ready())
-                        .await
-                        .map_err(|_| timed_out("waiting for the connection"))?
-                        .map_err(broken)?;
-                    sender.send_request(request(&url[Position::BeforePath..], true)?)
-                }
-                Sender::Http2(sender) => {
-                    tokio::time::timeout(timeout, sender.ready())
-                        .await
-                        .map_err(|_| timed_out("waiting for the connection"))?
-                        .map_err(broken)?;
-                    let future = sender.send_request(request(url.as_str(), false)?);
-                    return read(
-                        tokio::time::timeout(timeout, future)
-                            .await
-                            .map_err(|_| timed_out("the response"))?
-                            .map_err(broken)?,
-                        timeout,
-                        &timed_out,
-                    )
-                    .await;
-                }
-            };
-            // HTTP/1.1: one exchange at a time; the lock is held until the head arrives.
-            tokio::time::timeout(timeout, sent)
-                .await
-                .map_err(|_| timed_out("the response"))?
-                .map_err(broken)?
+        let mut guard = tokio::time::timeout(timeout, self.sender.lock())
+            .await
+            .map_err(|_| timed_out("waiting for the connection"))?;
+        let response = match &mut *guard {
+            Sender::Http2(shared) => {
+                // HTTP/2 multiplexes: every provider sharing the host sends on its own clone of the
+                // sender at once (up to the server's stream limit); the lock is released here.
+                let mut sender = shared.clone();
+                drop(guard);
+                tokio::time::timeout(timeout, sender.ready())
+                    .await
+                    .map_err(|_| timed_out("waiting for the connection"))?
+                    .map_err(broken)?;
+                let future = sender.send_request(request(url.as_str(), false)?);
+                tokio::time::timeout(timeout, future)
+                    .await
+                    .map_err(|_| timed_out("the response"))?
+                    .map_err(broken)?
+            }
+            Sender::Http1(sender) => {
+                tokio::time::timeout(timeout, sender.ready())
+                    .await
+                    .map_err(|_| timed_out("waiting for the connection"))?
+                    .map_err(broken)?;
+                let sent = sender.send_request(request(&url[Position::BeforePath..], true)?);
+                // HTTP/1.1: one exchange at a time; the lock is held until the head arrives.
+                let response = tokio::time::timeout(timeout, sent)
+                    .await
+                    .map_err(|_| timed_out("the response"))?
+                    .map_err(broken)?;
+                drop(guard);
+                response
+            }
         };
         read(response, timeout, &timed_out).await
     }
