@@ -10,6 +10,9 @@ use thumbprint_guard::handler::{self, HandlerError, Runtime};
 use thumbprint_guard::inventory::{self, AwsClients};
 use thumbprint_guard::organization::{OrganizationClients, OrganizationSettings};
 use thumbprint_guard::probe::ProbeContext;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Time kept back from the invocation's deadline for logging and publishing the report.
 const RESERVE_MS: u64 = 15_000;
@@ -23,15 +26,27 @@ fn invalid_configuration(error: ConfigError) -> Error {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+    // RUST_LOG as `target=level` directives (`info`, `thumbprint_guard=debug,aws_config=warn`),
+    // parsed by tracing-subscriber's `Targets`: the directives a Lambda needs, without EnvFilter's
+    // regex engine in the bootstrap. An unparseable value falls back to `info`, and says so.
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let parsed = rust_log.as_deref().map(str::parse::<Targets>);
+    let filter = match &parsed {
+        Some(Ok(targets)) => targets.clone(),
+        _ => Targets::new().with_default(tracing::Level::INFO),
+    };
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(false)
+                .without_time(),
         )
-        .with_current_span(false)
-        .without_time()
+        .with(filter)
         .init();
+    if let Some(Err(e)) = parsed {
+        tracing::warn!(rust_log = rust_log.as_deref().unwrap_or_default(), error = %e, "RUST_LOG is not a list of target=level directives; logging at info");
+    }
     let env = Runtime::env_snapshot();
     let config = Runtime::base_config(&env).map_err(invalid_configuration)?;
     let sdk = inventory::load_sdk_config().await;
