@@ -427,4 +427,39 @@ mod tests {
         assert_eq!(providers, full.providers.len());
         assert_eq!(findings, full.findings.len());
     }
+
+    #[test]
+    fn a_large_organization_report_is_logged_as_an_envelope_and_each_accounts_parts() {
+        let mut org = OrganizationReport::empty(
+            Some("o-abc123def4".into()),
+            time::macros::datetime!(2026-11-22 10:00:00 UTC),
+        );
+        for id in ["111111111111", "222222222222"] {
+            let mut account = report(200);
+            account.account_id = id.into();
+            org.accounts.push(account);
+        }
+        org.recount(2);
+        let mut small = org.clone();
+        for account in &mut small.accounts {
+            *account = report(3);
+        }
+        assert_eq!(organization_log_lines(&small, MAX_LOG_LINE_BYTES).len(), 1);
+
+        let lines = organization_log_lines(&org, 20 * 1024);
+        assert!(lines.len() > 3, "{}", lines.len());
+        let envelope: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(envelope["report"]["organization_id"], "o-abc123def4");
+        assert_eq!(envelope["report"]["accounts"], serde_json::json!([]));
+        assert_eq!(envelope["report"]["summary"]["accounts"], 2);
+        assert_eq!(envelope["accounts_logged_separately"], 2);
+        let mut findings = 0;
+        for line in &lines[1..] {
+            assert!(line.len() <= 20 * 1024, "{} bytes", line.len());
+            let doc: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(doc["organization_id"], "o-abc123def4");
+            findings += doc["report"]["findings"].as_array().unwrap().len();
+        }
+        assert_eq!(findings, 2 * 201, "every account's findings, once");
+    }
 }
