@@ -95,11 +95,10 @@ async fn main() -> ExitCode {
         status.code().unwrap_or(-1)
     );
 
-    let data = moto.data_json().await;
-    let message = data["sns"]["Topic"]
-        .as_array()
-        .and_then(|topics| topics.iter().find(|t| t["arn"] == topic_arn.as_str()))
-        .and_then(|t| t["sent_notifications"][0][1].as_str())
+    let sent = moto.sent_notifications(topic_arn).await;
+    let message = sent
+        .first()
+        .and_then(|n| n[1].as_str())
         .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok());
     let body = |protocol: &str| {
         message

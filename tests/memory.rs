@@ -37,61 +37,15 @@ fn statuses(report: &Value) -> Vec<(String, String, Value, Value)> {
     rows
 }
 
-/// Security Hub's thumbprint-guard findings as (Id, RecordState), sorted.
-async fn hub(securityhub: &aws_sdk_securityhub::Client) -> Vec<(String, String)> {
-    let out = securityhub
-        .get_findings()
-        .send()
-        .await
-        .expect("get_findings");
-    let mut rows: Vec<(String, String)> = out
-        .findings()
-        .iter()
-        .map(|f| {
-            (
-                f.id().unwrap_or_default().to_string(),
-                f.record_state()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
-}
-
 async fn published(moto: &Moto, topic_arn: &str) -> usize {
-    let data = moto.data_json().await;
-    data["sns"]["Topic"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| t["arn"].as_str() == Some(topic_arn))
-        .map(|t| {
-            t["sent_notifications"]
-                .as_array()
-                .map(Vec::len)
-                .unwrap_or(0)
-        })
-        .sum()
+    moto.sent_notifications(topic_arn).await.len()
 }
 
 /// The scenario's future holds five SDK clients: in a debug build it needs more than a test
 /// thread's default 2 MiB stack.
 #[test]
 fn a_second_unchanged_run_is_open_silent_and_not_duplicated_and_a_fix_is_resolved() {
-    std::thread::Builder::new()
-        .stack_size(32 * 1024 * 1024)
-        .spawn(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(scenario())
-        })
-        .expect("thread")
-        .join()
-        .expect("the scenario passed");
+    support::on_a_large_stack(scenario);
 }
 
 async fn scenario() {
@@ -162,7 +116,7 @@ async fn scenario() {
         .iter()
         .map(|r| (r.1.clone(), "ACTIVE".to_string()))
         .collect();
-    assert_eq!(hub(&securityhub).await, active);
+    assert_eq!(moto::security_hub_findings(&securityhub).await, active);
 
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (code, second, stderr) = cli(&env, &["sweep", "--json"]).await;
@@ -185,7 +139,7 @@ async fn scenario() {
         "an unchanged run sends nothing"
     );
     assert_eq!(
-        hub(&securityhub).await,
+        moto::security_hub_findings(&securityhub).await,
         active,
         "no duplicate in Security Hub"
     );
@@ -234,7 +188,7 @@ async fn scenario() {
         .iter()
         .map(|r| (r.1.clone(), "ARCHIVED".to_string()))
         .collect();
-    assert_eq!(hub(&securityhub).await, archived);
+    assert_eq!(moto::security_hub_findings(&securityhub).await, archived);
 }
 
 /// Two runs of one account overlapping on the same state item: each reads, both write with a
@@ -243,19 +197,7 @@ async fn scenario() {
 /// one's finding (and reported it resolved).
 #[test]
 fn overlapping_runs_never_lose_an_update() {
-    std::thread::Builder::new()
-        .stack_size(32 * 1024 * 1024)
-        .spawn(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(overlap())
-        })
-        .expect("thread")
-        .join()
-        .expect("the scenario passed");
+    support::on_a_large_stack(overlap);
 }
 
 async fn overlap() {

@@ -86,12 +86,7 @@ pub fn emf_lines(output: &str) -> Vec<Value> {
 
 /// How many notifications moto holds for `topic_arn`.
 pub async fn notifications(moto: &Moto, topic_arn: &str) -> usize {
-    let data = moto.data_json().await;
-    data["sns"]["Topic"]
-        .as_array()
-        .and_then(|topics| topics.iter().find(|t| t["arn"] == topic_arn))
-        .and_then(|t| t["sent_notifications"].as_array().map(Vec::len))
-        .unwrap_or(0)
+    moto.sent_notifications(topic_arn).await.len()
 }
 
 pub fn check(condition: bool, what: impl FnOnce() -> String) -> Result<(), Mismatch> {

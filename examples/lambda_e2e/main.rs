@@ -296,11 +296,7 @@ async fn run(cargo_lambda: &Path, release: bool) -> Result<(), Mismatch> {
     check(emf_accounts == expected, || {
         format!("organization run: EMF lines for {emf_accounts:?}, expected {expected:?}")
     })?;
-    let sent = moto.data_json().await["sns"]["Topic"]
-        .as_array()
-        .and_then(|topics| topics.iter().find(|t| t["arn"] == topic_arn.as_str()))
-        .and_then(|t| t["sent_notifications"].as_array().cloned())
-        .unwrap_or_default();
+    let sent = moto.sent_notifications(topic_arn).await;
     check(sent.len() == before + 1, || {
         format!(
             "organization run: {} new SNS message(s), expected 1",

@@ -97,15 +97,9 @@ pub struct Sent {
 
 /// `sent_notifications` of one topic from `/moto-api/data.json`, in publish order.
 pub async fn sent(moto: &Moto, topic_arn: &str) -> Vec<Sent> {
-    let data = moto.data_json().await;
-    let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
-    let topic = topics
-        .iter()
-        .find(|t| t["arn"] == topic_arn)
-        .unwrap_or_else(|| panic!("topic {topic_arn} in data.json"));
-    topic["sent_notifications"]
-        .as_array()
-        .expect("sent_notifications")
+    moto.topic_notifications(topic_arn)
+        .await
+        .unwrap_or_else(|| panic!("topic {topic_arn} in data.json"))
         .iter()
         .map(|n| Sent {
             message: serde_json::from_str(n[1].as_str().expect("message"))

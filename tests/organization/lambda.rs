@@ -20,18 +20,9 @@ const TABLE: &str = "thumbprint-guard-state";
 
 /// Everything SNS recorded for `topic_arn`: (subject, message document, attributes).
 async fn sent(moto: &Moto, topic_arn: &str) -> Vec<(String, Value, Value)> {
-    let data = moto.data_json().await;
-    data["sns"]["Topic"]
-        .as_array()
+    moto.sent_notifications(topic_arn)
+        .await
         .into_iter()
-        .flatten()
-        .filter(|t| t["arn"].as_str() == Some(topic_arn))
-        .flat_map(|t| {
-            t["sent_notifications"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
         .map(|n| {
             (
                 n[2].as_str().unwrap_or_default().to_string(),
@@ -44,35 +35,17 @@ async fn sent(moto: &Moto, topic_arn: &str) -> Vec<(String, Value, Value)> {
 
 /// Security Hub finding ids of one account, as that account's own credentials see them.
 async fn hub_ids(securityhub: &aws_sdk_securityhub::Client) -> Vec<String> {
-    let mut ids: Vec<String> = securityhub
-        .get_findings()
-        .send()
+    moto::security_hub_findings(securityhub)
         .await
-        .expect("get_findings")
-        .findings()
-        .iter()
-        .filter_map(|f| f.id().map(str::to_string))
-        .collect();
-    ids.sort();
-    ids
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
 }
 
 #[test]
 fn an_organization_invocation_remembers_each_member_and_publishes_one_message() {
     // Many SDK clients in one debug-build future: more than a test thread's default stack.
-    std::thread::Builder::new()
-        .stack_size(32 * 1024 * 1024)
-        .spawn(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(scenario())
-        })
-        .expect("thread")
-        .join()
-        .expect("the scenario passed");
+    crate::support::on_a_large_stack(scenario);
 }
 
 async fn scenario() {

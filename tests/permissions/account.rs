@@ -196,12 +196,7 @@ impl Account {
 
     /// How many notifications moto holds for the topic.
     pub async fn notifications(&self) -> usize {
-        let data = self.moto.data_json().await;
-        data["sns"]["Topic"]
-            .as_array()
-            .and_then(|topics| topics.iter().find(|t| t["arn"] == self.topic_arn.as_str()))
-            .and_then(|t| t["sent_notifications"].as_array().map(Vec::len))
-            .unwrap_or(0)
+        self.moto.sent_notifications(&self.topic_arn).await.len()
     }
 }
 

@@ -8,7 +8,6 @@
 //! KMS, so `DecryptTheStateTableKey` is checked on the template only (`options.rs`).
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
@@ -18,6 +17,7 @@ use serde_json::Value;
 
 use crate::account::Account;
 use crate::support::env::{cli, create_user, AccessKey, REGION};
+use crate::support::moto;
 use crate::template::{expanded_template, for_moto, Stack};
 use crate::{ACCOUNT, STATE_TABLE};
 
@@ -156,25 +156,7 @@ async fn hub_findings(account: &Account) -> Vec<(String, String)> {
         .moto
         .sdk_config_with(REGION, &account.admin.key, &account.admin.secret)
         .await;
-    let out = aws_sdk_securityhub::Client::new(&sdk)
-        .get_findings()
-        .send()
-        .await
-        .expect("GetFindings as the administrator");
-    let mut rows: Vec<(String, String)> = out
-        .findings()
-        .iter()
-        .map(|f| {
-            (
-                f.id().unwrap_or_default().to_string(),
-                f.record_state()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
+    moto::security_hub_findings(&aws_sdk_securityhub::Client::new(&sdk)).await
 }
 
 /// The statements without the one whose `Sid` is `sid` (which must be there).
@@ -190,26 +172,9 @@ fn without(statements: &[Value], sid: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Runs `scenario` on a thread with a 32 MiB stack: in a debug build the futures of the DynamoDB
-/// and Security Hub clients do not fit a test thread's default 2 MiB (as in tests/memory.rs).
-fn on_a_large_stack<F: Future<Output = ()> + 'static>(scenario: fn() -> F) {
-    std::thread::Builder::new()
-        .stack_size(32 * 1024 * 1024)
-        .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(scenario())
-        })
-        .expect("thread")
-        .join()
-        .expect("the scenario passed");
-}
-
 #[test]
 fn state_table_and_security_hub_statements_let_a_sweep_remember_and_import() {
-    on_a_large_stack(remember_and_import);
+    crate::support::on_a_large_stack(remember_and_import);
 }
 
 async fn remember_and_import() {
@@ -265,7 +230,7 @@ async fn remember_and_import() {
 
 #[test]
 fn without_its_statement_the_state_table_or_security_hub_fails_alone() {
-    on_a_large_stack(each_statement_alone);
+    crate::support::on_a_large_stack(each_statement_alone);
 }
 
 async fn each_statement_alone() {

@@ -7,3 +7,21 @@ pub mod env;
 pub mod issuer;
 pub mod moto;
 pub mod scenario;
+
+/// Runs `scenario` on a thread with a 32 MiB stack and its own multi-thread runtime: in a debug
+/// build, futures holding several SDK clients (DynamoDB, Security Hub) do not fit a test thread's
+/// default 2 MiB.
+pub fn on_a_large_stack<F: std::future::Future<Output = ()> + 'static>(scenario: fn() -> F) {
+    std::thread::Builder::new()
+        .stack_size(32 * 1024 * 1024)
+        .spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(scenario())
+        })
+        .expect("thread")
+        .join()
+        .expect("the scenario passed");
+}

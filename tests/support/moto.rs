@@ -145,6 +145,30 @@ impl Moto {
             .expect("data.json is JSON")
     }
 
+    /// What moto's SNS recorded as sent to `topic_arn`, in publish order: each entry is
+    /// `[message_id, message, subject, message_attributes, group_id]`. `None` when moto has no
+    /// such topic.
+    pub async fn topic_notifications(&self, topic_arn: &str) -> Option<Vec<serde_json::Value>> {
+        let data = self.data_json().await;
+        data["sns"]["Topic"]
+            .as_array()?
+            .iter()
+            .find(|t| t["arn"] == topic_arn)
+            .map(|t| {
+                t["sent_notifications"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+    }
+
+    /// [`Moto::topic_notifications`], empty when there is no such topic.
+    pub async fn sent_notifications(&self, topic_arn: &str) -> Vec<serde_json::Value> {
+        self.topic_notifications(topic_arn)
+            .await
+            .unwrap_or_default()
+    }
+
     /// Turns IAM policy enforcement on (`POST /moto-api/reset-auth` with body `0`).
     pub async fn enable_auth(&self) {
         let resp = reqwest::Client::new()
@@ -285,4 +309,23 @@ pub async fn create_state_table(dynamodb: &aws_sdk_dynamodb::Client, name: &str)
         .send()
         .await
         .expect("create the state table");
+}
+
+/// Security Hub's findings as `client` reads them: (Id, RecordState), sorted.
+pub async fn security_hub_findings(client: &aws_sdk_securityhub::Client) -> Vec<(String, String)> {
+    let out = client.get_findings().send().await.expect("GetFindings");
+    let mut rows: Vec<(String, String)> = out
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f.id().unwrap_or_default().to_string(),
+                f.record_state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
 }
