@@ -362,15 +362,9 @@ fn compose(report: &Report, part: &part::Part, context: &MessageContext) -> SnsM
     let email = email::email(report, part, context);
     let chatbot = chatbot::notification(report, part, &subject, context);
     let payload = report_json(&part.report);
-    let mut document = serde_json::Map::new();
-    document.insert("default".into(), email.clone().into());
-    document.insert("email".into(), email.into());
-    document.insert("https".into(), chatbot.into());
-    document.insert("sqs".into(), payload.clone().into());
-    document.insert("lambda".into(), payload.into());
     SnsMessage {
         subject,
-        message: serde_json::Value::Object(document).to_string(),
+        message: protocol_document(email, chatbot, payload),
         attributes: MessageAttributes {
             severity: severity_label(report),
             account_id: report.account_id.clone(),
@@ -385,6 +379,18 @@ fn compose(report: &Report, part: &part::Part, context: &MessageContext) -> SnsM
             .map(|p| p.arn.clone())
             .collect(),
     }
+}
+
+/// The `MessageStructure=json` document: the text for `default` and `email`, the Chatbot document
+/// for `https`, the JSON payload for `sqs` and `lambda`.
+pub(crate) fn protocol_document(email: String, chatbot: String, payload: String) -> String {
+    let mut document = serde_json::Map::new();
+    document.insert("default".into(), email.clone().into());
+    document.insert("email".into(), email.into());
+    document.insert("https".into(), chatbot.into());
+    document.insert("sqs".into(), payload.clone().into());
+    document.insert("lambda".into(), payload.into());
+    serde_json::Value::Object(document).to_string()
 }
 
 /// The report as compact JSON; a report that cannot be serialized (a date outside RFC 3339) still

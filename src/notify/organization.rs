@@ -16,7 +16,10 @@ use super::message::{MessageAttributes, MessageContext, SnsMessage};
 use super::part::Part;
 use super::parts::{self, Weight};
 use super::text::{self, rfc3339, SUBJECT_MAX};
-use super::{chatbot, decide, publish, NotifyError, NotifyOutcome, Silence, PUBLISH_BUDGET_BYTES};
+use super::{
+    chatbot, decide, protocol_document, publish, NotifyError, NotifyOutcome, Silence,
+    PUBLISH_BUDGET_BYTES,
+};
 
 /// Room kept in every organization part for its header, the Chatbot document and the
 /// organization-level findings.
@@ -220,19 +223,8 @@ fn organization_subject(report: &OrganizationReport, index: usize, total: usize)
     } else {
         String::new()
     };
-    let printable = |text: String| -> String {
-        text.chars()
-            .map(|c| {
-                if c == ' ' || c.is_ascii_graphic() {
-                    c
-                } else {
-                    '?'
-                }
-            })
-            .collect()
-    };
     let room = SUBJECT_MAX.saturating_sub(suffix.len());
-    let mut base = printable(format!(
+    let mut base = text::printable_ascii(&format!(
         "[{label}] thumbprint-guard {}:",
         organization_label(report, true)
     ));
@@ -339,15 +331,9 @@ fn compose_organization<'a>(
     let chatbot =
         chatbot::organization_notification(report, &accounts, org_findings, &subject, index, total);
 
-    let mut document = serde_json::Map::new();
-    document.insert("default".into(), email.clone().into());
-    document.insert("email".into(), email.into());
-    document.insert("https".into(), chatbot.into());
-    document.insert("sqs".into(), payload.clone().into());
-    document.insert("lambda".into(), payload.into());
     SnsMessage {
         subject,
-        message: serde_json::Value::Object(document).to_string(),
+        message: protocol_document(email, chatbot, payload),
         attributes: MessageAttributes {
             severity: report.highest_severity().map_or("ok", Severity::as_str),
             account_id: run.caller_account.clone(),

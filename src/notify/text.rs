@@ -61,7 +61,7 @@ impl RunCounts {
 pub(crate) use crate::report::rfc3339;
 
 /// Keeps printable ASCII, replacing anything else (line breaks, non-ASCII) with `?`.
-fn printable_ascii(s: &str) -> String {
+pub(crate) fn printable_ascii(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c == ' ' || c.is_ascii_graphic() {
