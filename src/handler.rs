@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::config::{self, Config, ConfigError};
 use crate::event::{self, EventError};
-use crate::inventory::{self, AwsClients, InventoryError};
+use crate::inventory::{AwsClients, InventoryError};
 use crate::notify::{self, NotifyError};
 use crate::organization::{
     self, OrganizationClients, OrganizationError, OrganizationReport, OrganizationRun,
@@ -314,13 +314,7 @@ pub async fn handle(
     emit(&metrics::emf(&report, now).to_string());
     // A Security Hub failure is logged and never loses the report or the notification.
     let _ = memory::import_to_security_hub(&runtime.aws, &config, &report, now).await;
-    let context = notify::MessageContext {
-        account_alias: match config.sns_topic_arn {
-            Some(_) => inventory::account_alias(&runtime.aws.iam).await,
-            None => None,
-        },
-        state_unavailable: memory.unavailable_reason(),
-    };
+    let context = memory::message_context(&runtime.aws, &config, &memory).await;
     let published = notify::publish_with(
         &runtime.aws.sns,
         &config,

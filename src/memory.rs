@@ -90,6 +90,22 @@ pub async fn remember(
     }
 }
 
+/// What the messages say beyond the report: the account alias (read only when a topic is set:
+/// nothing else uses it) and why the state table could not be used, if it could not.
+pub async fn message_context(
+    aws: &AwsClients,
+    config: &Config,
+    memory: &Memory,
+) -> notify::MessageContext {
+    notify::MessageContext {
+        account_alias: match config.sns_topic_arn {
+            Some(_) => crate::inventory::account_alias(&aws.iam).await,
+            None => None,
+        },
+        state_unavailable: memory.unavailable_reason(),
+    }
+}
+
 /// The report's findings in ASFF, for the account's default product in `region`.
 pub fn asff(report: &Report, region: &str, now: OffsetDateTime) -> Vec<AsffFinding> {
     let now = crate::report::whole_seconds(now);

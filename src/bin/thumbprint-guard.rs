@@ -330,13 +330,7 @@ async fn run_sweep(config: Config, output: Output, aws_settings: &AwsSettings) -
             );
         }
     }
-    let context = notify::MessageContext {
-        account_alias: match config.sns_topic_arn {
-            Some(_) => inventory::account_alias(&aws.iam).await,
-            None => None,
-        },
-        state_unavailable: memory.unavailable_reason(),
-    };
+    let context = memory::message_context(&aws, &config, &memory).await;
     match notify::publish_with(&aws.sns, &config, &report, memory.changes(), &context).await {
         Ok(notify::NotifyOutcome::Published { parts, .. }) => {
             eprintln!(

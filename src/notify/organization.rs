@@ -105,15 +105,15 @@ pub fn render_organization(run: &OrganizationRun, budget: usize) -> Vec<SnsMessa
     let mut pieces: Vec<Piece> = Vec::new();
     for (index, account) in report.accounts.iter().enumerate() {
         let ctx = context(account);
-        for part in parts::split_with(
+        // Each candidate part is measured once, when it is composed.
+        for (part, bytes) in parts::split_with(
             account,
             account_budget,
             0,
             Weight::Sns,
-            |part| part.clone(),
-            |part| piece_bytes(account, part, ctx),
+            |part| (part.clone(), piece_bytes(account, part, ctx)),
+            |(_, bytes)| *bytes,
         ) {
-            let bytes = piece_bytes(account, &part, ctx);
             pieces.push(Piece {
                 account: index,
                 part,

@@ -12,10 +12,10 @@ use super::{
 };
 use crate::config::Config;
 use crate::memory::{self, Memory};
+use crate::notify;
 use crate::probe::ProbeContext;
 use crate::report::{self, Report};
 use crate::sweep::{self, SharedProbes};
-use crate::{inventory, notify};
 
 /// One organization run: the report, and per swept account what the messages need beyond it.
 #[derive(Debug)]
@@ -162,14 +162,7 @@ impl AccountRun<'_> {
         {
             tracing::warn!(account_id = %account_id, %error, "Security Hub import failed for this account; its report is complete");
         }
-        let account_alias = match self.config.sns_topic_arn {
-            Some(_) => inventory::account_alias(&aws.iam).await,
-            None => None,
-        };
-        let context = notify::MessageContext {
-            account_alias,
-            state_unavailable: memory.unavailable_reason(),
-        };
+        let context = memory::message_context(aws, self.config, &memory).await;
         Ok((
             report,
             AccountMemory {
