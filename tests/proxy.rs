@@ -131,8 +131,31 @@ async fn probes_tunnel_through_https_proxy_and_record_the_issuers_own_chain() {
         chain.top_sha1()
     );
     assert_eq!(
+        code, 0,
+        "a private CA through a proxy is judged by the same trust store as without one: {stderr}"
+    );
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["endpoints"][0]["trusted"], true, "{report:#}");
+}
+
+/// A TLS-intercepting proxy presents a chain of its own CA, which is not in the trust store: the
+/// chain fails validation like any unknown CA, and the reason names the proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intercepted_chain_is_untrusted_and_names_the_proxy() {
+    let ca = TestCa::new("proxy");
+    let trust = TrustFile::new(&[&ca]);
+    let interceptor = TestCa::new("interceptor");
+    let chain = interceptor.chain(ChainSpec::default());
+    let server = IssuerServer::start(chain.clone()).await;
+    let proxy = ConnectProxy::start().await;
+    let mut env = base_env(&trust);
+    env.push(("HTTPS_PROXY", proxy.url()));
+
+    let (code, report, stderr) = inspect_json(&server.url(), &env).await;
+
+    assert_eq!(
         code, 1,
-        "a private CA through a proxy is not trusted: {stderr}"
+        "an unknown CA through a proxy is critical: {stderr}"
     );
     let findings = report["findings"].as_array().expect("findings");
     let untrusted = findings

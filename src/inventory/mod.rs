@@ -268,15 +268,31 @@ pub async fn read_providers(
     iam: &aws_sdk_iam::Client,
     arns: &[String],
 ) -> (Vec<OidcProvider>, Vec<Finding>) {
-    let results: Vec<(String, Result<OidcProvider, ReadProviderError>)> =
+    read_providers_telling(iam, arns, &|_| {}).await
+}
+
+/// [`read_providers`], telling `on_read` of each provider as soon as it is read (the sweep starts
+/// its probe then). The result is in ARN order.
+pub async fn read_providers_telling(
+    iam: &aws_sdk_iam::Client,
+    arns: &[String],
+    on_read: &(dyn Fn(&OidcProvider) + Sync),
+) -> (Vec<OidcProvider>, Vec<Finding>) {
+    let mut results: Vec<(String, Result<OidcProvider, ReadProviderError>)> =
         stream::iter(arns.iter().cloned())
             .map(|arn| async move {
                 let result = read_provider(iam, &arn).await;
                 (arn, result)
             })
-            .buffered(PROVIDER_READ_CONCURRENCY)
+            .buffer_unordered(PROVIDER_READ_CONCURRENCY)
+            .inspect(|(_, result)| {
+                if let Ok(provider) = result {
+                    on_read(provider);
+                }
+            })
             .collect()
             .await;
+    results.sort_by(|a, b| a.0.cmp(&b.0));
     let mut providers = Vec::new();
     let mut problems = Vec::new();
     for (arn, result) in results {
@@ -298,8 +314,18 @@ pub async fn read_providers(
 /// Reads everything the sweep needs. Fails only when the account or the provider list cannot be
 /// read; everything else that fails is recorded in `problems`.
 pub async fn collect(aws: &AwsClients, config: &Config) -> Result<Inventory, InventoryError> {
+    collect_telling(aws, config, &|_| {}).await
+}
+
+/// [`collect`], telling `on_read` of each provider as soon as it is read, before the clusters and
+/// roles are listed, so its probe need not wait for the rest of the inventory.
+pub async fn collect_telling(
+    aws: &AwsClients,
+    config: &Config,
+    on_read: &(dyn Fn(&OidcProvider) + Sync),
+) -> Result<Inventory, InventoryError> {
     let (account_id, arns) = tokio::try_join!(account_id(&aws.sts), list_provider_arns(&aws.iam))?;
-    let (providers, mut problems) = read_providers(&aws.iam, &arns).await;
+    let (providers, mut problems) = read_providers_telling(&aws.iam, &arns, on_read).await;
     let unreadable_providers: Vec<String> = arns
         .iter()
         .filter(|arn| !providers.iter().any(|p| &p.arn == *arn))

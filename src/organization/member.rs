@@ -1,7 +1,11 @@
 //! Reaching one member account: `sts:AssumeRole` into its role (which also says why not), then
 //! clients whose credentials refresh themselves for as long as the run lasts.
 
+use std::time::{Duration, SystemTime};
+
 use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::{self, ProvideCredentials};
+use aws_credential_types::Credentials;
 use aws_sdk_sts::config::SharedCredentialsProvider;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde::Serialize;
@@ -95,9 +99,9 @@ impl Unreachable {
     }
 }
 
-/// Clients for `account_id` through its member role. The first AssumeRole proves the role can be
-/// assumed (and says why not); the clients' own provider assumes it again whenever the
-/// credentials near expiry, so a long run never uses expired ones.
+/// Clients for `account_id` through its member role. The one AssumeRole proves the role can be
+/// assumed (and says why not) and its credentials serve every client of the member; the role is
+/// assumed again only when they near expiry, so a long run never uses expired ones.
 pub(super) async fn member_clients(
     clients: &OrganizationClients,
     accounts: &AccountList,
@@ -120,29 +124,83 @@ pub(super) async fn member_clients(
         .set_external_id(settings.external_id.clone())
         .send()
         .await;
-    if let Err(error) = assumed {
-        let reason = match error.code() {
-            Some("AccessDenied") => UnreachableReason::AccessDenied,
-            Some("RegionDisabledException") => UnreachableReason::RegionDisabled,
-            _ => UnreachableReason::AssumeRoleFailed,
-        };
+    let assumed = match assumed {
+        Ok(assumed) => assumed,
+        Err(error) => {
+            let reason = match error.code() {
+                Some("AccessDenied") => UnreachableReason::AccessDenied,
+                Some("RegionDisabledException") => UnreachableReason::RegionDisabled,
+                _ => UnreachableReason::AssumeRoleFailed,
+            };
+            return Err(unreachable(
+                reason,
+                Some(DisplayErrorContext(error).to_string()),
+            ));
+        }
+    };
+    let Some(first) = assumed.credentials().map(member_credentials) else {
         return Err(unreachable(
-            reason,
-            Some(DisplayErrorContext(error).to_string()),
+            UnreachableReason::AssumeRoleFailed,
+            Some("sts:AssumeRole returned no credentials".to_string()),
         ));
-    }
+    };
 
     let mut provider = AssumeRoleProvider::builder(&role_arn).session_name(MEMBER_SESSION_NAME);
     if let Some(external_id) = &settings.external_id {
         provider = provider.external_id(external_id);
     }
-    let provider = provider.configure(&clients.sdk).build().await;
+    let refresh = provider.configure(&clients.sdk).build().await;
+    let provider = MemberCredentials {
+        current: tokio::sync::Mutex::new(first),
+        refresh,
+    };
     let member_sdk = clients
         .sdk
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(provider))
         .build();
     Ok(AwsClients::new(&member_sdk, config))
+}
+
+/// Credentials are assumed again this long before they expire.
+const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+
+/// A member's credentials: those of the AssumeRole that proved the role, shared by every client of
+/// the member, and assumed again (one call, however many clients ask at once) only when they near
+/// expiry.
+#[derive(Debug)]
+struct MemberCredentials {
+    current: tokio::sync::Mutex<Credentials>,
+    refresh: AssumeRoleProvider,
+}
+
+impl ProvideCredentials for MemberCredentials {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        provider::future::ProvideCredentials::new(async move {
+            let mut current = self.current.lock().await;
+            let fresh = current
+                .expiry()
+                .is_none_or(|expiry| expiry > SystemTime::now() + REFRESH_BEFORE_EXPIRY);
+            if !fresh {
+                *current = self.refresh.provide_credentials().await?;
+            }
+            Ok(current.clone())
+        })
+    }
+}
+
+/// STS's credentials as the SDK's credential type.
+fn member_credentials(sts: &aws_sdk_sts::types::Credentials) -> Credentials {
+    Credentials::new(
+        sts.access_key_id(),
+        sts.secret_access_key(),
+        Some(sts.session_token().to_string()),
+        SystemTime::try_from(*sts.expiration()).ok(),
+        "thumbprint-guard-member-role",
+    )
 }
 
 #[cfg(test)]

@@ -15,13 +15,15 @@ use rustls_pki_types::CertificateDer;
 use tokio::sync::Semaphore;
 
 use super::address::{AddressPolicy, PinError, PinnedHosts};
+use super::pool::Permits;
 use super::route;
 use crate::config::{Config, ConfigError};
 
 const TRUST_VAR: &str = "EXTRA_TRUST_ANCHORS_PEM";
 
-/// Everything a probe needs, built once per run and shared by reference.
-#[derive(Debug)]
+/// Everything a probe needs, built once per process and shared by reference (the connections of
+/// a run hold a cheap clone: every field is shared or small).
+#[derive(Debug, Clone)]
 pub struct ProbeContext {
     /// aws-lc-rs, named explicitly: both ring and aws-lc are in the dependency graph, so the
     /// process-wide default provider cannot be relied on.
@@ -37,8 +39,8 @@ pub struct ProbeContext {
     /// `PROBE_TIMEOUT_SECS`: bound on each network step.
     pub(super) timeout: Duration,
     /// `PROBE_CONCURRENCY`: TLS connections open at once, over all hosts and addresses; one
-    /// permit per open connection.
-    pub(super) connections: Arc<Semaphore>,
+    /// permit per open connection, idle hosts closed when a permit is wanted.
+    pub(super) permits: Arc<Permits>,
     /// The semaphore's size.
     pub(super) max_connections: usize,
     /// Hosts pinned to fixed addresses.
@@ -47,7 +49,7 @@ pub struct ProbeContext {
     pub(super) has_route: fn(SocketAddr) -> bool,
     /// `HTTPS_PROXY`/`NO_PROXY` (and their lowercase forms): which hosts are reached through a
     /// CONNECT tunnel, and through which proxy.
-    pub(super) proxy: hyper_util::client::proxy::matcher::Matcher,
+    pub(super) proxy: Arc<hyper_util::client::proxy::matcher::Matcher>,
 }
 
 impl ProbeContext {
@@ -100,11 +102,11 @@ impl ProbeContext {
                 allow_private: config.allow_private_addresses,
             },
             timeout: config.probe_timeout,
-            connections: Arc::new(Semaphore::new(max_connections)),
+            permits: Arc::new(Permits::new(max_connections)),
             max_connections,
             pins: PinnedHosts::default(),
             has_route: route::has_route,
-            proxy: hyper_util::client::proxy::matcher::Matcher::from_env(),
+            proxy: Arc::new(hyper_util::client::proxy::matcher::Matcher::from_env()),
         })
     }
 
@@ -248,6 +250,6 @@ mod tests {
         })
         .unwrap();
         assert_eq!(ctx.max_connections(), 3);
-        assert_eq!(ctx.connections.available_permits(), 3);
+        assert_eq!(ctx.permits.available(), 3);
     }
 }

@@ -1,67 +1,88 @@
-//! The HTTP fetch: one GET over a recorded, verified TLS connection (hyper's client connection,
-//! HTTP/2 when the server chose it by ALPN, else HTTP/1.1 with keep-alive).
+//! The HTTP fetch: one GET over an address's pooled connections (hyper-util's client: HTTP/2 when
+//! the server chose it by ALPN, else HTTP/1.1 with keep-alive), and the provider's time budget.
 //!
-//! Redirects are never followed, bodies are capped at [`MAX_BODY_BYTES`], and each part (waiting
-//! for the connection, the response head, the body) is bounded by the step bound.
+//! Redirects are never followed, bodies are capped at [`MAX_BODY_BYTES`], and each part (the
+//! response head, the body) is bounded by the step bound and by what is left of the provider's
+//! own 3 × `PROBE_TIMEOUT_SECS`. Waiting for the address's turn is not the provider's exchange:
+//! it is bounded by the run's deadline only.
 
-use std::net::SocketAddr;
+use std::future::Future;
 use std::time::Duration;
 
-use http::header::{ACCEPT, HOST, LOCATION, USER_AGENT};
+use http::header::{ACCEPT, LOCATION, USER_AGENT};
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
-use hyper::client::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
-use tokio::net::TcpStream;
-use tokio::sync::{Mutex, OwnedSemaphorePermit};
-use tokio::task::AbortHandle;
-use tokio_rustls::client::TlsStream;
-use url::{Position, Url};
+use tokio::time::Instant;
+use url::Url;
 
 use super::facts::MAX_BODY_BYTES;
+use super::pool::Link;
 use super::tls::describe;
 
 const AGENT: &str = concat!("thumbprint-guard/", env!("CARGO_PKG_VERSION"));
 
-enum Sender {
-    Http1(http1::SendRequest<Empty<Bytes>>),
-    Http2(http2::SendRequest<Empty<Bytes>>),
+/// What is left of one provider's bound on its own exchanges (3 × `PROBE_TIMEOUT_SECS`), and the
+/// bound on each step.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    step: Duration,
+    left: Duration,
 }
 
-/// One open, verified connection of a host, kept for the HTTP requests of every provider that
-/// shares the host. Dropping it closes the connection and returns its permit.
-pub struct Connection {
-    /// The address connected to.
-    pub address: SocketAddr,
-    /// Whether its chain was trusted (only such a connection carries the JWKS fetch).
-    pub trusted: bool,
-    sender: Mutex<Sender>,
-    driver: AbortHandle,
-}
+/// The provider's own bound ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spent;
 
-impl std::fmt::Debug for Connection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection")
-            .field("address", &self.address)
-            .field("trusted", &self.trusted)
-            .finish_non_exhaustive()
+impl Budget {
+    /// `total` for the whole probe, `step` for each part.
+    pub fn new(step: Duration, total: Duration) -> Self {
+        Budget { step, left: total }
     }
-}
 
-impl Drop for Connection {
-    fn drop(&mut self) {
-        self.driver.abort();
+    /// Runs `work` within the step bound and what is left, charging the time it took. `Ok(None)`
+    /// when the step bound ran out first, `Err(Spent)` when the whole bound did.
+    pub async fn spend<F: Future>(&mut self, work: F) -> Result<Option<F::Output>, Spent> {
+        let started = Instant::now();
+        let result = tokio::time::timeout(self.step.min(self.left), work).await;
+        self.left = self.left.saturating_sub(started.elapsed());
+        match result {
+            Ok(output) => Ok(Some(output)),
+            Err(_) if self.left.is_zero() => Err(Spent),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Charges `elapsed` of an exchange made elsewhere (a shared host probe).
+    pub fn charge(&mut self, elapsed: Duration) -> Result<(), Spent> {
+        self.left = self.left.saturating_sub(elapsed);
+        if self.left.is_zero() {
+            Err(Spent)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The step bound.
+    pub fn step(&self) -> Duration {
+        self.step
     }
 }
 
 /// Why a fetch gave no usable JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
-    /// The connection failed or a part of the exchange timed out.
+    /// A part of the exchange timed out.
     #[error("{0}")]
     Unreachable(String),
+    /// The connection failed (closed, reset, could not be opened again): another attempt on a
+    /// new connection may succeed.
+    #[error("{0}")]
+    Broken(String),
+    /// The provider's own bound ran out during the exchange.
+    #[error("the probe's own time ran out")]
+    Spent,
     /// A 3xx answer (never followed: IAM does not follow redirects either).
     #[error("answered HTTP {status} redirecting to {location}; redirects are not followed (IAM does not follow them either)")]
     Redirected {
@@ -81,144 +102,46 @@ pub enum FetchError {
     NotJson(String),
 }
 
-/// Why HTTP could not be started on a verified TLS connection.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SetupError {
-    /// The peer went away before HTTP started.
-    #[error("the connection closed: {0}")]
-    Closed(String),
-    /// The HTTP/1.1 or HTTP/2 handshake failed.
-    #[error("HTTP setup with {address} failed: {reason}")]
-    Failed {
-        /// The peer.
-        address: std::net::SocketAddr,
-        /// hyper's reason.
-        reason: String,
-    },
-    /// The handshake did not finish within `PROBE_TIMEOUT_SECS`.
-    #[error("HTTP setup with {0} timed out")]
-    TimedOut(std::net::SocketAddr),
+impl From<Spent> for FetchError {
+    fn from(_: Spent) -> Self {
+        FetchError::Spent
+    }
 }
 
-impl Connection {
-    /// Starts HTTP on a TLS stream whose handshake completed; `permit` is held until the
-    /// connection closes.
-    pub async fn open(
-        tls: TlsStream<TcpStream>,
-        permit: OwnedSemaphorePermit,
-        trusted: bool,
-        timeout: Duration,
-    ) -> Result<Connection, SetupError> {
-        let address = tls
-            .get_ref()
-            .0
-            .peer_addr()
-            .map_err(|e| SetupError::Closed(e.to_string()))?;
-        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
-        let io = TokioIo::new(tls);
-        let failed = |e: hyper::Error| SetupError::Failed {
-            address,
-            reason: describe(&e),
-        };
-        let timed_out = || SetupError::TimedOut(address);
-        let (sender, driver) = if h2 {
-            let (sender, connection) =
-                tokio::time::timeout(timeout, http2::handshake(TokioExecutor::new(), io))
-                    .await
-                    .map_err(|_| timed_out())?
-                    .map_err(failed)?;
-            let driver = tokio::spawn(async move {
-                let _permit = permit;
-                let _ = connection.await;
-            });
-            (Sender::Http2(sender), driver.abort_handle())
-        } else {
-            let (sender, connection) = tokio::time::timeout(timeout, http1::handshake(io))
-                .await
-                .map_err(|_| timed_out())?
-                .map_err(failed)?;
-            let driver = tokio::spawn(async move {
-                let _permit = permit;
-                let _ = connection.await;
-            });
-            (Sender::Http1(sender), driver.abort_handle())
-        };
-        Ok(Connection {
-            address,
-            trusted,
-            sender: Mutex::new(sender),
-            driver,
-        })
-    }
-
-    /// GETs `url` over this connection and parses the body as JSON.
-    pub async fn get_json(&self, url: &Url, timeout: Duration) -> Result<Value, FetchError> {
-        let address = self.address;
-        let timed_out = |what: &str| {
-            FetchError::Unreachable(format!(
-                "{what} from {address} timed out after {}s",
-                timeout.as_secs_f32()
-            ))
-        };
-        let broken =
-            |e: hyper::Error| FetchError::Unreachable(format!("{address}: {}", describe(&e)));
-        let host = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_string(),
-        };
-        let request = |uri: &str, with_host: bool| {
-            let mut builder = Request::get(uri)
-                .header(ACCEPT, "application/json")
-                .header(USER_AGENT, AGENT);
-            if with_host {
-                builder = builder.header(HOST, host.as_str());
-            }
-            builder
-                .body(Empty::<Bytes>::new())
-                .map_err(|e| FetchError::Unreachable(format!("cannot request {url}: {e}")))
-        };
-        let mut guard = tokio::time::timeout(timeout, self.sender.lock())
-            .await
-            .map_err(|_| timed_out("waiting for the connection"))?;
-        let response = match &mut *guard {
-            Sender::Http2(shared) => {
-                // HTTP/2 multiplexes: every provider sharing the host sends on its own clone of the
-                // sender at once (up to the server's stream limit); the lock is released here.
-                let mut sender = shared.clone();
-                drop(guard);
-                tokio::time::timeout(timeout, sender.ready())
-                    .await
-                    .map_err(|_| timed_out("waiting for the connection"))?
-                    .map_err(broken)?;
-                let future = sender.send_request(request(url.as_str(), false)?);
-                tokio::time::timeout(timeout, future)
-                    .await
-                    .map_err(|_| timed_out("the response"))?
-                    .map_err(broken)?
-            }
-            Sender::Http1(sender) => {
-                tokio::time::timeout(timeout, sender.ready())
-                    .await
-                    .map_err(|_| timed_out("waiting for the connection"))?
-                    .map_err(broken)?;
-                let sent = sender.send_request(request(&url[Position::BeforePath..], true)?);
-                // HTTP/1.1: one exchange at a time; the lock is held until the head arrives.
-                let response = tokio::time::timeout(timeout, sent)
-                    .await
-                    .map_err(|_| timed_out("the response"))?
-                    .map_err(broken)?;
-                drop(guard);
-                response
-            }
-        };
-        read(response, timeout, &timed_out).await
-    }
+/// GETs `url` over `link` and parses the body as JSON. Waits for the address's turn first
+/// (uncharged), then the exchange is charged to `budget`.
+pub async fn get_json(link: &Link, url: &Url, budget: &mut Budget) -> Result<Value, FetchError> {
+    let address = link.address;
+    let step = budget.step();
+    let timed_out = |what: &str| {
+        FetchError::Unreachable(format!(
+            "{what} from {address} timed out after {}s",
+            step.as_secs_f32()
+        ))
+    };
+    let request = Request::get(url.as_str())
+        .header(ACCEPT, "application/json")
+        .header(USER_AGENT, AGENT)
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| FetchError::Unreachable(format!("cannot request {url}: {e}")))?;
+    let Some(_turn) = link.turn().await else {
+        return Err(FetchError::Broken(format!(
+            "{address}: the address was closed"
+        )));
+    };
+    let client = link.client();
+    let response = budget
+        .spend(client.request(request))
+        .await?
+        .ok_or_else(|| timed_out("the response"))?
+        .map_err(|e| FetchError::Broken(format!("{address}: {}", describe(&e))))?;
+    read(response, budget, &timed_out).await
 }
 
 /// Checks the status and reads the body (capped, bounded) as JSON.
 async fn read(
     response: http::Response<hyper::body::Incoming>,
-    timeout: Duration,
+    budget: &mut Budget,
     timed_out: &dyn Fn(&str) -> FetchError,
 ) -> Result<Value, FetchError> {
     let status = response.status();
@@ -249,7 +172,7 @@ async fn read(
     let mut bytes: Vec<u8> = Vec::new();
     let reading = async {
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| FetchError::Unreachable(describe(&e)))?;
+            let frame = frame.map_err(|e| FetchError::Broken(describe(&e)))?;
             if let Some(chunk) = frame.data_ref() {
                 if bytes.len() + chunk.len() > MAX_BODY_BYTES {
                     return Err(FetchError::TooLarge(
@@ -261,8 +184,32 @@ async fn read(
         }
         Ok(())
     };
-    tokio::time::timeout(timeout, reading)
-        .await
-        .map_err(|_| timed_out("the body"))??;
+    budget
+        .spend(reading)
+        .await?
+        .ok_or_else(|| timed_out("the body"))??;
     serde_json::from_slice(&bytes).map_err(|e| FetchError::NotJson(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_charges_only_the_work_it_runs() {
+        let mut budget = Budget::new(Duration::from_secs(10), Duration::from_secs(30));
+        let slow = tokio::time::sleep(Duration::from_secs(60));
+        assert_eq!(
+            budget.spend(slow).await,
+            Ok(None),
+            "the step bound cuts first"
+        );
+        // Time passing outside `spend` (waiting for a turn) is not charged.
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        assert_eq!(budget.spend(async { 1 }).await, Ok(Some(1)));
+        budget.charge(Duration::from_secs(15)).unwrap();
+        let slow = tokio::time::sleep(Duration::from_secs(60));
+        assert_eq!(budget.spend(slow).await, Err(Spent), "5 s were left");
+        assert_eq!(budget.charge(Duration::from_secs(1)), Err(Spent));
+    }
 }

@@ -1,68 +1,115 @@
-//! Host probing: one TLS connection per resolved address (policy checked first, capped at
-//! [`MAX_ADDRESSES`]), each chain and verdict recorded, the verified connections kept open for the
-//! HTTP requests; and the per-run cache that lets providers sharing a host share its probe and its
-//! connections.
+//! Host probing: one TLS handshake per resolved address (policy checked first, capped at
+//! [`MAX_ADDRESSES`]), each chain and verdict recorded; and the run's hosts, each probed once and
+//! kept, with its addresses' pooled connections, for every provider of the run that uses it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use serde_json::json;
 use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
 use super::address::{authority, resolve};
 use super::context::ProbeContext;
 use super::facts::{
     ChainVerdict, EndpointProbe, HostProbe, ProbeFailure, ProbeIssue, Step, MAX_ADDRESSES,
 };
-use super::fetch::Connection;
+use super::pool::{Idle, Link, Seen};
 use super::route::skip_unroutable_ipv6;
 use super::tls;
 
-/// A probed host: the facts, and its open connections (one per address whose handshake
-/// completed) while some provider still uses it.
-#[derive(Debug)]
+/// A probed host for the rest of the run: what its addresses served (the first handshake of each,
+/// and any other chain a later connection was served), resolution problems, and one [`Link`] per
+/// address whose handshake completed.
 pub struct HostEntry {
-    /// What every address served.
-    pub probe: HostProbe,
-    connections: Mutex<Vec<Arc<Connection>>>,
+    authority: String,
+    issues: Vec<ProbeIssue>,
+    seen: Arc<Seen>,
+    links: Vec<Link>,
+    /// Providers using the host right now.
+    users: AtomicUsize,
     next: AtomicUsize,
+    /// How long the probe waited for `PROBE_CONCURRENCY` permits (a wait for its turn, not an
+    /// exchange: not charged to the providers waiting for the probe).
+    permit_wait: Duration,
+}
+
+impl std::fmt::Debug for HostEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostEntry")
+            .field("authority", &self.authority)
+            .field("links", &self.links)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HostEntry {
-    /// The open connections, rotated so that concurrent users spread over the addresses;
-    /// `trusted_only` keeps those whose chain was trusted (the JWKS fetch).
-    pub fn connections(&self, trusted_only: bool) -> Vec<Arc<Connection>> {
-        let open: Vec<Arc<Connection>> = lock(&self.connections)
-            .iter()
-            .filter(|c| c.trusted || !trusted_only)
-            .cloned()
-            .collect();
-        if open.is_empty() {
-            return open;
+    /// What the host served so far: every address's first handshake, then any other chain a new
+    /// connection was served.
+    pub fn probe(&self) -> HostProbe {
+        HostProbe {
+            authority: self.authority.clone(),
+            serves: Vec::new(),
+            endpoints: self.seen.snapshot(),
+            issues: self.issues.clone(),
         }
-        let start = self.next.fetch_add(1, Ordering::Relaxed) % open.len();
-        open[start..]
+    }
+
+    /// `host:port`.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The addresses that can carry requests, rotated so that concurrent users spread over them;
+    /// `trusted_only` keeps those whose chain was trusted (the JWKS fetch).
+    pub fn links(&self, trusted_only: bool) -> Vec<&Link> {
+        let usable: Vec<&Link> = self
+            .links
             .iter()
-            .chain(&open[..start])
-            .cloned()
+            .filter(|link| link.trusted || !trusted_only)
+            .collect();
+        if usable.is_empty() {
+            return usable;
+        }
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % usable.len();
+        usable[start..]
+            .iter()
+            .chain(&usable[..start])
+            .copied()
             .collect()
     }
 
-    fn close(&self) {
-        lock(&self.connections).clear();
+    /// Whether any address completed a handshake whose chain was rejected (expired, untrusted),
+    /// and the first such reason.
+    pub fn rejection(&self) -> Option<String> {
+        self.seen
+            .snapshot()
+            .into_iter()
+            .find_map(|e| match e.verdict {
+                ChainVerdict::Expired(why) | ChainVerdict::Untrusted(why) => Some(why),
+                ChainVerdict::Trusted | ChainVerdict::NotReceived => None,
+            })
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+impl Idle for HostEntry {
+    fn close_if_idle(&self) -> bool {
+        if self.users.load(Ordering::Acquire) != 0 {
+            return false;
+        }
+        for link in &self.links {
+            link.close_idle();
+        }
+        true
+    }
 }
 
 /// Probes every address of `host:port` (at most [`MAX_ADDRESSES`]; the pinned ones if the context
 /// pins it): policy check, TCP, TLS with SNI (the DNS name, or the IP for an IP literal), chain
-/// and verdict per address. Each connection holds one `PROBE_CONCURRENCY` permit while open.
+/// and verdict per address. Each completed handshake becomes its address's first pooled
+/// connection, holding one `PROBE_CONCURRENCY` permit while open.
 ///
 /// IPv6 addresses this machine has no route to are skipped, logged and not reported, as long as
 /// another allowed address remains (see [`super::route`]). When `PROBE_CONCURRENCY` is smaller than
@@ -70,34 +117,34 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// open.
 pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry {
     let authority = authority(host, port);
-    let mut probe = HostProbe {
+    let mut entry = HostEntry {
         authority: authority.clone(),
-        ..HostProbe::default()
-    };
-    let entry = |probe, connections| HostEntry {
-        probe,
-        connections: Mutex::new(connections),
+        issues: Vec::new(),
+        seen: Arc::new(Seen::default()),
+        links: Vec::new(),
+        users: AtomicUsize::new(0),
         next: AtomicUsize::new(0),
+        permit_wait: Duration::ZERO,
     };
     let (server_name, addresses) =
         match resolve(&ctx.pins, host, port, ctx.timeout, MAX_ADDRESSES).await {
             Ok(resolved) => resolved,
             Err(e) => {
-                probe.issues.push(ProbeIssue::new(
+                entry.issues.push(ProbeIssue::new(
                     ProbeFailure::Unreachable {
                         step: Step::IssuerHost,
                     },
                     e.to_string(),
                     json!({"host": authority}),
                 ));
-                return entry(probe, Vec::new());
+                return entry;
             }
         };
     let mut allowed = Vec::new();
     for address in addresses {
         match ctx.policy.check(address.ip()) {
             Ok(()) => allowed.push(address),
-            Err(reason) => probe.issues.push(ProbeIssue::new(
+            Err(reason) => entry.issues.push(ProbeIssue::new(
                 ProbeFailure::Refused {
                     address: Some(address),
                 },
@@ -116,25 +163,21 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
         );
     }
 
-    let mut connections = Vec::new();
+    // The links' connector outlives this call (the pool may reconnect at any time of the run).
+    let shared_ctx = Arc::new(ctx.clone());
     for batch in allowed.chunks(ctx.max_connections.max(1)) {
-        connections.clear(); // closes the previous batch, returning its permits
-        let permits = match ctx
-            .connections
-            .clone()
-            .acquire_many_owned(batch.len() as u32)
-            .await
-        {
-            Ok(permits) => permits,
-            Err(_) => {
-                // The semaphore is never closed; should it be, the addresses are reported unprobed.
-                for address in batch {
-                    let mut endpoint = EndpointProbe::new(*address);
-                    endpoint.error = Some("no connection permit available".to_string());
-                    probe.endpoints.push(endpoint);
-                }
-                continue;
+        entry.links.clear(); // closes the previous batch, returning its permits
+        let waited = Instant::now();
+        // Waiting for permits is waiting for a turn: bounded by the run's deadline, not the step's.
+        let permits = ctx.permits.acquire(batch.len() as u32, Duration::MAX).await;
+        entry.permit_wait += waited.elapsed();
+        let Some(permits) = permits else {
+            for address in batch {
+                let mut endpoint = EndpointProbe::new(*address);
+                endpoint.error = Some("no connection permit available".to_string());
+                entry.seen.first(endpoint);
             }
+            continue;
         };
         let mut permits = Some(permits);
         let mut handshakes = Vec::with_capacity(batch.len());
@@ -145,57 +188,54 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
                 .or_else(|| permits.take());
             let server_name = server_name.clone();
             handshakes.push(async move {
-                let (mut endpoint, stream) = tls::connect(ctx, server_name, *address).await;
-                let connection = match (stream, permit) {
-                    (Some(stream), Some(permit)) => {
-                        let trusted = endpoint.verdict == ChainVerdict::Trusted;
-                        match Connection::open(stream, permit, trusted, ctx.timeout).await {
-                            Ok(connection) => Some(Arc::new(connection)),
-                            Err(e) => {
-                                endpoint.error = Some(e.to_string());
-                                None
-                            }
-                        }
-                    }
-                    _ => None,
-                };
-                (endpoint, connection)
+                let (endpoint, stream) = tls::connect(ctx, server_name, *address).await;
+                (endpoint, stream, permit)
             });
         }
-        for (endpoint, connection) in futures::future::join_all(handshakes).await {
-            probe.endpoints.push(endpoint);
-            connections.extend(connection);
+        for (mut endpoint, stream, permit) in futures::future::join_all(handshakes).await {
+            if let (Some(stream), Some(permit)) = (stream, permit) {
+                let trusted = endpoint.verdict == ChainVerdict::Trusted;
+                match Link::new(
+                    shared_ctx.clone(),
+                    server_name.clone(),
+                    stream,
+                    permit,
+                    trusted,
+                    entry.seen.clone(),
+                ) {
+                    Ok(link) => entry.links.push(link),
+                    Err(e) => endpoint.error = Some(format!("the connection closed: {e}")),
+                }
+            }
+            entry.seen.first(endpoint);
         }
     }
-    entry(probe, connections)
+    entry
 }
 
 type Cell = Arc<OnceCell<Arc<HostEntry>>>;
 
-#[derive(Debug)]
-struct Slot {
-    users: usize,
-    cell: Cell,
-}
-
-/// Host probes of one sweep, keyed by `host:port`: providers sharing a host (every EKS cluster of
-/// a region) probe it once and send their requests over its connections (keep-alive), even when
-/// their probes run concurrently. A host's connections close when its last user is done; a later
-/// user probes it afresh.
+/// The hosts of one run, keyed by `host:port`: each probed once, when its first provider needs
+/// it, and kept with its connections for the rest of the run, so providers sharing a host (every
+/// EKS cluster of a region, in every account of an organization) share its probe and send their
+/// requests over its connections. Dropping the cache (the end of the run) closes them all.
 #[derive(Debug, Default)]
 pub struct HostCache {
-    hosts: Mutex<HashMap<String, Slot>>,
+    hosts: Mutex<HashMap<String, Cell>>,
 }
 
 impl HostCache {
-    /// An empty cache (one per sweep: chains change between sweeps).
+    /// An empty cache (one per run: chains change between runs).
     pub fn new() -> Self {
         HostCache::default()
     }
 
     /// How many distinct hosts have been (or are being) probed.
     pub fn len(&self) -> usize {
-        lock(&self.hosts).len()
+        self.hosts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len()
     }
 
     /// True before the first probe.
@@ -203,62 +243,57 @@ impl HostCache {
         self.len() == 0
     }
 
-    /// Registers a user of `host:port`; the lease ends (and, for the last user, the connections
-    /// close) when it is dropped, also when the probe is cancelled.
-    pub(super) fn lease(&self, host: &str, port: u16) -> HostLease<'_> {
-        let key = authority(host, port);
-        let mut hosts = lock(&self.hosts);
-        let slot = hosts.entry(key.clone()).or_insert_with(|| Slot {
-            users: 0,
-            cell: Cell::default(),
-        });
-        if slot.users == 0 {
-            slot.cell = Cell::default(); // closed or never probed: probe (again)
-        }
-        slot.users += 1;
-        HostLease {
-            cache: self,
-            key,
-            cell: slot.cell.clone(),
-        }
-    }
-}
-
-/// One provider's use of a cached host.
-pub(super) struct HostLease<'a> {
-    cache: &'a HostCache,
-    key: String,
-    cell: Cell,
-}
-
-impl HostLease<'_> {
-    /// The host's probe, running it if no other user has; concurrent users wait for the one in
-    /// flight.
-    pub async fn entry(&self, ctx: &ProbeContext, host: &str, port: u16) -> Arc<HostEntry> {
-        self.cell
+    /// Uses `host:port`: its probe, running it if no other provider has (concurrent users wait for
+    /// the one in flight), and how much of the wait was the probe's own exchanges (the rest was
+    /// waiting for connection permits). The use ends when the lease is dropped; a host nobody uses
+    /// keeps its connections until a permit is wanted elsewhere.
+    pub(super) async fn lease(
+        &self,
+        ctx: &ProbeContext,
+        host: &str,
+        port: u16,
+    ) -> (HostLease, Duration) {
+        let cell = {
+            let mut hosts = self
+                .hosts
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            hosts.entry(authority(host, port)).or_default().clone()
+        };
+        let started = Instant::now();
+        let entry = cell
             .get_or_init(|| async { Arc::new(probe_host(ctx, host, port).await) })
             .await
-            .clone()
-    }
-
-    /// `host:port` leased.
-    pub fn authority(&self) -> &str {
-        &self.key
+            .clone();
+        entry.users.fetch_add(1, Ordering::AcqRel);
+        let own = started.elapsed().saturating_sub(entry.permit_wait);
+        let lease = HostLease {
+            entry,
+            permits: ctx.permits.clone(),
+        };
+        (lease, own)
     }
 }
 
-impl Drop for HostLease<'_> {
+/// One provider's use of a host.
+pub(super) struct HostLease {
+    entry: Arc<HostEntry>,
+    permits: Arc<super::pool::Permits>,
+}
+
+impl HostLease {
+    /// The host.
+    pub fn entry(&self) -> &Arc<HostEntry> {
+        &self.entry
+    }
+}
+
+impl Drop for HostLease {
     fn drop(&mut self) {
-        let mut hosts = lock(&self.cache.hosts);
-        if let Some(slot) = hosts.get_mut(&self.key) {
-            if Arc::ptr_eq(&slot.cell, &self.cell) {
-                slot.users = slot.users.saturating_sub(1);
-                if slot.users == 0 {
-                    if let Some(entry) = slot.cell.get() {
-                        entry.close();
-                    }
-                }
-            }
+        if self.entry.users.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let idle: Arc<dyn Idle> = self.entry.clone();
+            let idle: Weak<dyn Idle> = Arc::downgrade(&idle);
+            self.permits.idle(idle);
         }
     }
 }

@@ -1,81 +1,63 @@
-//! Issuer probing: the issuer's host (every address), discovery over one of its verified
-//! connections, then the `jwks_uri` host (the same connections when it is the same host) and the
-//! JWKS over one of its trusted connections; the whole within 3 × `PROBE_TIMEOUT_SECS`.
+//! Issuer probing: the issuer's host (every address), discovery over its verified connections,
+//! then the `jwks_uri` host (the same host entry when it is the same host) and the JWKS over its
+//! trusted connections; the provider's own exchanges bounded by 3 × `PROBE_TIMEOUT_SECS`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
-use tokio::time::Instant;
 use url::Url;
 
 use super::context::ProbeContext;
 use super::documents::{check_discovery, check_issuer_url, discovery_url, usable_signing_keys};
 use super::facts::{
-    capped, ChainVerdict, DiscoveryProblem, HostProbe, IssuerProbe, JwksProblem, ProbeFailure,
-    ProbeIssue, Step,
+    capped, DiscoveryProblem, IssuerProbe, JwksProblem, ProbeFailure, ProbeIssue, Step,
 };
-use super::fetch::{Connection, FetchError};
+use super::fetch::{get_json, Budget, FetchError, Spent};
 use super::host::{HostCache, HostEntry};
+use super::pool::Link;
 use crate::report::Fetch;
 
-/// What an issuer probe has learned so far and the step it is in (read when the bound cuts it).
-struct Progress {
-    step: Step,
-    probe: IssuerProbe,
-}
-
-fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
-    progress
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Probes one issuer (see [`probe_issuer_by`]), bounded by 3 × `PROBE_TIMEOUT_SECS` only.
-pub async fn probe_issuer(ctx: &ProbeContext, issuer_url: &str, cache: &HostCache) -> IssuerProbe {
-    probe_issuer_by(ctx, issuer_url, cache, None).await
-}
+/// Attempts of one fetch on one address when its connection breaks (each on a new connection)
+/// before the next address is tried.
+const ATTEMPTS_PER_ADDRESS: usize = 3;
 
 /// Probes one issuer: TLS to every address of its host, the discovery document, TLS to every
 /// address of the `jwks_uri` host (through `cache`, so providers sharing a host share its probe
-/// and connections), then the JWKS. Every failure is a [`ProbeIssue`].
+/// and its connections), then the JWKS. Every failure is a [`ProbeIssue`].
 ///
-/// The whole probe ends by 3 × `PROBE_TIMEOUT_SECS` or `deadline`, whichever comes first; then
-/// what was learned is kept and one ISSUER_UNREACHABLE names the step still running. Dropping
-/// the future cancels it cleanly (its connections close when no other provider uses them).
-pub async fn probe_issuer_by(
-    ctx: &ProbeContext,
-    issuer_url: &str,
-    cache: &HostCache,
-    deadline: Option<Instant>,
-) -> IssuerProbe {
-    let bound = Instant::now() + ctx.issuer_bound();
-    let until = deadline.map_or(bound, |d| d.min(bound));
-    let progress = Mutex::new(Progress {
+/// The provider's own exchanges (its share of the host probes, its requests and bodies) end by
+/// 3 × `PROBE_TIMEOUT_SECS`; then what was learned is kept and one ISSUER_UNREACHABLE names the
+/// step still running. Waiting for a shared host's turn is not counted: the caller bounds the
+/// whole by the run's deadline, and dropping the future cancels it cleanly.
+pub async fn probe_issuer(ctx: &ProbeContext, issuer_url: &str, cache: &HostCache) -> IssuerProbe {
+    let mut run = Run {
+        ctx,
+        cache,
+        budget: Budget::new(ctx.timeout, ctx.issuer_bound()),
         step: Step::IssuerHost,
         probe: IssuerProbe {
             issuer: issuer_url.to_string(),
             ..IssuerProbe::default()
         },
-    });
-    let finished = tokio::time::timeout_at(until, run(ctx, issuer_url, cache, &progress))
-        .await
-        .is_ok();
-    let Progress { step, mut probe } = progress
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !finished {
-        let why = if until < bound {
-            "the caller's deadline came".to_string()
-        } else {
-            format!(
-                "it did not finish within {}s (3 × PROBE_TIMEOUT_SECS)",
-                ctx.issuer_bound().as_secs_f32()
-            )
-        };
+        hosts: Vec::new(),
+    };
+    let finished = run.steps(issuer_url).await;
+    let Run {
+        step,
+        mut probe,
+        hosts,
+        ..
+    } = run;
+    for (entry, serves) in hosts {
+        probe.hosts.push(host_probe(&entry, serves));
+    }
+    if finished.is_err() {
         probe.issues.push(ProbeIssue::new(
             ProbeFailure::Unreachable { step },
             format!(
-                "the probe of {issuer_url} was cut short: {why} while {step} was still running"
+                "the probe of {issuer_url} was cut short: it did not finish within {}s of its own \
+                 exchanges (3 × PROBE_TIMEOUT_SECS) while {step} was still running",
+                ctx.issuer_bound().as_secs_f32()
             ),
             json!({"issuer": issuer_url, "step": step.as_str()}),
         ));
@@ -83,196 +65,213 @@ pub async fn probe_issuer_by(
     probe
 }
 
-/// The probe's steps, recording into `progress` as they go.
-async fn run(ctx: &ProbeContext, issuer_url: &str, cache: &HostCache, progress: &Mutex<Progress>) {
-    let issue = |failure, message: String, details: Value| {
-        lock(progress)
-            .probe
+/// One issuer probe in progress.
+struct Run<'a> {
+    ctx: &'a ProbeContext,
+    cache: &'a HostCache,
+    budget: Budget,
+    /// The step running (named when the bound cuts the probe).
+    step: Step,
+    probe: IssuerProbe,
+    /// The hosts used and what each carries, recorded at the end (chains seen by then included).
+    hosts: Vec<(Arc<HostEntry>, Vec<Fetch>)>,
+}
+
+impl Run<'_> {
+    fn issue(&mut self, failure: ProbeFailure, message: String, details: Value) {
+        self.probe
             .issues
             .push(ProbeIssue::new(failure, message, details));
-    };
-    let discovery_invalid = |problem| ProbeFailure::DiscoveryInvalid { problem };
-    let checked =
-        check_issuer_url(issuer_url).and_then(|issuer| Ok((issuer, discovery_url(issuer_url)?)));
-    let (issuer, discovery) = match checked {
-        Ok(urls) => urls,
-        Err(problem) => {
-            issue(
-                discovery_invalid(DiscoveryProblem::BadIssuerUrl),
-                format!("cannot probe issuer: {problem}"),
-                json!({"problem": "bad_issuer_url"}),
-            );
-            return;
-        }
-    };
-
-    // The issuer's host: every address, then discovery over one of its verified connections.
-    let (issuer_host, issuer_port) = host_and_port(&issuer);
-    let issuer_lease = cache.lease(issuer_host, issuer_port);
-    let issuer_entry = issuer_lease.entry(ctx, issuer_host, issuer_port).await;
-    record_host(progress, &issuer_entry, Fetch::Discovery);
-    let verified = issuer_entry.connections(false);
-    if verified.is_empty() {
-        let rejected = issuer_entry
-            .probe
-            .endpoints
-            .iter()
-            .find_map(|e| match &e.verdict {
-                ChainVerdict::Expired(why) | ChainVerdict::Untrusted(why) => Some(why.clone()),
-                ChainVerdict::Trusted | ChainVerdict::NotReceived => None,
-            });
-        // Otherwise nothing answered: each address's failure (or the refusal) is reported already.
-        if let Some(why) = rejected {
-            issue(
-                discovery_invalid(DiscoveryProblem::CertificateRejected),
-                format!(
-                    "the discovery document {discovery} could not be fetched over verified TLS (the server's \
-                     certificate was rejected: {why})"
-                ),
-                json!({"url": discovery.as_str(), "error": why, "cause": "certificate_rejected"}),
-            );
-        }
-        return;
     }
-    lock(progress).step = Step::Discovery;
-    let document = match fetch(&verified, &discovery, ctx).await {
-        Ok(document) => document,
-        Err(FetchError::Unreachable(why)) => {
-            issue(
-                ProbeFailure::Unreachable {
-                    step: Step::Discovery,
-                },
-                format!("cannot fetch {discovery}: {why}"),
-                json!({"url": discovery.as_str(), "error": capped(&why)}),
-            );
-            return;
-        }
-        Err(error) => {
-            let problem = match error {
-                FetchError::Redirected { .. } => DiscoveryProblem::Redirected,
-                FetchError::TooLarge(_) => DiscoveryProblem::TooLarge,
-                FetchError::NotJson(_) => DiscoveryProblem::NotJson,
-                FetchError::Status(_) | FetchError::Unreachable(_) => DiscoveryProblem::Status,
-            };
-            issue(
-                discovery_invalid(problem),
-                format!(
-                    "discovery document: {discovery} {}",
-                    capped(&error.to_string())
-                ),
-                fetch_details(&discovery, &error),
-            );
-            return;
-        }
-    };
-    let jwks_url = match check_discovery(issuer_url, &document) {
-        Ok(url) => url,
-        Err((problem, message, details)) => {
-            issue(
-                discovery_invalid(problem),
-                format!("discovery document {discovery}: {message}"),
-                details,
-            );
-            return;
-        }
-    };
-    let served_jwks_uri = document
-        .get("jwks_uri")
-        .and_then(Value::as_str)
-        .unwrap_or(jwks_url.as_str());
-    lock(progress).probe.jwks_uri = Some(capped(served_jwks_uri));
 
-    // The JWKS host: the same entry when it is the same host (no second handshake).
-    let (jwks_host, jwks_port) = host_and_port(&jwks_url);
-    let jwks_lease = cache.lease(jwks_host, jwks_port);
-    let (jwks_entry, _issuer_lease) = if jwks_lease.authority() == issuer_lease.authority() {
-        drop(jwks_lease);
-        lock(progress).probe.hosts[0].serves.push(Fetch::Jwks);
-        (issuer_entry, Some(issuer_lease))
-    } else {
-        // Done with the issuer host: let its connections go before opening others.
-        drop(verified);
-        drop(issuer_entry);
-        drop(issuer_lease);
-        lock(progress).step = Step::JwksHost;
-        let entry = jwks_lease.entry(ctx, jwks_host, jwks_port).await;
-        record_host(progress, &entry, Fetch::Jwks);
-        (entry, None)
-    };
-    let jwks_invalid = |problem| ProbeFailure::JwksInvalid { problem };
-    let trusted = jwks_entry.connections(true);
-    if trusted.is_empty() {
-        issue(
-            jwks_invalid(JwksProblem::NoVerifiedConnection),
-            format!(
-                "the JWKS {jwks_url} was not fetched: no address of {} completed a verified TLS handshake \
-                 with every served certificate valid (see the chain, expiry and reachability findings)",
-                jwks_entry.probe.authority
-            ),
-            json!({"url": jwks_url.as_str()}),
-        );
-        return;
-    }
-    lock(progress).step = Step::Jwks;
-    match fetch(&trusted, &jwks_url, ctx).await {
-        Ok(jwks) => match usable_signing_keys(&jwks) {
-            Ok(count) => lock(progress).probe.jwks_keys = Some(count),
+    /// The probe's steps; `Err(Spent)` when the provider's own bound ran out.
+    async fn steps(&mut self, issuer_url: &str) -> Result<(), Spent> {
+        let discovery_invalid = |problem| ProbeFailure::DiscoveryInvalid { problem };
+        let checked = check_issuer_url(issuer_url)
+            .and_then(|issuer| Ok((issuer, discovery_url(issuer_url)?)));
+        let (issuer, discovery) = match checked {
+            Ok(urls) => urls,
             Err(problem) => {
-                lock(progress).probe.jwks_keys = Some(0);
-                issue(
-                    jwks_invalid(JwksProblem::NoUsableKey),
-                    format!("{jwks_url}: {problem}"),
-                    json!({"url": jwks_url.as_str()}),
+                self.issue(
+                    discovery_invalid(DiscoveryProblem::BadIssuerUrl),
+                    format!("cannot probe issuer: {problem}"),
+                    json!({"problem": "bad_issuer_url"}),
+                );
+                return Ok(());
+            }
+        };
+
+        // The issuer's host: every address, then discovery over its verified connections.
+        let (issuer_host, issuer_port) = host_and_port(&issuer);
+        let (issuer_lease, own) = self.cache.lease(self.ctx, issuer_host, issuer_port).await;
+        let issuer_entry = issuer_lease.entry().clone();
+        self.hosts
+            .push((issuer_entry.clone(), vec![Fetch::Discovery]));
+        self.budget.charge(own)?;
+        let verified = issuer_entry.links(false);
+        if verified.is_empty() {
+            // Otherwise nothing answered: each address's failure (or the refusal) is reported.
+            if let Some(why) = issuer_entry.rejection() {
+                self.issue(
+                    discovery_invalid(DiscoveryProblem::CertificateRejected),
+                    format!(
+                        "the discovery document {discovery} could not be fetched over verified TLS (the \
+                         server's certificate was rejected: {why})"
+                    ),
+                    json!({"url": discovery.as_str(), "error": why, "cause": "certificate_rejected"}),
                 );
             }
-        },
-        Err(error) => {
-            let problem = match error {
-                FetchError::Redirected { .. } => JwksProblem::Redirected,
-                FetchError::TooLarge(_) => JwksProblem::TooLarge,
-                FetchError::NotJson(_) => JwksProblem::NotJson,
-                FetchError::Status(_) | FetchError::Unreachable(_) => JwksProblem::Status,
-            };
-            issue(
-                jwks_invalid(problem),
-                format!(
-                    "cannot fetch the JWKS {jwks_url}: {}",
-                    capped(&error.to_string())
-                ),
-                fetch_details(&jwks_url, &error),
-            );
+            return Ok(());
         }
+        self.step = Step::Discovery;
+        let document = match fetch(&verified, &discovery, &mut self.budget).await {
+            Ok(document) => document,
+            Err(FetchError::Spent) => return Err(Spent),
+            Err(FetchError::Unreachable(why) | FetchError::Broken(why)) => {
+                self.issue(
+                    ProbeFailure::Unreachable {
+                        step: Step::Discovery,
+                    },
+                    format!("cannot fetch {discovery}: {why}"),
+                    json!({"url": discovery.as_str(), "error": capped(&why)}),
+                );
+                return Ok(());
+            }
+            Err(error) => {
+                let problem = match error {
+                    FetchError::Redirected { .. } => DiscoveryProblem::Redirected,
+                    FetchError::TooLarge(_) => DiscoveryProblem::TooLarge,
+                    FetchError::NotJson(_) => DiscoveryProblem::NotJson,
+                    _ => DiscoveryProblem::Status,
+                };
+                self.issue(
+                    discovery_invalid(problem),
+                    format!(
+                        "discovery document: {discovery} {}",
+                        capped(&error.to_string())
+                    ),
+                    fetch_details(&discovery, &error),
+                );
+                return Ok(());
+            }
+        };
+        drop(verified);
+        let issuer_text = issuer_url.to_string();
+        let jwks_url = match check_discovery(&issuer_text, &document) {
+            Ok(url) => url,
+            Err((problem, message, details)) => {
+                self.issue(
+                    discovery_invalid(problem),
+                    format!("discovery document {discovery}: {message}"),
+                    details,
+                );
+                return Ok(());
+            }
+        };
+        let served_jwks_uri = document
+            .get("jwks_uri")
+            .and_then(Value::as_str)
+            .unwrap_or(jwks_url.as_str());
+        self.probe.jwks_uri = Some(capped(served_jwks_uri));
+
+        // The JWKS host: the same entry when it is the same host (no second handshake).
+        let (jwks_host, jwks_port) = host_and_port(&jwks_url);
+        let (jwks_entry, _jwks_lease) =
+            if super::address::authority(jwks_host, jwks_port) == issuer_entry.authority() {
+                self.hosts[0].1.push(Fetch::Jwks);
+                (issuer_entry, issuer_lease)
+            } else {
+                // Done with the issuer host: it may be closed for others before this one opens.
+                drop(issuer_lease);
+                self.step = Step::JwksHost;
+                let (lease, own) = self.cache.lease(self.ctx, jwks_host, jwks_port).await;
+                let entry = lease.entry().clone();
+                self.hosts.push((entry.clone(), vec![Fetch::Jwks]));
+                self.budget.charge(own)?;
+                (entry, lease)
+            };
+        let jwks_invalid = |problem| ProbeFailure::JwksInvalid { problem };
+        let trusted = jwks_entry.links(true);
+        if trusted.is_empty() {
+            self.issue(
+                jwks_invalid(JwksProblem::NoVerifiedConnection),
+                format!(
+                    "the JWKS {jwks_url} was not fetched: no address of {} completed a verified TLS handshake \
+                     with every served certificate valid (see the chain, expiry and reachability findings)",
+                    jwks_entry.authority()
+                ),
+                json!({"url": jwks_url.as_str()}),
+            );
+            return Ok(());
+        }
+        self.step = Step::Jwks;
+        match fetch(&trusted, &jwks_url, &mut self.budget).await {
+            Ok(jwks) => match usable_signing_keys(&jwks) {
+                Ok(count) => self.probe.jwks_keys = Some(count),
+                Err(problem) => {
+                    self.probe.jwks_keys = Some(0);
+                    self.issue(
+                        jwks_invalid(JwksProblem::NoUsableKey),
+                        format!("{jwks_url}: {problem}"),
+                        json!({"url": jwks_url.as_str()}),
+                    );
+                }
+            },
+            Err(FetchError::Spent) => return Err(Spent),
+            Err(error) => {
+                let problem = match error {
+                    FetchError::Redirected { .. } => JwksProblem::Redirected,
+                    FetchError::TooLarge(_) => JwksProblem::TooLarge,
+                    FetchError::NotJson(_) => JwksProblem::NotJson,
+                    _ => JwksProblem::Status,
+                };
+                self.issue(
+                    jwks_invalid(problem),
+                    format!(
+                        "cannot fetch the JWKS {jwks_url}: {}",
+                        capped(&error.to_string())
+                    ),
+                    fetch_details(&jwks_url, &error),
+                );
+            }
+        }
+        Ok(())
     }
 }
 
-/// Adds a host's probe to the result, serving `fetch`; its unreachable issues name the step.
-fn record_host(progress: &Mutex<Progress>, entry: &HostEntry, fetch: Fetch) {
-    let step = match fetch {
-        Fetch::Discovery => Step::IssuerHost,
-        Fetch::Jwks => Step::JwksHost,
+/// A host's facts as this issuer reports them: what it served so far, serving `serves`; its
+/// unreachable issues name the host's step.
+fn host_probe(entry: &HostEntry, serves: Vec<Fetch>) -> super::facts::HostProbe {
+    let step = if serves.contains(&Fetch::Discovery) {
+        Step::IssuerHost
+    } else {
+        Step::JwksHost
     };
-    let mut host: HostProbe = entry.probe.clone();
-    host.serves = vec![fetch];
+    let mut host = entry.probe();
+    host.serves = serves;
     for issue in &mut host.issues {
         if let ProbeFailure::Unreachable { step: s } = &mut issue.failure {
             *s = step;
         }
     }
-    lock(progress).probe.hosts.push(host);
+    host
 }
 
-/// GETs `url` over the first of `connections` that carries the exchange (the next one when a
-/// connection fails), bounded per part by the step bound.
-async fn fetch(
-    connections: &[Arc<Connection>],
-    url: &Url,
-    ctx: &ProbeContext,
-) -> Result<Value, FetchError> {
+/// GETs `url` over the first of `links` that carries the exchange: a broken connection is
+/// replaced (up to [`ATTEMPTS_PER_ADDRESS`] attempts) before the next address is tried, and a
+/// timeout moves on to the next address.
+async fn fetch(links: &[&Link], url: &Url, budget: &mut Budget) -> Result<Value, FetchError> {
     let mut last = FetchError::Unreachable("no connection".to_string());
-    for connection in connections {
-        match connection.get_json(url, ctx.timeout).await {
-            Err(FetchError::Unreachable(why)) => last = FetchError::Unreachable(why),
-            answered => return answered,
+    for link in links {
+        for _attempt in 0..ATTEMPTS_PER_ADDRESS {
+            match get_json(link, url, budget).await {
+                Err(FetchError::Broken(why)) => last = FetchError::Broken(why),
+                Err(FetchError::Unreachable(why)) => {
+                    last = FetchError::Unreachable(why);
+                    break;
+                }
+                answered => return answered,
+            }
         }
     }
     Err(last)
@@ -287,7 +286,10 @@ fn fetch_details(url: &Url, error: &FetchError) -> Value {
         FetchError::TooLarge(_) => {
             json!({"url": url.as_str(), "limit_bytes": super::facts::MAX_BODY_BYTES})
         }
-        FetchError::NotJson(_) | FetchError::Unreachable(_) => json!({"url": url.as_str()}),
+        FetchError::NotJson(_)
+        | FetchError::Unreachable(_)
+        | FetchError::Broken(_)
+        | FetchError::Spent => json!({"url": url.as_str()}),
     }
 }
 

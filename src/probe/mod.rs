@@ -10,9 +10,13 @@
 //! - `context`: [`ProbeContext`], built once per run (TLS template, verifiers, trust store,
 //!   policy, pins, the connection semaphore).
 //! - `address`, `route`: which addresses may be contacted, name resolution and pins, unroutable IPv6.
-//! - `host`: one connection per address of a host; [`HostCache`], the per-run shared-host cache.
-//! - `issuer`: [`probe_issuer`], the steps of one issuer under its bound.
-//! - `fetch`: the HTTP GET over a recorded connection; `documents`: the checks on what it returns.
+//! - `host`: one handshake per address of a host; [`HostCache`], the run's hosts, each probed once
+//!   and kept with its connections for every provider that uses it.
+//! - `pool`: the run's connections to one address (hyper-util's pooled client over a connector of
+//!   ours that dials the probed address and records every chain served), `PROBE_CONCURRENCY`.
+//! - `issuer`: [`probe_issuer`], the steps of one issuer under its own bound.
+//! - `fetch`: the HTTP GET over an address's connections and the provider's time budget;
+//!   `documents`: the checks on what it returns.
 //! - `tls`: one address's connection; `verifier`: the recording verifier; `certificate`: one
 //!   served certificate and the chain's contiguity.
 
@@ -25,6 +29,7 @@ mod failure;
 mod fetch;
 mod host;
 mod issuer;
+mod pool;
 mod route;
 mod tls;
 mod verifier;
@@ -41,7 +46,8 @@ pub use facts::{
     Step, MAX_ADDRESSES, MAX_BODY_BYTES,
 };
 pub use host::HostCache;
-pub use issuer::{probe_issuer, probe_issuer_by};
+pub use issuer::probe_issuer;
+pub use pool::{HTTP1_CONNECTIONS_PER_ADDRESS, MAX_CHAINS_PER_ADDRESS};
 
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use crate::report::FindingCode;
 #[tokio::test]
 async fn refused_addresses_are_never_contacted() {
     let ctx = ProbeContext::new(&Config::default()).unwrap();
-    let probe = probe_host(&ctx, "169.254.169.254", 80).await.probe;
+    let probe = probe_host(&ctx, "169.254.169.254", 80).await.probe();
     assert!(probe.endpoints.is_empty());
     assert_eq!(probe.issues.len(), 1);
     assert_eq!(probe.issues[0].code(), FindingCode::AddressRefused);
@@ -38,7 +38,7 @@ async fn pinned_addresses_are_judged_by_the_policy() {
         .unwrap()
         .with_resolve("issuer.test", vec![ip("127.0.0.1")])
         .unwrap();
-    let probe = probe_host(&strict, "issuer.test", 9).await.probe;
+    let probe = probe_host(&strict, "issuer.test", 9).await.probe();
     assert!(probe.endpoints.is_empty());
     assert_eq!(probe.issues.len(), 1, "{:?}", probe.issues);
     assert_eq!(probe.issues[0].code(), FindingCode::AddressRefused);
@@ -59,7 +59,7 @@ async fn pinned_addresses_are_judged_by_the_policy() {
     .unwrap()
     .with_resolve("issuer.test", vec![ip("127.0.0.1"), ip("169.254.169.254")])
     .unwrap();
-    let probe = probe_host(&lenient, "Issuer.Test", 9).await.probe;
+    let probe = probe_host(&lenient, "Issuer.Test", 9).await.probe();
     assert_eq!(probe.authority, "issuer.test:9");
     assert_eq!(probe.issues.len(), 1, "{:?}", probe.issues);
     assert_eq!(probe.issues[0].code(), FindingCode::AddressRefused);
@@ -91,7 +91,7 @@ fn ipv4_only_context(pinned: &[&str]) -> ProbeContext {
 async fn unroutable_ipv6_is_skipped_while_ipv4_remains() {
     // 127.0.0.1:9 is closed: a TCP failure proves it was probed; 2001:db8::1 is never tried.
     let ctx = ipv4_only_context(&["2001:db8::1", "127.0.0.1", "2001:db8::2"]);
-    let probe = probe_host(&ctx, "issuer.test", 9).await.probe;
+    let probe = probe_host(&ctx, "issuer.test", 9).await.probe();
     assert!(probe.issues.is_empty(), "{:?}", probe.issues);
     let probed: Vec<String> = probe
         .endpoints
@@ -106,7 +106,7 @@ async fn the_policy_is_applied_before_the_route_check() {
     // The refused addresses are reported; the unroutable IPv6 address is the only allowed
     // one, so it is kept and its failure is real.
     let ctx = ipv4_only_context(&["169.254.169.254", "2001:db8::1", "fe80::1"]);
-    let probe = probe_host(&ctx, "issuer.test", 9).await.probe;
+    let probe = probe_host(&ctx, "issuer.test", 9).await.probe();
     let refused: Vec<FindingCode> = probe.issues.iter().map(|i| i.code()).collect();
     assert_eq!(
         refused,

@@ -162,23 +162,18 @@ enum TunnelError {
     Tunnel(String),
 }
 
-/// Through a proxy, only a chain anchored in Mozilla's roots counts as the issuer's own: a chain
-/// that validates only against `EXTRA_TRUST_ANCHORS_PEM` (a corporate CA) or not at all may be a
-/// TLS-intercepting proxy's, and is untrusted (so never added), saying why.
+/// Through a proxy, a chain is judged against the same trust store as without one (Mozilla's roots
+/// plus `EXTRA_TRUST_ANCHORS_PEM`): a CONNECT tunnel only relays bytes, so a private issuer behind
+/// it serves its own chain. A TLS-intercepting proxy's chain fails validation like any unknown CA
+/// (unless its CA was put into `EXTRA_TRUST_ANCHORS_PEM`, which the README warns against); the
+/// reason then names the proxy.
 fn behind_proxy(endpoint: &mut EndpointProbe, proxy: &super::context::Proxy) {
-    let note = format!(
-        "served through proxy {} (HTTPS_PROXY): a TLS-intercepting proxy may be presenting its own certificate instead of the issuer's",
-        proxy.display()
-    );
-    endpoint.verdict = match std::mem::replace(&mut endpoint.verdict, ChainVerdict::NotReceived) {
-        ChainVerdict::Trusted if !endpoint.publicly_anchored => ChainVerdict::Untrusted(format!(
-            "the chain validates only against EXTRA_TRUST_ANCHORS_PEM, {note}"
-        )),
-        ChainVerdict::Untrusted(reason) => {
-            ChainVerdict::Untrusted(capped(&format!("{reason}; {note}")))
-        }
-        other => other,
-    };
+    if let ChainVerdict::Untrusted(reason) = &endpoint.verdict {
+        endpoint.verdict = ChainVerdict::Untrusted(capped(&format!(
+            "{reason}; served through proxy {} (HTTPS_PROXY): a TLS-intercepting proxy may be presenting its own certificate instead of the issuer's",
+            proxy.display()
+        )));
+    }
 }
 
 /// The error and its sources on one line (a top-level message alone says little).

@@ -104,24 +104,41 @@ async fn sweep(
     progress: Option<Progress>,
 ) -> Result<Report, InventoryError> {
     let now = report::whole_seconds(now);
-    let inventory = inventory::collect(aws, config).await?;
-    let total = inventory.providers.len();
+    // Each provider goes to its probe as soon as inventory has read it; clusters and roles are
+    // listed meanwhile.
+    let (read, mut to_probe) = tokio::sync::mpsc::unbounded_channel::<OidcProvider>();
+    let read_total = AtomicUsize::new(0);
+    let collecting = async {
+        let read = read;
+        let on_read = |provider: &OidcProvider| {
+            read_total.fetch_add(1, Ordering::Relaxed);
+            // The receiver lives as long as this sweep: a send cannot fail while it matters.
+            let _ = read.send(provider.clone());
+        };
+        inventory::collect_telling(aws, config, &on_read).await
+    };
     let done = AtomicUsize::new(0);
     let tell = |done: usize| {
         if let Some(progress) = &progress {
-            progress(done, total);
+            progress(done, read_total.load(Ordering::Relaxed).max(done));
         }
     };
     tell(0);
-    let providers: Vec<ProviderPart> = stream::iter(&inventory.providers)
-        .map(|provider| async {
-            let part = sweep_provider(aws, ctx, config, provider, probes, now, deadline).await;
-            tell(done.fetch_add(1, Ordering::Relaxed) + 1);
-            part
+    let read_providers = stream::poll_fn(|cx| to_probe.poll_recv(cx));
+    let sweeping = read_providers
+        .map(|provider| {
+            let tell = &tell;
+            let done = &done;
+            async move {
+                let part = sweep_provider(aws, ctx, config, &provider, probes, now, deadline).await;
+                tell(done.fetch_add(1, Ordering::Relaxed) + 1);
+                part
+            }
         })
         .buffer_unordered(PROVIDERS_IN_FLIGHT)
-        .collect()
-        .await;
+        .collect::<Vec<ProviderPart>>();
+    let (inventory, providers) = tokio::join!(collecting, sweeping);
+    let inventory = inventory?;
 
     let mut findings = inventory.problems.clone();
     let (clusters, cluster_findings) = assess::eks::cluster_findings(&inventory);
