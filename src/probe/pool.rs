@@ -378,7 +378,8 @@ impl Link {
     ) -> Result<Link, std::io::Error> {
         let address = stream.get_ref().0.peer_addr()?;
         let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
-        let connections = if h2 { 1 } else { HTTP1_CONNECTIONS_PER_ADDRESS };
+        // HTTP/2: one connection, and room for its replacement while a closing one drains.
+        let connections = if h2 { 2 } else { HTTP1_CONNECTIONS_PER_ADDRESS };
         let address_permits = Arc::new(Semaphore::new(connections));
         let address_permit = address_permits
             .clone()
