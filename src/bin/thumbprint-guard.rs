@@ -276,7 +276,7 @@ async fn run_sweep(config: Config, output: Output, aws_settings: &AwsSettings) -
     };
     let now = time::OffsetDateTime::now_utc();
     if let Some(settings) = organization::OrganizationSettings::from_config(&config) {
-        return run_organization(&sdk, &target, &probe, &config, &settings, now, json).await;
+        return run_organization(&sdk, &target, &probe, &config, &settings, now, output).await;
     }
     let aws = AwsClients::new(&sdk, &config);
     let progress = terminal::SweepProgress::start();
@@ -360,8 +360,13 @@ async fn run_organization(
     config: &Config,
     settings: &organization::OrganizationSettings,
     now: time::OffsetDateTime,
-    json: bool,
+    output: Output,
 ) -> ExitCode {
+    // `--output asff` prints what would be imported and imports nothing, whatever SECURITY_HUB says.
+    let config = &Config {
+        security_hub: config.security_hub && output != Output::Asff,
+        ..config.clone()
+    };
     let clients = organization::OrganizationClients::new(sdk, config);
     let run = match organization::run(&clients, settings, probe, config, now, None).await {
         Ok(run) => run,
@@ -374,7 +379,17 @@ async fn run_organization(
         }
     };
     let report = &run.report;
-    if json {
+    if output == Output::Asff {
+        let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+        let document = report.asff_document(&run.caller_account, &region, now);
+        match serde_json::to_string_pretty(&document) {
+            Ok(text) => write_stdout(&format!("{text}\n")),
+            Err(e) => {
+                eprintln!("thumbprint-guard: cannot serialize the findings: {e}");
+                return ExitCode::from(3);
+            }
+        }
+    } else if output == Output::Json {
         match serde_json::to_string_pretty(report) {
             Ok(text) => write_stdout(&format!("{text}\n")),
             Err(e) => {

@@ -46,6 +46,39 @@ pub struct OrganizationSummary {
 }
 
 impl OrganizationReport {
+    /// `sweep --output asff` in organization mode: every swept account's findings under its own
+    /// `AwsAccountId` (each would be imported into that account's Security Hub), and the
+    /// organization-level ones (an unreachable member) under `central_account`, where the run is.
+    pub fn asff_document(
+        &self,
+        central_account: &str,
+        region: &str,
+        now: OffsetDateTime,
+    ) -> serde_json::Value {
+        let organization_level = Report {
+            schema_version: SCHEMA_VERSION,
+            account_id: central_account.to_string(),
+            generated_at: self.generated_at,
+            remediation_mode: self
+                .accounts
+                .first()
+                .map(|a| a.remediation_mode)
+                .unwrap_or_default(),
+            providers: Vec::new(),
+            clusters: Vec::new(),
+            findings: self.findings.clone(),
+            resolved: Vec::new(),
+            summary: crate::report::Summary::default(),
+        };
+        let findings: Vec<crate::securityhub::AsffFinding> = self
+            .accounts
+            .iter()
+            .chain(std::iter::once(&organization_level))
+            .flat_map(|report| crate::memory::asff(report, region, now))
+            .collect();
+        crate::securityhub::asff_document(&findings)
+    }
+
     /// Recomputes `summary` from the lists; `attempted` is how many accounts the run tried.
     pub fn recount(&mut self, attempted: usize) {
         let mut summary = OrganizationSummary {

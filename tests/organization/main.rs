@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod asff;
 mod lambda;
 mod listing;
 mod reach;
