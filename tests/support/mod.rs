@@ -2,6 +2,7 @@
 //! environment harness that combines them.
 #![allow(dead_code)]
 
+pub mod aws_proxy;
 pub mod certs;
 pub mod env;
 pub mod issuer;
