@@ -35,7 +35,6 @@ mod fleet;
 mod lambda;
 mod measure;
 mod organization;
-mod proxy;
 mod rendering;
 
 use std::collections::HashMap;
@@ -48,7 +47,7 @@ use serde_json::{json, Value};
 use crate::cases::{measure, register, reset_moto, CaseResult};
 use crate::fleet::Host;
 use crate::measure::{secs, Figures};
-use crate::proxy::AwsProxy;
+use crate::support::aws_proxy::AwsProxy;
 use crate::support::issuer::{Http, TestCa, TrustFile};
 use crate::support::moto::Moto;
 

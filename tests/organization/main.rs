@@ -1,7 +1,7 @@
 //! Organization mode end to end against ONE moto server, which serves each assumed member account
 //! from its own backend: listing, member roles, per-account sweeps, remediation in the right
-//! account only, unreachable members (aws-smithy-mocks for what moto cannot refuse), and the
-//! organization report's JSON shape.
+//! account only, unreachable members (aws-smithy-mocks for what moto cannot refuse), issuer hosts
+//! shared by every account swept one at a time, and the organization report's JSON shape.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -10,6 +10,7 @@ mod asff;
 mod lambda;
 mod listing;
 mod reach;
+mod shared;
 
 use std::collections::BTreeSet;
 

@@ -151,13 +151,17 @@ fn dn(common_name: &str) -> DistinguishedName {
 }
 
 fn pem_block(der: &[u8]) -> String {
+    pem_labelled("CERTIFICATE", der)
+}
+
+fn pem_labelled(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    let mut pem = format!("-----BEGIN {label}-----\n");
     for line in b64.as_bytes().chunks(64) {
         pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
         pem.push('\n');
     }
-    pem.push_str("-----END CERTIFICATE-----\n");
+    pem.push_str(&format!("-----END {label}-----\n"));
     pem
 }
 
@@ -283,6 +287,16 @@ impl ServedChain {
     /// SHA-1 of every served certificate, leaf first.
     pub fn sha1s(&self) -> Vec<String> {
         self.certs.iter().map(|c| sha1_hex(c)).collect()
+    }
+
+    /// The served certificates as PEM, leaf first (for a server outside this process).
+    pub fn chain_pem(&self) -> String {
+        self.certs.iter().map(|c| pem_block(c)).collect()
+    }
+
+    /// The leaf's private key as PKCS#8 PEM (written only to a test's temporary directory).
+    pub fn key_pem(&self) -> String {
+        pem_labelled("PRIVATE KEY", self.key.secret_pkcs8_der())
     }
 
     pub(crate) fn certified_key(&self) -> Arc<CertifiedKey> {

@@ -24,13 +24,14 @@
 //!   is pinned to [`pair_addresses`] with `ProbeContext::with_resolve` (no `/etc/hosts`, no DNS).
 //! - [`IssuerServer::start_with`]: the same on any address, offering HTTP/2 as well when asked
 //!   ([`Http::H2AndHttp1`]); [`IssuerServer::handshakes`] counts completed TLS handshakes beside
-//!   [`IssuerServer::connections`] (accepted TCP connections).
+//!   [`IssuerServer::connections`] (accepted TCP connections); [`IssuerServer::set_keep_alive`]
+//!   `false` closes every HTTP/1.1 connection after its response.
 //! - [`Blackhole`]: accepts TCP and never answers (for timeouts).
 //! - [`sha1_hex`]: the thumbprint of a DER certificate, computed independently of the probe.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use base64::Engine as _;
@@ -93,6 +94,9 @@ struct ServerState {
     requests: Mutex<Vec<String>>,
     /// Waited before every TLS handshake and before every response (a slow or stalling issuer).
     delay: Mutex<std::time::Duration>,
+    /// HTTP/1.1 keep-alive on new connections; `false`: `Connection: close` and close after
+    /// every response.
+    keep_alive: AtomicBool,
 }
 
 /// The HTTP versions a server offers by ALPN.
@@ -215,6 +219,7 @@ impl IssuerServer {
             handshakes: AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
             delay: Mutex::new(std::time::Duration::ZERO),
+            keep_alive: AtomicBool::new(true),
         });
         let accept_state = state.clone();
         let task = tokio::spawn(async move {
@@ -232,6 +237,7 @@ impl IssuerServer {
                     };
                     state.handshakes.fetch_add(1, Ordering::SeqCst);
                     let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                    let keep_alive = state.keep_alive.load(Ordering::SeqCst);
                     let service = hyper::service::service_fn(move |request| {
                         let state = state.clone();
                         async move {
@@ -251,6 +257,7 @@ impl IssuerServer {
                         .await;
                     } else {
                         let _ = hyper::server::conn::http1::Builder::new()
+                            .keep_alive(keep_alive)
                             .serve_connection(io, service)
                             .await;
                     }
@@ -264,6 +271,14 @@ impl IssuerServer {
     #[allow(dead_code)]
     pub fn set_delay(&self, delay: std::time::Duration) {
         *self.state.delay.lock().unwrap() = delay;
+    }
+
+    /// `false`: every HTTP/1.1 connection accepted from now on answers `Connection: close` and
+    /// closes after its first response (HTTP/1.0-style servers, many load balancers); `true`
+    /// (the default): keep-alive. HTTP/2 connections are not affected.
+    #[allow(dead_code)]
+    pub fn set_keep_alive(&self, keep_alive: bool) {
+        self.state.keep_alive.store(keep_alive, Ordering::SeqCst);
     }
 
     /// `https://127.0.0.1:PORT` (or `https://{host}:PORT` for [`IssuerServer::start_on`]): the
@@ -423,7 +438,7 @@ fn render(reply: Reply, valid: serde_json::Value) -> Response<BoxBody<Bytes, Inf
 }
 
 /// One EC P-256 signing key as a JWK (a real public key, so the JWKS is well formed).
-fn signing_jwk() -> serde_json::Value {
+pub fn signing_jwk() -> serde_json::Value {
     let key = KeyPair::generate().expect("generate JWK key");
     let point = key.public_key_raw(); // 0x04 || X (32) || Y (32)
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);

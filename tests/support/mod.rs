@@ -2,10 +2,12 @@
 //! environment harness that combines them.
 #![allow(dead_code)]
 
+pub mod aws_proxy;
 pub mod certs;
 pub mod env;
 pub mod issuer;
 pub mod moto;
+pub mod peer;
 pub mod scenario;
 
 /// Runs `scenario` on a thread with a 32 MiB stack and its own multi-thread runtime: in a debug

@@ -6,6 +6,9 @@
 //! body's `Action=` (Query protocol: IAM, STS, SNS), `/operation/NAME` (RPC v2 CBOR), else the
 //! method and first path segment (REST protocols: EKS `GET /clusters`); the service from the
 //! SigV4 credential scope. The first request's arrival is kept (start-to-first-AWS-request).
+//!
+//! Used by the bench (`make bench`) and by the tests that count calls (one `sts:AssumeRole` per
+//! member account in an organization run).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -38,6 +41,7 @@ pub struct AwsProxy {
 }
 
 impl AwsProxy {
+    /// Starts forwarding to `upstream` (moto's endpoint), waiting `latency` before each call.
     pub async fn start(upstream: &str, latency: Duration) -> AwsProxy {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -86,6 +90,11 @@ impl AwsProxy {
     /// Calls since the last reset, by `service:Operation`.
     pub fn calls(&self) -> BTreeMap<String, usize> {
         self.state.calls.lock().unwrap().clone()
+    }
+
+    /// Calls of `operation` (`service:Operation`, e.g. `sts:AssumeRole`) since the last reset.
+    pub fn count(&self, operation: &str) -> usize {
+        self.calls().get(operation).copied().unwrap_or(0)
     }
 
     /// When the first call since the last reset arrived.
