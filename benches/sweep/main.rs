@@ -4,7 +4,8 @@
 //!
 //! Cases (one line each, all also in bench/results.json):
 //! 1. 1, 10, 100 and 1,000 providers on as many distinct hosts (127.10.x.y, one address each);
-//! 2. 300 providers on one shared host, HTTP/1.1 only and with HTTP/2 offered;
+//! 2. 300 providers on one shared host: HTTP/1.1 only with keep-alive, HTTP/1.1 answering
+//!    `Connection: close` on every response, and with HTTP/2 offered;
 //! 3. the AWS knowledge-center procedure by hand (openssl s_client + openssl x509 + aws iam
 //!    get-open-id-connect-provider, one provider after another) on the first providers, and our
 //!    speed-up over it;
@@ -195,12 +196,16 @@ async fn provider_cases(bench: &Bench, figures: &mut Figures, fleet: &[Host]) ->
     }
     if bench.settings.wants("shared") {
         let n = bench.settings.shared_providers;
-        for (index, http, label) in [
-            (1u8, Http::Http1Only, "http/1.1"),
-            (2u8, Http::H2AndHttp1, "h2+http/1.1"),
+        // HTTP/1.1 with keep-alive, HTTP/1.1 answering `Connection: close` on every response (every
+        // HTTP/1.0-style server, many load balancers), and HTTP/2 offered.
+        for (index, http, keep_alive, label, suffix) in [
+            (1u8, Http::Http1Only, true, "http/1.1", "h1"),
+            (3u8, Http::Http1Only, false, "http/1.1", "h1-close"),
+            (2u8, Http::H2AndHttp1, true, "h2+http/1.1", "h2"),
         ] {
             let address = std::net::IpAddr::from([127, 11, 0, index]);
             let host = fleet::host(&bench.ca, address, bench.settings.latency, http).await;
+            host.server.set_keep_alive(keep_alive);
             reset_moto(bench).await;
             let providers: Vec<(String, String)> = (0..n)
                 .map(|i| {
@@ -212,10 +217,7 @@ async fn provider_cases(bench: &Bench, figures: &mut Figures, fleet: &[Host]) ->
                 .collect();
             register(&bench.iam, &providers).await;
             let expected: HashMap<String, String> = providers.into_iter().collect();
-            let name = format!(
-                "shared-host-{n}-{}",
-                if http == Http::Http1Only { "h1" } else { "h2" }
-            );
+            let name = format!("shared-host-{n}-{suffix}");
             let (mut result, _) =
                 measure(bench, &name, &[&host], label, &expected, &env, &SWEEP).await;
             ratio(&results, &mut result);
@@ -226,7 +228,7 @@ async fn provider_cases(bench: &Bench, figures: &mut Figures, fleet: &[Host]) ->
     results
 }
 
-/// The targets of issue 11 and 13, met or not (never asserted).
+/// The targets of issues 11, 13 and 19, met or not (never asserted).
 fn targets(cases: &[CaseResult], lambda: &Value, organization: &Value) -> Value {
     let case = |name: &str| cases.iter().find(|c| c.name == name);
     let mut targets = Vec::new();
@@ -238,32 +240,83 @@ fn targets(cases: &[CaseResult], lambda: &Value, organization: &Value) -> Value 
             "met": ratio.map(|r| r <= 1.5),
         }));
     }
+    for c in cases.iter().filter(|c| c.name.starts_with("shared-host-")) {
+        targets.push(json!({
+            "target": format!("every provider healthy on one shared host ({})", c.name),
+            "measured": format!("{}/{} healthy", c.healthy_providers, c.providers),
+            "met": c.healthy_providers == c.providers,
+        }));
+    }
     let per_address: Vec<Value> = cases
         .iter()
         .map(|c| json!({"case": c.name, "tcp_per_host_max": c.tcp_connections_per_host.max, "tls_per_host_max": c.tls_handshakes_per_host.max}))
         .collect();
     if !cases.is_empty() {
+        // A host that keeps its connections: one handshake per address, plus at most 7 more over
+        // HTTP/1.1 when requests queue (8 at once per address). A host that closes after every
+        // response cannot be held to it: that row is reported, not judged.
         let met = cases
             .iter()
-            .all(|c| c.tcp_connections_per_host.max <= 1 && c.tls_handshakes_per_host.max <= 1);
+            .filter(|c| !c.name.ends_with("-close"))
+            .all(|c| c.tls_handshakes_per_host.max <= 8);
         targets.push(json!({
-            "target": "one TCP connection per address per host in a sweep (each host here has one address)",
+            "target": "connections per address: 1 per run for HTTP/2 and for a single provider, at most 8 at once over HTTP/1.1 (hosts that keep their connections)",
             "measured": per_address,
             "met": met,
         }));
     }
     for run in organization.as_array().into_iter().flatten() {
-        let max = run["tcp_connections_per_host"]["max"].as_u64();
+        let max = run["tls_handshakes_per_host"]["max"].as_u64();
         targets.push(json!({
             "target": format!(
-                "one TCP connection per address per host, organization mode ({} accounts, 3 shared hosts, issuer latency {} ms)",
-                run["accounts"], run["issuer_latency_ms"]
+                "organization mode connects each shared address at most twice per run ({} accounts, 3 shared hosts, issuer latency {} ms, AWS latency {} ms)",
+                run["accounts"], run["issuer_latency_ms"], run["aws_latency_ms"]
             ),
             "measured": format!(
-                "{} TCP connections / {} TLS handshakes per host",
+                "{} TCP connections / {} TLS handshakes per host at most",
                 run["tcp_connections_per_host"]["max"], run["tls_handshakes_per_host"]["max"]
             ),
-            "met": max.map(|m| m <= 1),
+            "met": max.map(|m| m <= 2),
+        }));
+        let members = run["member_accounts"].as_u64().unwrap_or(0);
+        let assumed = run["aws_calls"]["sts:AssumeRole"].as_u64().unwrap_or(0);
+        targets.push(json!({
+            "target": format!("one sts:AssumeRole per member per run ({members} members)"),
+            "measured": format!("{assumed} sts:AssumeRole calls"),
+            "met": assumed == members,
+        }));
+        if run["issuer_latency_ms"].as_u64().unwrap_or(0) > 0 {
+            let extrapolated = run["extrapolated_1000_accounts_s"].as_f64();
+            targets.push(json!({
+                "target": format!(
+                    "1,000 accounts within 300 s (extrapolated; issuer latency {} ms, AWS latency {} ms)",
+                    run["issuer_latency_ms"], run["aws_latency_ms"]
+                ),
+                "measured": extrapolated.map(|s| format!("{s:.0} s ({} ms per account)", run["per_account_ms"])),
+                "met": extrapolated.map(|s| s <= 300.0),
+            }));
+        }
+    }
+    let rss: Vec<(String, f64)> = cases
+        .iter()
+        .filter_map(|c| c.peak_rss_mib.map(|m| (c.name.clone(), m)))
+        .chain(
+            organization
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    r["peak_rss_mib"]
+                        .as_f64()
+                        .map(|m| (format!("organization-{}", r["accounts"]), m))
+                }),
+        )
+        .collect();
+    if let Some((worst, mib)) = rss.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+        targets.push(json!({
+            "target": "peak RSS within 40 MiB in every case",
+            "measured": format!("largest {mib:.1} MiB ({worst})"),
+            "met": *mib <= 40.0,
         }));
     }
     if let Some(c) = case("distinct-hosts-1000") {
@@ -349,7 +402,7 @@ async fn bench(cli: PathBuf, figures: &mut Figures) -> Value {
 
     let cases = provider_cases(&bench, figures, &fleet).await;
     // The bench itself must work: every run exits 0 or 1 with a report. How many providers came
-    // out healthy is a result (the shared HTTP/1.1 host is expected to lose some), not a check.
+    // out healthy is a result (a target below), not a check.
     for case in &cases {
         figures.check(
             case.exit_codes

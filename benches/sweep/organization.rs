@@ -6,8 +6,9 @@
 //! The 3 providers of an account are on 3 shared hosts (as EKS serves every cluster of a region
 //! from one host), each with its own issuer path; the hosts offer HTTP/2. The large run has no
 //! issuer latency, so that it measures the per-account AWS work (moto) and the local probing; a
-//! small run with the issuer latency shows what one shared host's serialised fetches (see the
-//! shared-host cases) do to it.
+//! small run with the issuer latency (and `BENCH_AWS_LATENCY_MS` for AWS) gives the per-account
+//! time the 1,000-account extrapolation is judged on. Shared hosts are probed and connected once
+//! per run, whichever accounts use them.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -159,6 +160,7 @@ async fn run_one(
         "account_concurrency": concurrency,
         "issuer_hosts": hosts.len(),
         "issuer_latency_ms": latency.as_millis() as u64,
+        "aws_latency_ms": bench.settings.aws_latency.as_millis() as u64,
         "issuer_http": "h2+http/1.1",
         "wall_s": secs(run.wall),
         "per_account_ms": (per_account * 10_000.0).round() / 10.0,
