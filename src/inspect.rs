@@ -235,11 +235,25 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
         .endpoints
         .iter()
         .any(|e| !e.trusted && !e.chain.is_empty());
-    match report.served_thumbprints.as_slice() {
-        [] => {
+    // The top of a chain out of order is never to be configured: STS fails on that chain anyway.
+    let withheld = crate::fix::chain_order_tops(&report.findings, &report.url);
+    let configurable: Vec<&str> = report
+        .served_thumbprints
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !withheld.contains(t))
+        .collect();
+    match configurable.as_slice() {
+        [] if withheld.is_empty() => {
             let _ = writeln!(
                 out,
                 "Thumbprint to configure in IAM: none (no address served a chain)"
+            );
+        }
+        [] => {
+            let _ = writeln!(
+                out,
+                "Thumbprint to configure in IAM: none until the issuer serves its chain in order"
             );
         }
         [one] => {
@@ -260,22 +274,23 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
              (an unverified chain may be a man in the middle)."
         );
     }
-    if report.chain_order.iter().any(Option::is_some) {
+    if !withheld.is_empty() {
         let _ = writeln!(
             out,
-            "  WARNING: a served chain is not contiguous (CHAIN_ORDER): STS fails on it whatever the list holds; \
-             have the issuer serve its chain in order, and do not configure that chain's top thumbprint."
+            "  WARNING: {} tops a served chain that is not contiguous (CHAIN_ORDER): STS fails on that chain \
+             whatever the list holds; have the issuer serve its chain in order, and do not configure it.",
+            withheld.join(" ")
         );
     }
     if !report.served_thumbprints.is_empty() {
         let why = if !report.thumbprint_enforced {
-            "the chain anchors in a public root CA and every address takes TLS 1.2, so IAM verifies it without the thumbprint; configure it anyway".to_string()
+            "The chain anchors in a public root CA and every address takes TLS 1.2, so IAM verifies it without the thumbprint; configure it anyway.".to_string()
         } else if report.enforcement.enforced() {
-            format!("IAM relies on it: {}", report.enforcement)
+            format!("IAM relies on the thumbprint: {}.", report.enforcement)
         } else {
-            "IAM relies on it".to_string()
+            "IAM relies on the thumbprint.".to_string()
         };
-        let _ = writeln!(out, "  ({})", escape(&why));
+        let _ = writeln!(out, "  {}", escape(&why));
     }
 
     out.push('\n');
@@ -416,7 +431,10 @@ mod tests {
         );
         assert!(text.contains("(39 days left)"), "{text}");
         assert!(text.contains("Findings   none"), "{text}");
-        assert!(text.contains("IAM relies on it"), "{text}");
+        assert!(
+            text.contains("  IAM relies on the thumbprint: the chain served at 192.0.2.10:443 does not anchor in a public root CA"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -519,10 +537,19 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("(IAM relies on it: 192.0.2.11:443 accepts only TLS 1.3"),
+            text.contains("  IAM relies on the thumbprint: 192.0.2.11:443 accepts only TLS 1.3"),
             "{text}"
         );
-        assert!(text.contains("WARNING: a served chain is not contiguous (CHAIN_ORDER)"));
+        assert!(
+            text.contains(
+                "Thumbprint to configure in IAM: none until the issuer serves its chain in order"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  WARNING: 9e99a48a9960b14926bb7f3b02e22da2b0ab7280 tops a served chain that is not contiguous (CHAIN_ORDER)"),
+            "{text}"
+        );
         assert!(text.contains("CRITICAL CHAIN_ORDER"), "{text}");
         assert!(text.contains("fix: on the issuer's server, serve the chain in order"));
     }
