@@ -278,4 +278,17 @@ mod tests {
             unparsed
         );
     }
+
+    #[test]
+    fn an_endpoint_serializes_in_designs_order_with_tls13_only_before_error() {
+        let endpoint = fixtures::endpoint(&"ab".repeat(20), true);
+        let json = serde_json::to_string(&endpoint).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"host":"127.0.0.1:443","serves":["jwks"],"address":"203.0.113.10:443","chain":[],"top_thumbprint":"{}","trusted":true,"tls13_only":false,"error":null}}"#,
+                "ab".repeat(20)
+            )
+        );
+    }
 }
