@@ -61,7 +61,10 @@ pub fn decide(
         return Decision::Nothing;
     }
     let configured = distinct_lowercase(&provider.thumbprints).len();
-    let list_full = configured + needed.len() > MAX_THUMBPRINTS;
+    // The top of a chain out of order is never needed in the list (STS rejects that chain anyway),
+    // so it does not make the list full.
+    let addable = missing.iter().filter(|m| !m.tops_broken_chain).count();
+    let list_full = configured + addable > MAX_THUMBPRINTS;
     let skip = |reason: SkipReason| Decision::Skip {
         thumbprints: needed.clone(),
         reason,

@@ -325,3 +325,27 @@ fn a_chain_out_of_order_is_never_added_in_any_mode_and_the_reason_says_chain_ord
         assert!(skipped.added.is_empty());
     }
 }
+
+#[test]
+fn the_top_of_a_chain_out_of_order_does_not_fill_the_list() {
+    let new = thumbprint('a');
+    let full: Vec<String> = ['1', '2', '3', '4', '5']
+        .into_iter()
+        .map(thumbprint)
+        .collect();
+    let full: Vec<&str> = full.iter().map(String::as_str).collect();
+    let out_of_order = EndpointProbe {
+        contiguity: Err(crate::probe::ChainBreak {
+            index: 1,
+            reason: crate::probe::BreakReason::Extra,
+        }),
+        ..trusted("203.0.113.10:443", &new)
+    };
+    let decision = decide_for(
+        &provider(&full, None),
+        &probe(EKS_HOST, vec![out_of_order]),
+        &config(RemediationMode::Add),
+    );
+    assert_skip(&decision, false, &["CHAIN_ORDER"]);
+    assert!(crate::remediate::findings(&provider(&full, None), &decision, None).is_empty());
+}
