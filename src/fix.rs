@@ -19,6 +19,9 @@ pub struct FixContext<'a> {
     /// Some served chain of this issuer does not validate (then discovery cannot be verified
     /// either: the chain is the thing to fix).
     pub chain_untrusted: bool,
+    /// The findings of the report (or of `inspect`): a CHAIN_ORDER finding withholds its top
+    /// thumbprint from every command that writes the list.
+    pub findings: &'a [Finding],
 }
 
 impl<'a> FixContext<'a> {
@@ -30,6 +33,7 @@ impl<'a> FixContext<'a> {
             provider,
             clusters: &report.clusters,
             chain_untrusted: provider.is_some_and(|p| p.endpoints.iter().any(|e| !e.trusted)),
+            findings: &report.findings,
         }
     }
 }
@@ -39,15 +43,30 @@ pub fn for_report(finding: &Finding, report: &Report) -> Option<String> {
     manual_fix(finding, FixContext::in_report(report, finding))
 }
 
-/// Distinct top thumbprints served by endpoints whose chain was trusted: the only ones a person
-/// should be told to add (an untrusted chain may be a man in the middle).
-pub fn trusted_served_thumbprints(provider: &ProviderReport) -> Vec<&String> {
+/// The top thumbprints of the chains `findings` report as CHAIN_ORDER for `resource` (their
+/// discriminator): STS fails on such a chain whatever the list holds, so none is ever to be added.
+pub fn chain_order_tops<'f>(findings: &'f [Finding], resource: &str) -> Vec<&'f str> {
+    findings
+        .iter()
+        .filter(|f| f.code == FindingCode::ChainOrder && f.resource == resource)
+        .filter_map(|f| f.discriminator.thumbprint())
+        .collect()
+}
+
+/// Distinct top thumbprints served by endpoints whose chain was trusted, but those `withheld`
+/// (the tops of chains served out of order): the only ones a person should be told to add (an
+/// untrusted chain may be a man in the middle).
+pub fn trusted_served_thumbprints<'p>(
+    provider: &'p ProviderReport,
+    withheld: &[&str],
+) -> Vec<&'p String> {
     let mut trusted: Vec<&String> = Vec::new();
     for top in provider
         .endpoints
         .iter()
         .filter(|e| e.trusted)
         .filter_map(|e| e.top_thumbprint.as_ref())
+        .filter(|top| !withheld.iter().any(|w| w.eq_ignore_ascii_case(top)))
     {
         if !trusted.contains(&top) {
             trusted.push(top);
@@ -57,9 +76,10 @@ pub fn trusted_served_thumbprints(provider: &ProviderReport) -> Vec<&String> {
 }
 
 /// The exact thumbprint list a person should write: what is configured (still served entries first
-/// when the list is full), then every thumbprint a trusted chain serves that is missing, at most five.
-pub fn repaired_thumbprint_list(provider: &ProviderReport) -> Vec<String> {
-    let missing: Vec<&String> = trusted_served_thumbprints(provider)
+/// when the list is full), then every thumbprint a trusted chain serves that is missing and not
+/// `withheld`, at most five.
+pub fn repaired_thumbprint_list(provider: &ProviderReport, withheld: &[&str]) -> Vec<String> {
+    let missing: Vec<&String> = trusted_served_thumbprints(provider, withheld)
         .into_iter()
         .filter(|t| !provider.configured_thumbprints.contains(t))
         .collect();
@@ -89,10 +109,21 @@ pub fn manual_fix(finding: &Finding, context: FixContext<'_>) -> Option<String> 
     match finding.code {
         FindingCode::ThumbprintMismatch => {
             let p = context.provider?;
-            let untrusted = finding
+            let withheld = chain_order_tops(context.findings, arn);
+            let out_of_order = finding
                 .discriminator
                 .thumbprint()
-                .filter(|t| !trusted_served_thumbprints(p).iter().any(|s| s.as_str() == *t));
+                .filter(|t| withheld.iter().any(|w| w.eq_ignore_ascii_case(t)));
+            if let Some(thumbprint) = out_of_order {
+                return Some(format!(
+                    "do not add {thumbprint}: it tops a chain served out of order or with a duplicate or extra certificate (see the CHAIN_ORDER finding), and STS fails on that chain whatever the list holds. Have the issuer serve its chain in order first; then {inspect} shows the thumbprint to configure"
+                ));
+            }
+            let untrusted = finding.discriminator.thumbprint().filter(|t| {
+                !trusted_served_thumbprints(p, &withheld)
+                    .iter()
+                    .any(|s| s.as_str() == *t)
+            });
             if let Some(thumbprint) = untrusted {
                 return Some(format!(
                     "do not add {thumbprint}: the chain that serves it is not trusted or has expired (see the CHAIN_UNTRUSTED / CERT_EXPIRED finding), so it may be a man in the middle. Fix the chain, or verify the issuer out of band ({inspect}), first"
@@ -100,14 +131,15 @@ pub fn manual_fix(finding: &Finding, context: FixContext<'_>) -> Option<String> 
             }
             Some(format!(
                 "aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn {arn} --thumbprint-list {}",
-                repaired_thumbprint_list(p).join(" ")
+                repaired_thumbprint_list(p, &withheld).join(" ")
             ))
         }
         FindingCode::ThumbprintListFull => {
             let p = context.provider?;
+            let withheld = chain_order_tops(context.findings, arn);
             Some(format!(
                 "remove thumbprints no address serves any more, keeping the served ones: aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn {arn} --thumbprint-list {}",
-                repaired_thumbprint_list(p).join(" ")
+                repaired_thumbprint_list(p, &withheld).join(" ")
             ))
         }
         FindingCode::OrphanProvider => Some(format!(
@@ -118,6 +150,9 @@ pub fn manual_fix(finding: &Finding, context: FixContext<'_>) -> Option<String> 
         )),
         FindingCode::ChainUntrusted => Some(format!(
             "serve a chain that validates for the host name: the leaf must name the host and the served intermediates must lead to a trusted root (check with {inspect}); for a privately anchored issuer add its CA to EXTRA_TRUST_ANCHORS_PEM"
+        )),
+        FindingCode::ChainOrder => Some(format!(
+            "on the issuer's server, serve the chain in order: the host's certificate first, then each intermediate, each issued by the next, optionally ending with the root, and no certificate twice or off that path (for nginx, ssl_certificate holds exactly that bundle); check with {inspect}. Do not add this chain's top thumbprint to IAM: STS fails on a chain out of order whatever the list holds"
         )),
         FindingCode::CertExpired => Some(format!(
             "renew the expired certificate (for an EKS issuer AWS rotates it: open a support case), then check with {inspect} and add the new thumbprint, keeping the old one until every address serves the new chain"
@@ -193,14 +228,14 @@ mod tests {
     #[test]
     fn repaired_list_keeps_configured_and_adds_missing() {
         let p = provider(&["a", "b"], &["c"]);
-        assert_eq!(repaired_thumbprint_list(&p), ["a", "b", "c"]);
+        assert_eq!(repaired_thumbprint_list(&p, &[]), ["a", "b", "c"]);
     }
 
     #[test]
     fn repaired_list_drops_stale_entries_when_full() {
         let p = provider(&["a", "b", "c", "d", "e"], &["c", "f"]);
         // c is still served and kept; four stale entries compete for three places, in list order.
-        assert_eq!(repaired_thumbprint_list(&p), ["a", "b", "c", "d", "f"]);
+        assert_eq!(repaired_thumbprint_list(&p, &[]), ["a", "b", "c", "d", "f"]);
     }
 
     #[test]
@@ -219,7 +254,7 @@ mod tests {
     fn no_command_adds_a_thumbprint_from_an_untrusted_chain() {
         let mut p = provider(&["aa"], &["bb", "cc"]);
         p.endpoints[1].trusted = false; // cc comes from an untrusted chain
-        assert_eq!(repaired_thumbprint_list(&p), ["aa", "bb"]);
+        assert_eq!(repaired_thumbprint_list(&p, &[]), ["aa", "bb"]);
         let untrusted = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m")
             .with_discriminator(Discriminator::Thumbprint("cc".into()));
         let trusted = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m")
@@ -234,6 +269,46 @@ mod tests {
         assert!(for_report(&trusted, &r)
             .unwrap()
             .ends_with("--thumbprint-list aa bb"));
+    }
+
+    #[test]
+    fn no_command_adds_the_top_of_a_chain_out_of_order() {
+        // bb tops a trusted chain that is not contiguous; cc tops a good one.
+        let p = provider(&["aa"], &["bb", "cc"]);
+        let order = Finding::new(FindingCode::ChainOrder, p.arn.clone(), "m")
+            .with_discriminator(Discriminator::Thumbprint("bb".into()));
+        let broken = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m")
+            .with_discriminator(Discriminator::Thumbprint("bb".into()));
+        let good = Finding::new(FindingCode::ThumbprintMismatch, p.arn.clone(), "m")
+            .with_discriminator(Discriminator::Thumbprint("cc".into()));
+        let full = Finding::new(FindingCode::ThumbprintListFull, p.arn.clone(), "m");
+        let r = report(
+            p,
+            vec![order.clone(), broken.clone(), good.clone(), full.clone()],
+        );
+        let fix = for_report(&broken, &r).unwrap();
+        assert!(fix.starts_with("do not add bb"), "{fix}");
+        assert!(fix.contains("CHAIN_ORDER"), "{fix}");
+        assert!(
+            !fix.contains("update-open-id-connect-provider-thumbprint"),
+            "{fix}"
+        );
+        // The other mismatch's command and the list-full command leave bb out.
+        assert!(for_report(&good, &r)
+            .unwrap()
+            .ends_with("--thumbprint-list aa cc"));
+        assert!(for_report(&full, &r)
+            .unwrap()
+            .ends_with("--thumbprint-list aa cc"));
+        let chain_fix = for_report(&order, &r).unwrap();
+        assert!(
+            chain_fix.starts_with("on the issuer's server, serve the chain in order"),
+            "{chain_fix}"
+        );
+        assert!(
+            !chain_fix.contains("update-open-id-connect-provider-thumbprint"),
+            "{chain_fix}"
+        );
     }
 
     #[test]

@@ -19,7 +19,9 @@ use url::Url;
 use crate::assess::chain::issuer_findings;
 use crate::config::ConfigError;
 use crate::fix::{manual_fix, FixContext};
-use crate::probe::{served_thumbprints, thumbprint_enforced, IssuerProbe};
+use crate::probe::{
+    served_thumbprints, thumbprint_enforcement, ChainBreak, Enforcement, IssuerProbe,
+};
 use crate::render::count;
 use crate::report::{days_left, escape, rfc3339, sort_findings, Endpoint, Finding, Severity};
 
@@ -53,10 +55,19 @@ pub struct InspectReport {
     pub endpoints: Vec<Endpoint>,
     /// Distinct top thumbprints served, in first-seen order.
     pub served_thumbprints: Vec<String>,
-    /// True when the served chain does not anchor in Mozilla's roots, so IAM relies on the thumbprint.
+    /// True when IAM relies on the thumbprint: a served chain does not anchor in Mozilla's roots,
+    /// an address accepts only TLS 1.3, or no address served a chain.
     pub thumbprint_enforced: bool,
     /// Findings about the issuer, most severe first.
     pub findings: Vec<Finding>,
+    /// Why the thumbprint is enforced, for the text (the JSON carries `thumbprint_enforced`, each
+    /// endpoint's `tls13_only` and the findings).
+    #[serde(skip)]
+    pub enforcement: Enforcement,
+    /// Each endpoint's chain order, in `endpoints` order, for the text (the JSON carries the
+    /// CHAIN_ORDER findings).
+    #[serde(skip)]
+    pub chain_order: Vec<Option<ChainBreak>>,
 }
 
 /// An example of what `inspect` takes, for usage errors.
@@ -114,13 +125,16 @@ pub fn build_report(
 ) -> InspectReport {
     let mut findings = issuer_findings(url, probe, expiry_warning_days, now);
     sort_findings(&mut findings);
+    let enforcement = thumbprint_enforcement(probe);
     InspectReport {
         url: url.to_string(),
         jwks_uri: probe.jwks_uri.clone(),
         endpoints: probe.report_endpoints(),
         served_thumbprints: served_thumbprints(probe),
-        thumbprint_enforced: thumbprint_enforced(probe),
+        thumbprint_enforced: enforcement.enforced(),
         findings,
+        enforcement,
+        chain_order: probe.endpoints().map(|(_, e)| e.order_break()).collect(),
     }
 }
 
@@ -133,8 +147,8 @@ pub fn exit_code(report: &InspectReport) -> i32 {
     i32::from(critical)
 }
 
-/// The report for a terminal: each endpoint's chain, the thumbprint to configure, the findings
-/// with their fix.
+/// The report for a terminal: each endpoint's TLS version, chain order and chain, the thumbprint
+/// to configure and why IAM needs it, the findings with their fix.
 pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Issuer     {}", escape(&report.url));
@@ -148,7 +162,7 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
                 .unwrap_or("(unknown: discovery failed)")
         )
     );
-    for endpoint in &report.endpoints {
+    for (index, endpoint) in report.endpoints.iter().enumerate() {
         let verdict = if endpoint.trusted {
             "trusted".to_string()
         } else if endpoint.chain.is_empty() {
@@ -159,6 +173,27 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
         let _ = writeln!(out, "\nEndpoint   {}  {verdict}", endpoint.address);
         if let Some(error) = &endpoint.error {
             let _ = writeln!(out, "  problem  {}", escape(error));
+        }
+        if !endpoint.chain.is_empty() {
+            let tls = if endpoint.tls13_only {
+                "TLS 1.3 only: refused a TLS 1.2 handshake, so IAM falls back to the thumbprint"
+            } else {
+                "TLS 1.2 (as IAM's certificate retrieval speaks it)"
+            };
+            let _ = writeln!(out, "  tls      {tls}");
+            if let Some(order_break) = report.chain_order.get(index) {
+                let order = match order_break {
+                    Some(chain_break) => format!(
+                        "NOT CONTIGUOUS: {chain_break}; STS fails on this chain (CHAIN_ORDER)"
+                    ),
+                    None if endpoint.chain.len() == 1 => {
+                        "the host's certificate alone (well-formed)".to_string()
+                    }
+                    None => "in order: each certificate issued by the next, none repeated or extra"
+                        .to_string(),
+                };
+                let _ = writeln!(out, "  order    {order}");
+            }
         }
         let last = endpoint.chain.len().saturating_sub(1);
         for (index, cert) in endpoint.chain.iter().enumerate() {
@@ -200,11 +235,25 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
         .endpoints
         .iter()
         .any(|e| !e.trusted && !e.chain.is_empty());
-    match report.served_thumbprints.as_slice() {
-        [] => {
+    // The top of a chain out of order is never to be configured: STS fails on that chain anyway.
+    let withheld = crate::fix::chain_order_tops(&report.findings, &report.url);
+    let configurable: Vec<&str> = report
+        .served_thumbprints
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !withheld.contains(t))
+        .collect();
+    match configurable.as_slice() {
+        [] if withheld.is_empty() => {
             let _ = writeln!(
                 out,
                 "Thumbprint to configure in IAM: none (no address served a chain)"
+            );
+        }
+        [] => {
+            let _ = writeln!(
+                out,
+                "Thumbprint to configure in IAM: none until the issuer serves its chain in order"
             );
         }
         [one] => {
@@ -225,13 +274,23 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
              (an unverified chain may be a man in the middle)."
         );
     }
+    if !withheld.is_empty() {
+        let _ = writeln!(
+            out,
+            "  WARNING: {} tops a served chain that is not contiguous (CHAIN_ORDER): STS fails on that chain \
+             whatever the list holds; have the issuer serve its chain in order, and do not configure it.",
+            withheld.join(" ")
+        );
+    }
     if !report.served_thumbprints.is_empty() {
-        let why = if report.thumbprint_enforced {
-            "IAM relies on it: the chain does not anchor in a public root CA"
+        let why = if !report.thumbprint_enforced {
+            "The chain anchors in a public root CA and every address takes TLS 1.2, so IAM verifies it without the thumbprint; configure it anyway.".to_string()
+        } else if report.enforcement.enforced() {
+            format!("IAM relies on the thumbprint: {}.", report.enforcement)
         } else {
-            "the chain anchors in a public root CA, so IAM verifies it without the thumbprint; configure it anyway"
+            "IAM relies on the thumbprint.".to_string()
         };
-        let _ = writeln!(out, "  ({why})");
+        let _ = writeln!(out, "  {}", escape(&why));
     }
 
     out.push('\n');
@@ -252,6 +311,7 @@ pub fn render_text(report: &InspectReport, now: OffsetDateTime) -> String {
                 provider: None,
                 clusters: &[],
                 chain_untrusted: unverified,
+                findings: &report.findings,
             };
             if let Some(fix) = manual_fix(finding, context) {
                 let _ = writeln!(out, "           fix: {}", escape(&fix));
@@ -303,6 +363,7 @@ mod tests {
                     verdict,
                     publicly_anchored: false,
                     contiguity: Ok(()),
+                    tls13_only: false,
                     error: None,
                 }],
                 issues: vec![],
@@ -370,7 +431,10 @@ mod tests {
         );
         assert!(text.contains("(39 days left)"), "{text}");
         assert!(text.contains("Findings   none"), "{text}");
-        assert!(text.contains("IAM relies on it"), "{text}");
+        assert!(
+            text.contains("  IAM relies on the thumbprint: the chain served at 192.0.2.10:443 does not anchor in a public root CA"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -429,6 +493,65 @@ mod tests {
         assert!(text.contains("do not configure its thumbprint"), "{text}");
         assert!(text.contains("CRITICAL CHAIN_UNTRUSTED"), "{text}");
         assert!(text.contains("fix: serve a chain"), "{text}");
+    }
+
+    #[test]
+    fn each_address_shows_its_tls_version_and_chain_order_and_why_iam_relies_on_the_thumbprint() {
+        let mut probe = probe(ChainVerdict::Trusted, datetime!(2027-01-01 0:00 UTC));
+        let first = probe.hosts[0].endpoints[0].clone();
+        probe.hosts[0].endpoints[0].publicly_anchored = true;
+        probe.hosts[0].endpoints.push(EndpointProbe {
+            address: "192.0.2.11:443".parse().unwrap(),
+            publicly_anchored: true,
+            tls13_only: true,
+            contiguity: Err(crate::probe::ChainBreak {
+                index: 1,
+                reason: crate::probe::BreakReason::Extra,
+            }),
+            ..first
+        });
+        let report = build_report(URL, &probe, 30, NOW);
+        assert!(report.thumbprint_enforced);
+        assert_eq!(exit_code(&report), 1);
+        let text = render_text(&report, NOW);
+        let second = text
+            .find("Endpoint   192.0.2.11:443")
+            .expect("second endpoint");
+        let (first, second) = text.split_at(second);
+        assert!(
+            first.contains("  tls      TLS 1.2 (as IAM's certificate retrieval speaks it)"),
+            "{text}"
+        );
+        assert!(
+            first.contains(
+                "  order    in order: each certificate issued by the next, none repeated or extra"
+            ),
+            "{text}"
+        );
+        assert!(
+            second.contains("  tls      TLS 1.3 only: refused a TLS 1.2 handshake"),
+            "{text}"
+        );
+        assert!(
+            second.contains("  order    NOT CONTIGUOUS: served certificate #2 is not on the path"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  IAM relies on the thumbprint: 192.0.2.11:443 accepts only TLS 1.3"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "Thumbprint to configure in IAM: none until the issuer serves its chain in order"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  WARNING: 9e99a48a9960b14926bb7f3b02e22da2b0ab7280 tops a served chain that is not contiguous (CHAIN_ORDER)"),
+            "{text}"
+        );
+        assert!(text.contains("CRITICAL CHAIN_ORDER"), "{text}");
+        assert!(text.contains("fix: on the issuer's server, serve the chain in order"));
     }
 
     #[test]

@@ -86,6 +86,7 @@ mod tests {
                     chain: vec![cert(90), cert(12)],
                     top_thumbprint: None,
                     trusted: true,
+                    tls13_only: false,
                     error: None,
                 }],
                 served_thumbprints: vec![],

@@ -443,6 +443,7 @@ pub fn organization_table_for(
                     provider: None,
                     clusters: &[],
                     chain_untrusted: false,
+                    findings: &report.findings,
                 },
             );
             out.push_str(&finding_text(f, fix, terminal));

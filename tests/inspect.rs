@@ -5,7 +5,7 @@ mod support;
 
 use std::process::Output;
 
-use support::issuer::{ChainSpec, IssuerServer, TestCa, TrustFile};
+use support::issuer::{ChainSpec, IssuerServer, Order, TestCa, TrustFile};
 use tokio::process::Command;
 
 /// Runs the CLI with a clean environment plus `env`.
@@ -91,6 +91,66 @@ async fn untrusted_issuer_exits_1_and_still_shows_the_served_thumbprint() {
     assert!(stdout.contains(&chain.top_sha1()), "{stdout}");
     assert!(
         stdout.contains("do not configure its thumbprint"),
+        "{stdout}"
+    );
+}
+
+/// Each address's TLS version and chain order: a well-formed issuer taking TLS 1.2, and one that
+/// takes only TLS 1.3 and serves its chain out of order (exit 1, CHAIN_ORDER, IAM relies on the
+/// thumbprint because of TLS 1.3, and no advice to configure the broken chain's top).
+#[tokio::test]
+async fn each_address_shows_its_tls_version_and_chain_order() {
+    let ca = TestCa::new("cli-order");
+    let trust = TrustFile::new(&[&ca]);
+    let good = IssuerServer::start(ca.chain(ChainSpec::default())).await;
+    let (code, stdout, stderr) = inspect(&[&good.url()], &trusting(&trust)).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("  tls      TLS 1.2 (as IAM's certificate retrieval speaks it)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  order    in order: each certificate issued by the next"),
+        "{stdout}"
+    );
+
+    let chain = ca.chain(ChainSpec::ordered(Order::LeafRootIntermediate));
+    let bad = IssuerServer::start_tls13_only(chain.clone()).await;
+    let (code, stdout, stderr) = inspect(&[&bad.url()], &trusting(&trust)).await;
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("  tls      TLS 1.3 only: refused a TLS 1.2 handshake"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "  order    NOT CONTIGUOUS: served certificate #2 did not issue certificate #1"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("CRITICAL CHAIN_ORDER"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "IAM relies on the thumbprint: the chain served at {} does not anchor in a public root CA",
+            bad.addr()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("and {} accepts only TLS 1.3", bad.addr())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "Thumbprint to configure in IAM: none until the issuer serves its chain in order"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "WARNING: {} tops a served chain that is not contiguous (CHAIN_ORDER)",
+            chain.top_sha1()
+        )),
         "{stdout}"
     );
 }

@@ -50,6 +50,7 @@ fn provider(region: &str, id: &str, configured: &[&str], served: &[&str]) -> Pro
                 chain: vec![cert.clone()],
                 top_thumbprint: Some(top.to_string()),
                 trusted: true,
+                tls13_only: false,
                 error: None,
             })
             .collect(),

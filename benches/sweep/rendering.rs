@@ -145,6 +145,7 @@ pub fn synthetic_report(providers: usize) -> Report {
                     chain: chain.clone(),
                     top_thumbprint: Some(top.clone()),
                     trusted: true,
+                    tls13_only: false,
                     error: None,
                 })
                 .collect(),

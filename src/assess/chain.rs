@@ -93,6 +93,8 @@ fn with_consequence(
 ///   host's chain was rejected: that chain's CHAIN_UNTRUSTED or CERT_EXPIRED says so instead
 ///   ("discovery/JWKS not fetched"), one cause, one finding;
 /// - an address serving an untrusted chain → CHAIN_UNTRUSTED;
+/// - each host's distinct served chain that is not contiguous → CHAIN_ORDER, whatever else holds
+///   (one finding listing every address that served it);
 /// - an address that served no chain (or failed the handshake after it) → ISSUER_UNREACHABLE;
 /// - each distinct served certificate expired at `now` → CERT_EXPIRED, or expiring within
 ///   `expiry_warning_days` → CERT_EXPIRING (one finding per certificate, listing every address);
@@ -160,6 +162,8 @@ pub fn issuer_findings(
             _ => {}
         }
     }
+
+    findings.extend(chain_order_findings(resource, probe));
 
     // Each distinct served certificate once, with every address that served it.
     let mut served: Vec<(&CertificateInfo, Vec<String>, &str)> = Vec::new();
@@ -262,6 +266,65 @@ pub fn issuer_findings(
     findings
 }
 
+/// What the IAM user guide says STS does with a chain that is not contiguous ("Obtain the
+/// thumbprint for an OpenID Connect identity provider").
+pub const STS_CHAIN_ORDER: &str = "If the certificate chain order is different or includes duplicate or additional certificates, you will receive a signature mismatch error and STS fails to validate the JSON Web Token";
+
+/// One CHAIN_ORDER per host and distinct served chain that is not contiguous (the same chain on
+/// several addresses of a host is one finding listing them all), whatever else holds: browsers,
+/// curl and rustls build a path from any order, STS does not.
+///
+/// The id's discriminator is the chain's top thumbprint, as for the other findings about one
+/// served certificate (CERT_EXPIRED, THUMBPRINT_MISMATCH): it is the thumbprint the chain would
+/// put in the provider's list, it stays the same when the leaf is renewed or an address changes,
+/// and it is what the mismatch's fix checks to withhold that thumbprint. Two broken chains with
+/// the same top (on two hosts, or two leaves under one top) are told apart by the report's
+/// id disambiguation.
+///
+/// A lone certificate that cannot be parsed has no order to speak of: CHAIN_UNTRUSTED reports it.
+fn chain_order_findings(resource: &str, probe: &IssuerProbe) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for served_host in &probe.hosts {
+        let host = &served_host.authority;
+        // (the chain's SHA-1s, where it breaks, the addresses serving it)
+        let mut chains: Vec<(Vec<&str>, crate::probe::ChainBreak, Vec<String>)> = Vec::new();
+        for endpoint in &served_host.endpoints {
+            let Some(chain_break) = endpoint.order_break() else {
+                continue;
+            };
+            let sha1s: Vec<&str> = endpoint.chain.iter().map(|c| c.sha1.as_str()).collect();
+            let address = endpoint.address.to_string();
+            match chains.iter_mut().find(|(served, _, _)| *served == sha1s) {
+                Some((_, _, addresses)) => addresses.push(address),
+                None => chains.push((sha1s, chain_break, vec![address])),
+            }
+        }
+        for (sha1s, chain_break, addresses) in chains {
+            let top = sha1s.last().copied().unwrap_or_default();
+            findings.push(
+                Finding::new(
+                    FindingCode::ChainOrder,
+                    resource,
+                    format!(
+                        "{host} serves a chain that is not contiguous (at {}): {chain_break}. STS needs the order: \"{STS_CHAIN_ORDER}\" (IAM user guide). Serve the chain in order (the host's certificate, then each intermediate, optionally ending with the root) without duplicate or extra certificates; its top certificate {top} is never added to the thumbprint list",
+                        addresses.join(", ")
+                    ),
+                )
+                .with_discriminator(Discriminator::Thumbprint(top.to_string()))
+                .with_details(json!({
+                    "host": host,
+                    "addresses": addresses,
+                    "top_thumbprint": top,
+                    "served_chain": sha1s,
+                    "position": chain_break.index + 1,
+                    "reason": chain_break.to_string(),
+                })),
+            );
+        }
+    }
+    findings
+}
+
 /// "host at address", or just the address when the host is that IP literal.
 fn place(host: &str, address: &str) -> String {
     if host == address {
@@ -274,7 +337,7 @@ fn place(host: &str, address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::{EndpointProbe, HostProbe, ProbeIssue};
+    use crate::probe::{BreakReason, ChainBreak, EndpointProbe, HostProbe, ProbeIssue};
     use crate::report::Severity;
     use time::macros::datetime;
 
@@ -301,6 +364,7 @@ mod tests {
             verdict,
             publicly_anchored: false,
             contiguity: Ok(()),
+            tls13_only: false,
             error: None,
         }
     }
@@ -461,6 +525,134 @@ mod tests {
         assert_eq!(f[0].severity, Severity::Warning);
         assert_eq!(f[0].details["days_left"], 10);
         assert!(issuer_findings("arn", &p, 5, NOW).is_empty());
+    }
+
+    fn broken(
+        address: &str,
+        chain: Vec<CertificateInfo>,
+        verdict: ChainVerdict,
+        index: usize,
+        reason: BreakReason,
+    ) -> EndpointProbe {
+        EndpointProbe {
+            contiguity: Err(ChainBreak { index, reason }),
+            ..endpoint(address, chain, verdict)
+        }
+    }
+
+    #[test]
+    fn a_chain_served_out_of_order_is_one_chain_order_per_host_and_distinct_chain() {
+        let out_of_order = vec![cert("leaf", FAR), cert("root", FAR), cert("int", FAR)];
+        let twice = vec![cert("leaf", FAR), cert("int", FAR), cert("int", FAR)];
+        let order = BreakReason::OutOfOrder { issuer: 2 };
+        let p = probe(vec![
+            broken(
+                "192.0.2.1:443",
+                out_of_order.clone(),
+                ChainVerdict::Trusted,
+                1,
+                order,
+            ),
+            broken(
+                "192.0.2.2:443",
+                out_of_order,
+                ChainVerdict::Trusted,
+                1,
+                order,
+            ),
+            broken(
+                "192.0.2.3:443",
+                twice,
+                ChainVerdict::Trusted,
+                2,
+                BreakReason::Repeated { first: 1 },
+            ),
+            endpoint(
+                "192.0.2.4:443",
+                vec![cert("leaf", FAR), cert("int", FAR)],
+                ChainVerdict::Trusted,
+            ),
+        ]);
+        let f = issuer_findings("arn", &p, 30, NOW);
+        assert_eq!(
+            codes(&f),
+            vec![FindingCode::ChainOrder, FindingCode::ChainOrder]
+        );
+        assert!(f.iter().all(|f| f.severity == Severity::Critical));
+        assert_eq!(
+            f[0].details["addresses"],
+            json!(["192.0.2.1:443", "192.0.2.2:443"])
+        );
+        assert_eq!(f[0].details["top_thumbprint"], "int");
+        assert_eq!(f[0].details["served_chain"], json!(["leaf", "root", "int"]));
+        assert_eq!(f[0].details["position"], 2);
+        assert_eq!(
+            f[0].discriminator,
+            Discriminator::Thumbprint("int".to_string())
+        );
+        let message = &f[0].message;
+        assert!(
+            message.starts_with("oidc.example:443 serves a chain that is not contiguous (at 192.0.2.1:443, 192.0.2.2:443): served certificate #2 did not issue certificate #1"),
+            "{message}"
+        );
+        assert!(message.contains(STS_CHAIN_ORDER), "{message}");
+        assert!(message.contains("Serve the chain in order"), "{message}");
+        assert_eq!(f[1].details["addresses"], json!(["192.0.2.3:443"]));
+        assert!(
+            f[1].message.contains("repeats certificate #2"),
+            "{}",
+            f[1].message
+        );
+    }
+
+    #[test]
+    fn chain_order_fires_whatever_else_holds_and_on_each_host() {
+        let extra = vec![cert("leaf", FAR), cert("int", FAR), cert("other", FAR)];
+        let untrusted = ChainVerdict::Untrusted("unknown issuer".into());
+        let mut p = probe(vec![broken(
+            "192.0.2.1:443",
+            extra.clone(),
+            untrusted,
+            2,
+            BreakReason::Extra,
+        )]);
+        p.hosts.push(HostProbe {
+            serves: vec![crate::report::Fetch::Jwks],
+            authority: "keys.example:443".into(),
+            endpoints: vec![broken(
+                "192.0.2.9:443",
+                extra,
+                ChainVerdict::Trusted,
+                2,
+                BreakReason::Extra,
+            )],
+            issues: vec![],
+        });
+        p.hosts[0].serves = vec![crate::report::Fetch::Discovery];
+        let f = issuer_findings("arn", &p, 30, NOW);
+        assert_eq!(
+            codes(&f),
+            vec![
+                FindingCode::ChainUntrusted,
+                FindingCode::ChainOrder,
+                FindingCode::ChainOrder
+            ]
+        );
+        assert_eq!(f[1].details["host"], "oidc.example:443");
+        assert_eq!(f[2].details["host"], "keys.example:443");
+    }
+
+    #[test]
+    fn a_lone_unparseable_certificate_is_untrusted_not_out_of_order() {
+        let p = probe(vec![broken(
+            "192.0.2.1:443",
+            vec![cert("junk", FAR)],
+            ChainVerdict::Untrusted("cannot be parsed".into()),
+            0,
+            BreakReason::Unparseable,
+        )]);
+        let f = issuer_findings("arn", &p, 30, NOW);
+        assert_eq!(codes(&f), vec![FindingCode::ChainUntrusted]);
     }
 
     #[test]

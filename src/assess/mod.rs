@@ -22,8 +22,12 @@ pub struct MissingThumbprint {
     pub addresses: Vec<String>,
     /// The `host:port`s whose addresses served it.
     pub hosts: Vec<String>,
-    /// IAM relies on the thumbprint (the chain does not anchor in a public root).
-    pub enforced: bool,
+    /// Whether and why IAM relies on the thumbprint (a private anchor, an address that accepts
+    /// only TLS 1.3, no chain at all): the mismatch is critical when it does.
+    pub enforcement: probe::Enforcement,
+    /// It tops a served chain that is not contiguous (CHAIN_ORDER): STS fails on that chain
+    /// whatever the list holds, so it is never to be added.
+    pub tops_broken_chain: bool,
 }
 
 /// What assess concludes about one provider before remediation: its report entry, its findings
@@ -41,7 +45,7 @@ pub struct ProviderAssessment {
 
 /// Served top thumbprints that the provider does not list, with where they were served.
 pub fn missing_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<MissingThumbprint> {
-    let enforced = probe::thumbprint_enforced(probe);
+    let enforcement = probe::thumbprint_enforcement(probe);
     probe::served_thumbprints(probe)
         .into_iter()
         .filter(|t| {
@@ -68,11 +72,13 @@ pub fn missing_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<
             if hosts.is_empty() {
                 hosts.push(authority(probe).to_string());
             }
+            let tops_broken_chain = serving.iter().any(|(_, e)| e.order_break().is_some());
             MissingThumbprint {
                 thumbprint,
                 addresses,
                 hosts,
-                enforced,
+                enforcement: enforcement.clone(),
+                tops_broken_chain,
             }
         })
         .collect()
@@ -153,7 +159,9 @@ pub fn provider_findings(
 }
 
 /// One THUMBPRINT_MISMATCH per missing thumbprint that remediation did not add this run (critical
-/// when IAM enforces the thumbprint, warning otherwise).
+/// when IAM enforces the thumbprint, warning otherwise). The message says why IAM relies on the
+/// thumbprint, or that it does not; for the top of a chain that is not contiguous it says not to
+/// add it (CHAIN_ORDER reports the chain).
 pub fn mismatch_findings(
     provider: &OidcProvider,
     missing: &[MissingThumbprint],
@@ -163,11 +171,20 @@ pub fn mismatch_findings(
         .iter()
         .filter(|m| !added.iter().any(|a| a.eq_ignore_ascii_case(&m.thumbprint)))
         .map(|m| {
-            let consequence = if m.enforced {
-                "the chain does not anchor in a public root, so IAM relies on the thumbprint: AssumeRoleWithWebIdentity fails with InvalidIdentityToken"
+            let enforced = m.enforcement.enforced();
+            let mut consequence = if enforced {
+                format!(
+                    "AssumeRoleWithWebIdentity fails with InvalidIdentityToken, because IAM relies on the thumbprint here: {}",
+                    m.enforcement
+                )
             } else {
-                "the chain anchors in a public root, so IAM does not rely on the thumbprint today, but it is the fallback"
+                "the chain anchors in a public root and every address takes TLS 1.2, so IAM does not rely on the thumbprint today, but it is the fallback".to_string()
             };
+            if m.tops_broken_chain {
+                consequence.push_str(
+                    "; it tops a chain that is not contiguous (see CHAIN_ORDER), which STS rejects whatever the list holds: do not add it, fix the served order",
+                );
+            }
             Finding::new(
                 FindingCode::ThumbprintMismatch,
                 &provider.arn,
@@ -178,14 +195,14 @@ pub fn mismatch_findings(
                     m.addresses.join(", ")
                 ),
             )
-            .with_severity(if m.enforced { Severity::Critical } else { Severity::Warning })
+            .with_severity(if enforced { Severity::Critical } else { Severity::Warning })
             .with_discriminator(Discriminator::Thumbprint(m.thumbprint.clone()))
             .with_details(serde_json::json!({
                 "thumbprint": m.thumbprint,
                 "configured_thumbprints": provider.thumbprints,
                 "addresses": m.addresses,
                 "hosts": m.hosts,
-                "thumbprint_enforced": m.enforced,
+                "thumbprint_enforced": enforced,
             }))
         })
         .collect()
@@ -233,6 +250,7 @@ mod tests {
             verdict: ChainVerdict::Trusted,
             publicly_anchored,
             contiguity: Ok(()),
+            tls13_only: false,
             error: None,
         }
     }
@@ -311,6 +329,66 @@ mod tests {
             [(FindingCode::ThumbprintMismatch, Severity::Warning)]
         );
         assert!(!provider_report(&p, Some(&probe)).thumbprint_enforced);
+    }
+
+    #[test]
+    fn a_mismatch_says_in_words_why_the_thumbprint_is_enforced() {
+        let p = provider(&["sts.amazonaws.com"], &[OLD]);
+        let private = probe(vec![endpoint(1, NEW, false)]);
+        let findings = all_findings(&p, Some(&private), &Config::default(), NOW);
+        assert!(
+            findings[0].message.ends_with("because IAM relies on the thumbprint here: the chain served at 127.0.0.1:1 does not anchor in a public root CA (IAM's library of trusted root CAs)"),
+            "{}",
+            findings[0].message
+        );
+        // A public chain behind a TLS 1.3-only address: critical, and the message says why.
+        let tls13 = probe(vec![
+            endpoint(1, NEW, true),
+            EndpointProbe {
+                tls13_only: true,
+                ..endpoint(2, NEW, true)
+            },
+        ]);
+        let findings = all_findings(&p, Some(&tls13), &Config::default(), NOW);
+        assert_eq!(
+            codes(&findings),
+            [(FindingCode::ThumbprintMismatch, Severity::Critical)]
+        );
+        let message = &findings[0].message;
+        assert!(
+            message.contains("127.0.0.1:2 accepts only TLS 1.3"),
+            "{message}"
+        );
+        assert!(!message.contains("public root"), "{message}");
+        assert_eq!(findings[0].details["thumbprint_enforced"], true);
+        assert!(provider_report(&p, Some(&tls13)).thumbprint_enforced);
+        assert!(provider_report(&p, Some(&tls13)).endpoints[1].tls13_only);
+    }
+
+    #[test]
+    fn a_mismatch_for_the_top_of_a_chain_out_of_order_says_not_to_add_it() {
+        let p = provider(&["sts.amazonaws.com"], &[OLD]);
+        let probe = probe(vec![EndpointProbe {
+            contiguity: Err(crate::probe::ChainBreak {
+                index: 1,
+                reason: crate::probe::BreakReason::Extra,
+            }),
+            ..endpoint(1, NEW, false)
+        }]);
+        let assessment = assess_provider(&p, Some(&probe), &Config::default(), NOW);
+        assert!(assessment.missing[0].tops_broken_chain);
+        assert_eq!(
+            codes(&assessment.findings),
+            [(FindingCode::ChainOrder, Severity::Critical)]
+        );
+        let mismatch = &mismatch_findings(&p, &assessment.missing, &[])[0];
+        assert!(
+            mismatch
+                .message
+                .ends_with("do not add it, fix the served order"),
+            "{}",
+            mismatch.message
+        );
     }
 
     #[test]

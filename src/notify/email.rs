@@ -15,9 +15,10 @@ fn urgency(finding: &Finding) -> (std::cmp::Reverse<Severity>, u8) {
     let rank = match finding.code {
         FindingCode::ThumbprintMismatch | FindingCode::ThumbprintListFull => 0,
         FindingCode::RoleTrustsMissingProvider | FindingCode::ClusterWithoutProvider => 1,
-        FindingCode::IssuerUnreachable | FindingCode::ChainUntrusted | FindingCode::CertExpired => {
-            2
-        }
+        FindingCode::IssuerUnreachable
+        | FindingCode::ChainUntrusted
+        | FindingCode::ChainOrder
+        | FindingCode::CertExpired => 2,
         _ => 3,
     };
     (std::cmp::Reverse(finding.severity), rank)

@@ -262,7 +262,7 @@ fn done_automatically(report: &Report, finding: &Finding) -> String {
     let remediation_related = about_thumbprints(finding.code)
         || matches!(
             finding.code,
-            FindingCode::ChainUntrusted | FindingCode::CertExpired
+            FindingCode::ChainUntrusted | FindingCode::ChainOrder | FindingCode::CertExpired
         );
     if !remediation_related {
         return "nothing (thumbprint-guard only adds thumbprints; this needs a person)".to_string();

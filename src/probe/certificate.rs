@@ -47,8 +47,13 @@ pub fn first_unparseable(chain: &[impl AsRef<[u8]>]) -> Option<(usize, String)> 
     })
 }
 
-/// Whether each served certificate is issued by the next one: the next one's subject is this
-/// one's issuer name and its key verifies this one's signature (x509-parser's `verify_signature`).
+/// Whether the served chain is contiguous, as STS needs it: each certificate is issued by the next
+/// one (the next one's subject is its issuer name and the next one's key verifies its signature,
+/// x509-parser's `verify_signature`), no certificate is served twice (same DER), and nothing
+/// follows a self-signed root. The leaf alone, and a chain that ends with its self-signed root, are
+/// contiguous. The first break (lowest position) is reported, with the most specific reason:
+/// repeated, extra (the certificate issues nothing served before it), out of order (the previous
+/// certificate's issuer is served later), else the name or signature that does not match.
 pub fn contiguity(chain: &[impl AsRef<[u8]>]) -> Result<(), ChainBreak> {
     let parsed: Vec<Option<X509Certificate<'_>>> = chain
         .iter()
@@ -56,15 +61,37 @@ pub fn contiguity(chain: &[impl AsRef<[u8]>]) -> Result<(), ChainBreak> {
         .collect();
     for index in 1..parsed.len() {
         let broken = |reason| ChainBreak { index, reason };
+        if let Some(first) = chain[..index]
+            .iter()
+            .position(|earlier| earlier.as_ref() == chain[index].as_ref())
+        {
+            return Err(broken(BreakReason::Repeated { first }));
+        }
         let (Some(issued), Some(issuer)) = (&parsed[index - 1], &parsed[index]) else {
             return Err(broken(BreakReason::Unparseable));
         };
+        if self_signed(issued) {
+            return Err(broken(BreakReason::Extra));
+        }
+        if issues(issuer, issued) {
+            continue;
+        }
+        if let Some(later) = (index + 1..parsed.len())
+            .find(|&later| parsed[later].as_ref().is_some_and(|c| issues(c, issued)))
+        {
+            return Err(broken(BreakReason::OutOfOrder { issuer: later }));
+        }
+        let names_an_earlier = parsed[..index]
+            .iter()
+            .flatten()
+            .any(|earlier| earlier.issuer().as_raw() == issuer.subject().as_raw());
+        if !names_an_earlier {
+            return Err(broken(BreakReason::Extra));
+        }
         if issued.issuer().as_raw() != issuer.subject().as_raw() {
             return Err(broken(BreakReason::NameMismatch));
         }
-        if issued.verify_signature(Some(issuer.public_key())).is_err() {
-            return Err(broken(BreakReason::BadSignature));
-        }
+        return Err(broken(BreakReason::BadSignature));
     }
     if parsed.len() == 1 && parsed[0].is_none() {
         return Err(ChainBreak {
@@ -73,6 +100,17 @@ pub fn contiguity(chain: &[impl AsRef<[u8]>]) -> Result<(), ChainBreak> {
         });
     }
     Ok(())
+}
+
+/// `issuer`'s subject is `issued`'s issuer name and its key verifies `issued`'s signature.
+fn issues(issuer: &X509Certificate<'_>, issued: &X509Certificate<'_>) -> bool {
+    issued.issuer().as_raw() == issuer.subject().as_raw()
+        && issued.verify_signature(Some(issuer.public_key())).is_ok()
+}
+
+/// A self-signed certificate (a root): it ends every path, so nothing may follow it.
+fn self_signed(cert: &X509Certificate<'_>) -> bool {
+    issues(cert, cert)
 }
 
 fn utc(t: OffsetDateTime) -> OffsetDateTime {
@@ -148,37 +186,109 @@ mod tests {
             .unwrap()
     }
 
+    /// A CA named `name`, issued by `parent` (self-signed without one).
+    fn ca_under(
+        name: &str,
+        parent: Option<&Issuer<'_, KeyPair>>,
+    ) -> (rcgen::Certificate, Issuer<'static, KeyPair>) {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = match parent {
+            Some(parent) => params.signed_by(&key, parent).unwrap(),
+            None => params.self_signed(&key).unwrap(),
+        };
+        (cert, Issuer::new(params, key))
+    }
+
+    fn der(c: &rcgen::Certificate) -> Vec<u8> {
+        c.der().to_vec()
+    }
+
+    fn broken(index: usize, reason: BreakReason) -> Result<(), ChainBreak> {
+        Err(ChainBreak { index, reason })
+    }
+
     #[test]
     fn contiguity_names_the_certificate_that_breaks_the_chain() {
         let (root, root_issuer) = ca("root");
         let (other, _) = ca("unrelated");
         let issued = leaf(&root_issuer);
-        let der = |c: &rcgen::Certificate| c.der().to_vec();
         assert_eq!(contiguity(&[der(&issued), der(&root)]), Ok(()));
         assert_eq!(contiguity(&[der(&issued)]), Ok(()));
+        // Anything after a self-signed root is extra, whatever its name.
         assert_eq!(
             contiguity(&[der(&issued), der(&root), der(&other)]),
-            Err(ChainBreak {
-                index: 2,
-                reason: BreakReason::NameMismatch
-            })
+            broken(2, BreakReason::Extra)
         );
         // Same name, another key: the signature does not verify.
         let (impostor, _) = ca("root");
         assert_eq!(
             contiguity(&[der(&issued), der(&impostor)]),
-            Err(ChainBreak {
-                index: 1,
-                reason: BreakReason::BadSignature
-            })
+            broken(1, BreakReason::BadSignature)
         );
         assert_eq!(
             contiguity(&[der(&issued), b"junk".to_vec()]),
-            Err(ChainBreak {
-                index: 1,
-                reason: BreakReason::Unparseable
-            })
+            broken(1, BreakReason::Unparseable)
         );
         assert!(contiguity(&[b"junk".to_vec()]).is_err());
+    }
+
+    #[test]
+    fn a_chain_in_order_with_or_without_its_root_is_contiguous() {
+        let (root, root_issuer) = ca_under("root", None);
+        let (int, int_issuer) = ca_under("intermediate", Some(&root_issuer));
+        let issued = leaf(&int_issuer);
+        assert_eq!(contiguity(&[der(&issued), der(&int)]), Ok(()));
+        assert_eq!(contiguity(&[der(&issued), der(&int), der(&root)]), Ok(()));
+        assert_eq!(contiguity(&[der(&issued)]), Ok(()));
+    }
+
+    #[test]
+    fn out_of_order_repeated_and_extra_certificates_break_the_chain() {
+        let (root, root_issuer) = ca_under("root", None);
+        let (int, int_issuer) = ca_under("intermediate", Some(&root_issuer));
+        let (unrelated, _) = ca_under("unrelated", None);
+        let issued = leaf(&int_issuer);
+        let out_of_order = [der(&issued), der(&root), der(&int)];
+        assert_eq!(
+            contiguity(&out_of_order),
+            broken(1, BreakReason::OutOfOrder { issuer: 2 })
+        );
+        assert_eq!(
+            contiguity(&[der(&issued), der(&int), der(&int)]),
+            broken(2, BreakReason::Repeated { first: 1 })
+        );
+        // A root served twice issues itself: only the DER comparison catches it.
+        assert_eq!(
+            contiguity(&[der(&issued), der(&int), der(&root), der(&root)]),
+            broken(3, BreakReason::Repeated { first: 2 })
+        );
+        assert_eq!(
+            contiguity(&[der(&issued), der(&issued)]),
+            broken(1, BreakReason::Repeated { first: 0 })
+        );
+        // An unrelated certificate after a valid chain without its root: extra.
+        assert_eq!(
+            contiguity(&[der(&issued), der(&int), der(&unrelated)]),
+            broken(2, BreakReason::Extra)
+        );
+        // The wrong intermediate in place of the right one: not on the path either.
+        assert_eq!(
+            contiguity(&[der(&issued), der(&unrelated)]),
+            broken(1, BreakReason::Extra)
+        );
+        // The first break is the one reported.
+        assert_eq!(
+            contiguity(&[der(&issued), der(&root), der(&int), der(&int)]),
+            broken(1, BreakReason::OutOfOrder { issuer: 2 })
+        );
+        let text = contiguity(&out_of_order).unwrap_err().to_string();
+        assert_eq!(
+            text,
+            "served certificate #2 did not issue certificate #1: its issuer is served later, as #3 (out of order)"
+        );
     }
 }

@@ -32,8 +32,12 @@ pub struct ProbeContext {
     pub(super) full_verifier: Arc<WebPkiServerVerifier>,
     /// WebPKI verifier over Mozilla's roots alone: decides `publicly_anchored`.
     pub(super) public_verifier: Arc<WebPkiServerVerifier>,
-    /// Template of the per-connection configs (resumption off, ALPN h2 and http/1.1).
-    pub(super) tls_template: Arc<ClientConfig>,
+    /// Template of the per-connection configs offering TLS 1.2 only, as IAM's certificate
+    /// retrieval does: every address is handshaken with it first (resumption off, ALPN h2 and
+    /// http/1.1).
+    pub(super) tls12_template: Arc<ClientConfig>,
+    /// The same offering TLS 1.3 only: for a second handshake with an address that refused TLS 1.2.
+    pub(super) tls13_template: Arc<ClientConfig>,
     /// `ALLOW_PRIVATE_ADDRESSES`.
     pub(super) policy: AddressPolicy,
     /// `PROBE_TIMEOUT_SECS`: bound on each network step.
@@ -85,19 +89,25 @@ impl ProbeContext {
         };
         let full_verifier = verifier(full_roots)?;
         let public_verifier = verifier(public_roots)?;
-        let mut tls_template = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| setup_error("protocol versions", &e))?
-            .with_webpki_verifier(full_verifier.clone())
-            .with_no_client_auth();
-        tls_template.resumption = Resumption::disabled();
-        tls_template.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let tls_template = |version: &'static rustls::SupportedProtocolVersion| {
+            let mut template = ClientConfig::builder_with_provider(provider.clone())
+                .with_protocol_versions(&[version])
+                .map_err(|e| setup_error("protocol versions", &e))?
+                .with_webpki_verifier(full_verifier.clone())
+                .with_no_client_auth();
+            template.resumption = Resumption::disabled();
+            template.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            Ok::<_, ConfigError>(Arc::new(template))
+        };
+        let tls12_template = tls_template(&rustls::version::TLS12)?;
+        let tls13_template = tls_template(&rustls::version::TLS13)?;
         let max_connections = config.probe_concurrency.clamp(1, Semaphore::MAX_PERMITS);
         Ok(ProbeContext {
             provider,
             full_verifier,
             public_verifier,
-            tls_template: Arc::new(tls_template),
+            tls12_template,
+            tls13_template,
             policy: AddressPolicy {
                 allow_private: config.allow_private_addresses,
             },

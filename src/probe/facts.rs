@@ -45,6 +45,19 @@ pub enum BreakReason {
     BadSignature,
     /// It (or the previous one) cannot be parsed.
     Unparseable,
+    /// The same certificate (same DER) was already served at position `first` (0-based).
+    Repeated {
+        /// Where it was served first.
+        first: usize,
+    },
+    /// The previous certificate's issuer is served, but later, at position `issuer` (0-based).
+    OutOfOrder {
+        /// Where the previous certificate's issuer is served.
+        issuer: usize,
+    },
+    /// It is not on the path from the host's certificate: it follows a self-signed root, which
+    /// ends the path, or it is named as the issuer of no certificate served before it.
+    Extra,
 }
 
 /// Where a served chain stops being contiguous: certificate `index` (0 = leaf) does not issue
@@ -74,6 +87,22 @@ impl fmt::Display for ChainBreak {
             BreakReason::Unparseable => {
                 write!(f, "served certificate #{n} or #{} cannot be parsed", n - 1)
             }
+            BreakReason::Repeated { first } => write!(
+                f,
+                "served certificate #{n} repeats certificate #{} (the same certificate served twice)",
+                first + 1
+            ),
+            BreakReason::OutOfOrder { issuer } => write!(
+                f,
+                "served certificate #{n} did not issue certificate #{}: its issuer is served later, as #{} (out of order)",
+                n - 1,
+                issuer + 1
+            ),
+            BreakReason::Extra => write!(
+                f,
+                "served certificate #{n} is not on the path from the host's certificate (an extra certificate after #{})",
+                n - 1
+            ),
         }
     }
 }
@@ -90,8 +119,12 @@ pub struct EndpointProbe {
     /// True when the chain also validates against Mozilla's roots alone (webpki-roots), i.e. IAM
     /// would trust it without the thumbprint.
     pub publicly_anchored: bool,
-    /// Whether each served certificate is issued by the next one (names and signature).
+    /// Whether each served certificate is issued by the next one (names and signature), none
+    /// repeated and none extra.
     pub contiguity: Result<(), ChainBreak>,
+    /// The address refused a TLS 1.2 handshake and served its chain over TLS 1.3: IAM, whose
+    /// certificate retrieval speaks TLS 1.2, falls back to the thumbprint.
+    pub tls13_only: bool,
     /// A connection/handshake failure (timeout, refused, TLS alert); `None` if the chain arrived.
     pub error: Option<String>,
 }
@@ -105,6 +138,7 @@ impl EndpointProbe {
             verdict: ChainVerdict::NotReceived,
             publicly_anchored: false,
             contiguity: Ok(()),
+            tls13_only: false,
             error: None,
         }
     }
@@ -112,6 +146,12 @@ impl EndpointProbe {
     /// SHA-1 of the last served certificate: the thumbprint IAM needs.
     pub fn top_thumbprint(&self) -> Option<&str> {
         self.chain.last().map(|c| c.sha1.as_str())
+    }
+
+    /// Where the served chain breaks its order (CHAIN_ORDER): a break after the leaf. A lone
+    /// certificate that cannot be parsed has no order to speak of (the verifier rejects it).
+    pub fn order_break(&self) -> Option<ChainBreak> {
+        self.contiguity.err().filter(|b| b.index > 0)
     }
 
     /// Trusted, contiguous and reached without error: the only chain whose top certificate is
@@ -185,18 +225,89 @@ impl IssuerProbe {
     }
 }
 
-/// Whether IAM relies on the thumbprint for this issuer: true unless every address of both hosts
-/// that served a chain served one anchored in Mozilla's roots (true when none served a chain).
-pub fn thumbprint_enforced(probe: &IssuerProbe) -> bool {
-    let mut served = probe
+/// Why IAM relies on the thumbprint for an issuer. Since 2023 IAM verifies most issuers against
+/// its own library of trusted root CAs (webpki-roots stands in for it) and uses the thumbprint for
+/// a certificate outside it, and as a fallback: "AWS will fall back to thumbprint verification if
+/// we are unable to retrieve the TLS certificate or if TLS v1.3 is required" (IAM user guide).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enforcement {
+    /// Addresses whose served chain does not anchor in Mozilla's roots.
+    pub private_anchor: Vec<SocketAddr>,
+    /// Addresses that refused TLS 1.2 and served their chain over TLS 1.3 only.
+    pub tls13_only: Vec<SocketAddr>,
+    /// No address of either host served a chain: nothing shows IAM could verify one.
+    pub no_chain: bool,
+}
+
+impl Enforcement {
+    /// True when IAM relies on the thumbprint (any reason holds).
+    pub fn enforced(&self) -> bool {
+        self.no_chain || !self.private_anchor.is_empty() || !self.tls13_only.is_empty()
+    }
+}
+
+impl fmt::Display for Enforcement {
+    /// Why, in words ("" when not enforced): each reason, naming its addresses.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |addresses: &[SocketAddr]| {
+            addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut reasons = Vec::new();
+        if self.no_chain {
+            reasons.push(
+                "no address served a chain, so nothing shows IAM could verify one against its library of trusted root CAs"
+                    .to_string(),
+            );
+        }
+        if !self.private_anchor.is_empty() {
+            reasons.push(format!(
+                "the chain served at {} does not anchor in a public root CA (IAM's library of trusted root CAs)",
+                list(&self.private_anchor)
+            ));
+        }
+        if !self.tls13_only.is_empty() {
+            reasons.push(format!(
+                "{} accepts only TLS 1.3 (it refused a TLS 1.2 handshake), and IAM falls back to the thumbprint \"if TLS v1.3 is required\" (IAM user guide)",
+                list(&self.tls13_only)
+            ));
+        }
+        f.write_str(&reasons.join("; and "))
+    }
+}
+
+/// Why IAM relies on the thumbprint for this issuer: every address of both hosts that served a
+/// chain not anchored in Mozilla's roots, every address that accepts only TLS 1.3, and whether
+/// none served a chain at all.
+pub fn thumbprint_enforcement(probe: &IssuerProbe) -> Enforcement {
+    let served: Vec<&EndpointProbe> = probe
         .endpoints()
         .map(|(_, e)| e)
         .filter(|e| !e.chain.is_empty())
-        .peekable();
-    if served.peek().is_none() {
-        return true;
+        .collect();
+    Enforcement {
+        private_anchor: served
+            .iter()
+            .filter(|e| !e.publicly_anchored)
+            .map(|e| e.address)
+            .collect(),
+        tls13_only: served
+            .iter()
+            .filter(|e| e.tls13_only)
+            .map(|e| e.address)
+            .collect(),
+        no_chain: served.is_empty(),
     }
-    !served.all(|e| e.publicly_anchored)
+}
+
+/// Whether IAM relies on the thumbprint for this issuer: true when any address of either host
+/// served a chain that does not anchor in Mozilla's roots or accepts only TLS 1.3, or when none
+/// served a chain (see [`thumbprint_enforcement`] for which and why).
+pub fn thumbprint_enforced(probe: &IssuerProbe) -> bool {
+    thumbprint_enforcement(probe).enforced()
 }
 
 /// Distinct top thumbprints served by every address of both hosts, in first-seen order (issuer
@@ -228,6 +339,7 @@ impl From<&EndpointProbe> for report::Endpoint {
             chain: endpoint.chain.clone(),
             top_thumbprint: endpoint.top_thumbprint().map(str::to_string),
             trusted: endpoint.verdict == ChainVerdict::Trusted,
+            tls13_only: endpoint.tls13_only,
             error: error.map(|e| capped(&e)),
         }
     }
@@ -318,6 +430,57 @@ mod tests {
     }
 
     #[test]
+    fn a_publicly_anchored_chain_is_enforced_when_an_address_accepts_only_tls13() {
+        let public = endpoint("192.0.2.1:443", &["aa"], ChainVerdict::Trusted, true);
+        let tls13 = EndpointProbe {
+            tls13_only: true,
+            ..endpoint("192.0.2.2:443", &["aa"], ChainVerdict::Trusted, true)
+        };
+        assert!(!thumbprint_enforced(&issuer(vec![vec![public.clone()]])));
+        // Same public chain, one address refusing TLS 1.2: IAM falls back to the thumbprint.
+        let probe = issuer(vec![vec![public.clone(), tls13.clone()]]);
+        assert!(thumbprint_enforced(&probe));
+        let enforcement = thumbprint_enforcement(&probe);
+        assert_eq!(
+            enforcement,
+            Enforcement {
+                private_anchor: vec![],
+                tls13_only: vec!["192.0.2.2:443".parse().unwrap()],
+                no_chain: false,
+            }
+        );
+        let why = enforcement.to_string();
+        assert!(
+            why.starts_with("192.0.2.2:443 accepts only TLS 1.3 (it refused a TLS 1.2 handshake)"),
+            "{why}"
+        );
+        assert!(why.contains("\"if TLS v1.3 is required\""), "{why}");
+        assert!(!why.contains("public root"), "{why}");
+        // On the JWKS host alone it counts too.
+        assert!(thumbprint_enforced(&issuer(vec![
+            vec![public.clone()],
+            vec![tls13.clone()]
+        ])));
+        // Both reasons at once are both named.
+        let private = endpoint("192.0.2.3:443", &["bb"], ChainVerdict::Trusted, false);
+        let both = thumbprint_enforcement(&issuer(vec![vec![private], vec![tls13]])).to_string();
+        assert!(
+            both.starts_with(
+                "the chain served at 192.0.2.3:443 does not anchor in a public root CA"
+            ),
+            "{both}"
+        );
+        assert!(
+            both.contains("; and 192.0.2.2:443 accepts only TLS 1.3"),
+            "{both}"
+        );
+        assert_eq!(
+            thumbprint_enforcement(&issuer(vec![vec![public]])).to_string(),
+            ""
+        );
+    }
+
+    #[test]
     fn report_endpoint_carries_host_serves_top_thumbprint_and_reason() {
         let untrusted = endpoint(
             "[2001:db8::1]:443",
@@ -326,6 +489,14 @@ mod tests {
             false,
         );
         let shown = report::Endpoint::from(&untrusted);
+        assert!(!shown.tls13_only);
+        assert!(
+            report::Endpoint::from(&EndpointProbe {
+                tls13_only: true,
+                ..untrusted.clone()
+            })
+            .tls13_only
+        );
         assert_eq!(shown.address, "[2001:db8::1]:443");
         assert_eq!(shown.top_thumbprint.as_deref(), Some("top"));
         assert!(!shown.trusted);

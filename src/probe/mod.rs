@@ -41,9 +41,9 @@ pub use documents::{
     check_discovery, check_issuer_url, usable_signing_keys, IssuerUrlError, JwksKeysError,
 };
 pub use facts::{
-    served_thumbprints, thumbprint_enforced, BreakReason, ChainBreak, ChainVerdict,
-    DiscoveryProblem, EndpointProbe, HostProbe, IssuerProbe, JwksProblem, ProbeFailure, ProbeIssue,
-    Step, MAX_ADDRESSES, MAX_BODY_BYTES,
+    served_thumbprints, thumbprint_enforced, thumbprint_enforcement, BreakReason, ChainBreak,
+    ChainVerdict, DiscoveryProblem, EndpointProbe, Enforcement, HostProbe, IssuerProbe,
+    JwksProblem, ProbeFailure, ProbeIssue, Step, MAX_ADDRESSES, MAX_BODY_BYTES,
 };
 pub use host::HostCache;
 pub use issuer::probe_issuer;

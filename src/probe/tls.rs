@@ -19,11 +19,36 @@ use super::verifier::{accepts, chain_verdict, RecordingVerifier};
 /// presented (chain, verdict, contiguity, failure) and, when the handshake completed, the TLS
 /// stream for the HTTP requests. Never panics, never returns an error: every failure is data.
 ///
+/// The handshake offers TLS 1.2 only, as IAM's certificate retrieval does: a host that speaks
+/// TLS 1.2 costs one handshake per address. An address that refuses TLS 1.2 is handshaken again,
+/// on a new TCP connection, offering TLS 1.3 only; when it serves its chain there, the endpoint
+/// is `tls13_only` (IAM then falls back to the thumbprint).
+///
 /// The caller holds the connection permit (`PROBE_CONCURRENCY`) for as long as the stream lives.
 pub async fn connect(
     ctx: &ProbeContext,
     server_name: ServerName<'static>,
     address: SocketAddr,
+) -> (EndpointProbe, Option<TlsStream<TcpStream>>) {
+    connect_offering(ctx, server_name, address, Offer::Tls12).await
+}
+
+/// The protocol version one handshake offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Offer {
+    /// TLS 1.2 only: the first handshake with every address.
+    Tls12,
+    /// TLS 1.3 only: the second handshake with an address that refused TLS 1.2.
+    Tls13,
+}
+
+/// [`connect`] with one offered version; an address that refuses TLS 1.2 is handshaken again
+/// offering TLS 1.3.
+async fn connect_offering(
+    ctx: &ProbeContext,
+    server_name: ServerName<'static>,
+    address: SocketAddr,
+    offer: Offer,
 ) -> (EndpointProbe, Option<TlsStream<TcpStream>>) {
     let mut endpoint = EndpointProbe::new(address);
     let timeout = ctx.timeout;
@@ -70,14 +95,42 @@ pub async fn connect(
 
     // One recorder per connection: rustls gives a verifier no connection identity.
     let recorder = Arc::new(RecordingVerifier::new(ctx.full_verifier.clone()));
-    let mut config = (*ctx.tls_template).clone();
+    let template = match offer {
+        Offer::Tls12 => &ctx.tls12_template,
+        Offer::Tls13 => &ctx.tls13_template,
+    };
+    let mut config = (**template).clone();
     config
         .dangerous()
         .set_certificate_verifier(recorder.clone());
     let connector = TlsConnector::from(Arc::new(config));
-    let handshake = tokio::time::timeout(timeout, connector.connect(server_name, tcp)).await;
+    let handshake =
+        tokio::time::timeout(timeout, connector.connect(server_name.clone(), tcp)).await;
 
-    if let Some(presented) = recorder.take() {
+    let presented = recorder.take();
+    if let Ok(Err(refusal)) = &handshake {
+        if offer == Offer::Tls12 && presented.is_none() && refuses_tls12(refusal) {
+            // The refused connection is dropped; the second handshake gets a new one.
+            let refusal = describe(refusal);
+            let (mut retried, stream) =
+                Box::pin(connect_offering(ctx, server_name, address, Offer::Tls13)).await;
+            if retried.chain.is_empty() {
+                let then = retried
+                    .error
+                    .as_deref()
+                    .unwrap_or("no certificate received");
+                let error = format!(
+                    "{address} refused a TLS 1.2 handshake ({refusal}), then offering TLS 1.3: {then}"
+                );
+                retried.error = Some(capped(&error));
+            } else {
+                retried.tls13_only = true;
+            }
+            return (retried, stream);
+        }
+    }
+
+    if let Some(presented) = presented {
         endpoint.chain = presented
             .chain
             .iter()
@@ -114,6 +167,23 @@ pub async fn connect(
         }
     }
     (endpoint, None)
+}
+
+/// Whether a failed handshake offering TLS 1.2 only means the server does not take TLS 1.2: its
+/// `protocol_version` or `handshake_failure` alert (what TLS 1.3-only servers send; no version or
+/// suite in common), or a server hello for a version not offered. Only asked when no certificate
+/// arrived: a server that presented its chain over TLS 1.2 takes TLS 1.2.
+fn refuses_tls12(error: &std::io::Error) -> bool {
+    use rustls::{AlertDescription, Error, PeerIncompatible};
+    let Some(tls) = error.get_ref().and_then(|e| e.downcast_ref::<Error>()) else {
+        return false;
+    };
+    matches!(
+        tls,
+        Error::AlertReceived(
+            AlertDescription::ProtocolVersion | AlertDescription::HandshakeFailure
+        ) | Error::PeerIncompatible(PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig)
+    )
 }
 
 /// A CONNECT tunnel to `address` through `proxy`: the proxy only relays bytes, so the TLS session

@@ -44,10 +44,12 @@ pub fn remediation_tag(provider: &OidcProvider) -> Option<&str> {
 /// the `missing` thumbprints (assess's output).
 ///
 /// The reason of a `Skip` names the first blocking condition, checked in this order: the tag's
-/// value, the effective mode, every address (probed, served a chain, trusted, unexpired, completed
-/// the handshake, contiguous), the JWKS host (known from a valid discovery document, allowed or
-/// opted in), the thumbprints' form, room in the list. Chains come before the host so that an
-/// untrusted issuer, whose discovery document cannot be fetched either, is reported as untrusted.
+/// value, every served chain contiguous (CHAIN_ORDER), the effective mode, every address (probed,
+/// served a chain, trusted, unexpired, completed the handshake), the JWKS host (known from a valid
+/// discovery document, allowed or opted in), the thumbprints' form, room in the list. Chains come
+/// before the host so that an untrusted issuer, whose discovery document cannot be fetched either,
+/// is reported as untrusted. Order comes before the mode, so that no mode's reason ("must be added
+/// by hand") ever asks for the top of a chain STS rejects whatever the list holds.
 pub fn decide(
     provider: &OidcProvider,
     probe: &IssuerProbe,
@@ -59,7 +61,10 @@ pub fn decide(
         return Decision::Nothing;
     }
     let configured = distinct_lowercase(&provider.thumbprints).len();
-    let list_full = configured + needed.len() > MAX_THUMBPRINTS;
+    // The top of a chain out of order is never needed in the list (STS rejects that chain anyway),
+    // so it does not make the list full.
+    let addable = missing.iter().filter(|m| !m.tops_broken_chain).count();
+    let list_full = configured + addable > MAX_THUMBPRINTS;
     let skip = |reason: SkipReason| Decision::Skip {
         thumbprints: needed.clone(),
         reason,
@@ -75,6 +80,20 @@ pub fn decide(
         Some(_) => format!("tag {REMEDIATION_TAG}={mode}"),
         None => format!("REMEDIATION_MODE={mode}"),
     };
+    if let Some((address, chain_break, top)) = probe.endpoints().find_map(|(_, e)| {
+        let chain_break = e.order_break()?;
+        Some((
+            e.address,
+            chain_break,
+            e.top_thumbprint().unwrap_or_default(),
+        ))
+    }) {
+        return skip(SkipReason::NotContiguous {
+            address: address.to_string(),
+            chain_break,
+            top: top.to_string(),
+        });
+    }
     if mode == RemediationMode::Off {
         return skip(SkipReason::ModeOff {
             source: mode_source,
@@ -92,12 +111,6 @@ pub fn decide(
     }
     for (_, endpoint) in probe.endpoints() {
         let address = endpoint.address.to_string();
-        if let Err(chain_break) = &endpoint.contiguity {
-            return skip(SkipReason::NotContiguous {
-                address,
-                why: chain_break.to_string(),
-            });
-        }
         let failure = endpoint
             .error
             .clone()

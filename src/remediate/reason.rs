@@ -60,12 +60,15 @@ pub enum SkipReason {
         /// The handshake error.
         failure: String,
     },
-    /// A served chain is not contiguous: a certificate is not issued by the next one.
+    /// A served chain is not contiguous (reported as CHAIN_ORDER): out of order, a certificate
+    /// repeated, or one not on the path from the host's certificate.
     NotContiguous {
         /// `IP:PORT`.
         address: String,
-        /// Which certificate breaks the chain and why.
-        why: String,
+        /// Which served certificate breaks the chain and why.
+        chain_break: crate::probe::ChainBreak,
+        /// The chain's top thumbprint: the one that is not added.
+        top: String,
     },
     /// The discovery document is invalid, so its `jwks_uri` cannot be relied on.
     DiscoveryInvalid {
@@ -148,9 +151,13 @@ impl fmt::Display for SkipReason {
                 f,
                 "{address} presented a trusted chain but did not complete the TLS handshake ({failure}); a server without the certificate's key could be a man in the middle"
             ),
-            SkipReason::NotContiguous { address, why } => write!(
+            SkipReason::NotContiguous {
+                address,
+                chain_break,
+                top,
+            } => write!(
                 f,
-                "the chain from {address} is not contiguous: {why}; only the last certificate of a contiguous, validated chain is vouched for, so nothing is added"
+                "CHAIN_ORDER: the chain served at {address} is not contiguous ({chain_break}); STS rejects a chain served out of order or with duplicate or extra certificates whatever the thumbprint list holds, and only the last certificate of a contiguous, validated chain is vouched for, so nothing is added (its top {top} least of all): the issuer must serve its chain in order"
             ),
             SkipReason::DiscoveryInvalid { problem } => write!(
                 f,

@@ -57,7 +57,8 @@ pub enum Discriminator {
     /// One finding of its code per resource.
     #[default]
     None,
-    /// A thumbprint (mismatch, addition) or a certificate's SHA-1 (expiry).
+    /// A thumbprint (mismatch, addition, the top of a chain served out of order) or a
+    /// certificate's SHA-1 (expiry).
     Thumbprint(String),
     /// A probed address (`IP:PORT`) or host.
     Address(String),
@@ -202,6 +203,7 @@ pub enum FindingCode {
     ThumbprintAdded,
     ThumbprintListFull,
     ChainUntrusted,
+    ChainOrder,
     CertExpired,
     CertExpiring,
     IssuerUnreachable,
@@ -223,11 +225,12 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, in DESIGN's order.
-    pub const ALL: [FindingCode; 21] = [
+    pub const ALL: [FindingCode; 22] = [
         FindingCode::ThumbprintMismatch,
         FindingCode::ThumbprintAdded,
         FindingCode::ThumbprintListFull,
         FindingCode::ChainUntrusted,
+        FindingCode::ChainOrder,
         FindingCode::CertExpired,
         FindingCode::CertExpiring,
         FindingCode::IssuerUnreachable,
@@ -254,6 +257,7 @@ impl FindingCode {
             FindingCode::ThumbprintAdded => "THUMBPRINT_ADDED",
             FindingCode::ThumbprintListFull => "THUMBPRINT_LIST_FULL",
             FindingCode::ChainUntrusted => "CHAIN_UNTRUSTED",
+            FindingCode::ChainOrder => "CHAIN_ORDER",
             FindingCode::CertExpired => "CERT_EXPIRED",
             FindingCode::CertExpiring => "CERT_EXPIRING",
             FindingCode::IssuerUnreachable => "ISSUER_UNREACHABLE",
@@ -294,6 +298,7 @@ impl FindingCode {
             | ProbeSkipped => Severity::Warning,
             ThumbprintMismatch
             | ChainUntrusted
+            | ChainOrder
             | CertExpired
             | IssuerUnreachable
             | DiscoveryInvalid
@@ -339,6 +344,14 @@ mod tests {
             assert_eq!(FindingCode::from_name(code.as_str()), Some(code));
         }
         assert_eq!(FindingCode::from_name("thumbprint_mismatch"), None);
+        assert_eq!(
+            FindingCode::from_name("CHAIN_ORDER"),
+            Some(FindingCode::ChainOrder)
+        );
+        assert_eq!(
+            FindingCode::ChainOrder.default_severity(),
+            Severity::Critical
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub(crate) fn endpoint(top: &str, trusted: bool) -> Endpoint {
         chain: vec![],
         top_thumbprint: Some(top.to_string()),
         trusted,
+        tls13_only: false,
         error: None,
     }
 }

@@ -78,7 +78,8 @@ pub struct ProviderReport {
     pub endpoints: Vec<Endpoint>,
     /// Distinct top thumbprints served, in first-seen order.
     pub served_thumbprints: Vec<String>,
-    /// True when the served chain does not anchor in Mozilla's roots, so IAM relies on the thumbprint.
+    /// True when IAM relies on the thumbprint: a served chain does not anchor in Mozilla's roots,
+    /// an address accepts only TLS 1.3, or no address served a chain.
     pub thumbprint_enforced: bool,
     /// What remediation did or would do; null when nothing was needed.
     pub remediation: Option<Remediation>,
@@ -109,6 +110,9 @@ pub struct Endpoint {
     pub top_thumbprint: Option<String>,
     /// Whether the chain validated for the host name against the trust store, unexpired.
     pub trusted: bool,
+    /// The address refused a TLS 1.2 handshake and served its chain over TLS 1.3 only (IAM then
+    /// relies on the thumbprint).
+    pub tls13_only: bool,
     /// Why the endpoint failed or was not trusted; null when all is well.
     pub error: Option<String>,
 }
@@ -272,6 +276,19 @@ mod tests {
         assert_eq!(
             serde_json::from_value::<CertificateInfo>(json).unwrap(),
             unparsed
+        );
+    }
+
+    #[test]
+    fn an_endpoint_serializes_in_designs_order_with_tls13_only_before_error() {
+        let endpoint = fixtures::endpoint(&"ab".repeat(20), true);
+        let json = serde_json::to_string(&endpoint).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"host":"127.0.0.1:443","serves":["jwks"],"address":"203.0.113.10:443","chain":[],"top_thumbprint":"{}","trusted":true,"tls13_only":false,"error":null}}"#,
+                "ab".repeat(20)
+            )
         );
     }
 }

@@ -38,6 +38,7 @@ pub fn provider(n: usize, configured: &str, served: &str) -> ProviderReport {
         ],
         top_thumbprint: Some(served.into()),
         trusted: true,
+        tls13_only: false,
         error: None,
     };
     ProviderReport {

@@ -59,7 +59,8 @@ async fn credentials_query_or_fragment_in_the_url_fetch_nothing() {
 }
 
 /// A served certificate that cannot be parsed (random bytes after a valid chain): CHAIN_UNTRUSTED
-/// "cannot be parsed", its SHA-1 still captured, its dates null, and no CERT_EXPIRED.
+/// "cannot be parsed", its SHA-1 still captured, its dates null, and no CERT_EXPIRED; the bytes
+/// are an extra certificate after the chain, so CHAIN_ORDER as well.
 #[tokio::test]
 async fn an_unparseable_served_certificate_is_untrusted_with_its_thumbprint_and_no_dates() {
     let lab = Lab::new();
@@ -76,7 +77,11 @@ async fn an_unparseable_served_certificate_is_untrusted_with_its_thumbprint_and_
         "{}",
         untrusted.message
     );
-    assert!(!codes(&findings).contains(&CertExpired), "{findings:#?}");
+    assert_eq!(
+        codes(&findings),
+        vec![ChainUntrusted, ChainOrder],
+        "{findings:#?}"
+    );
     let endpoint = endpoints(&probe)[0];
     let last = endpoint.chain.last().expect("the garbage was captured");
     assert_eq!(last.sha1, sha1_hex(&garbage));
@@ -85,8 +90,8 @@ async fn an_unparseable_served_certificate_is_untrusted_with_its_thumbprint_and_
 }
 
 /// A valid chain with an unrelated CA certificate appended: reported (its thumbprint is the served
-/// top), but the chain is not contiguous, so add-mode remediation skips it and says which
-/// certificate breaks the chain.
+/// top), but the chain is not contiguous (CHAIN_ORDER), so add-mode remediation skips it and says
+/// which certificate breaks the chain.
 #[tokio::test]
 async fn an_unrelated_certificate_appended_to_a_valid_chain_is_never_added() {
     use thumbprint_guard::config::{HostGlobs, RemediationMode};
@@ -98,7 +103,8 @@ async fn an_unrelated_certificate_appended_to_a_valid_chain_is_never_added() {
     let mut chain = lab.ca.chain(ChainSpec::default());
     chain.certs.push(other.der().clone());
     let server = IssuerServer::start(chain.clone()).await;
-    let (probe, _) = lab.probe(&server.url()).await;
+    let (probe, findings) = lab.probe(&server.url()).await;
+    assert_eq!(codes(&findings), vec![ChainOrder], "{findings:#?}");
     let endpoint = endpoints(&probe)[0];
     let broken = endpoint
         .contiguity
@@ -125,7 +131,12 @@ async fn an_unrelated_certificate_appended_to_a_valid_chain_is_never_added() {
         Decision::Skip {
             reason: reason @ SkipReason::NotContiguous { .. },
             ..
-        } => assert!(reason.to_string().contains("not contiguous"), "{reason}"),
+        } => assert!(
+            reason
+                .to_string()
+                .starts_with("CHAIN_ORDER: the chain served at 127.0.0.1:"),
+            "{reason}"
+        ),
         other => panic!("expected a non-contiguous skip, got {other:?}"),
     }
 }

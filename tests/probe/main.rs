@@ -519,3 +519,4 @@ async fn two_addresses_of_one_host_are_two_endpoints_with_their_own_thumbprints(
 }
 
 mod hostile;
+mod order;

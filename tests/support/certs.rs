@@ -136,6 +136,17 @@ impl TestCa {
         if spec.expired_root_appended {
             certs.push(self.expired_copy());
         }
+        if spec.shape != Shape::LeafOnly {
+            let (leaf, int) = (certs[0].clone(), certs[1].clone());
+            match spec.order {
+                Order::AsIssued => {}
+                Order::LeafRootIntermediate => certs = vec![leaf, self.cert.clone(), int],
+                Order::IntermediateTwice => certs = vec![leaf, int.clone(), int],
+                Order::UnrelatedAppended => {
+                    certs.push(TestCa::new("unrelated").der().clone());
+                }
+            }
+        }
         ServedChain {
             certs,
             key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
@@ -176,6 +187,23 @@ pub enum Shape {
     Full,
 }
 
+/// How a chain with an intermediate is arranged when served: in the order issued, or one of the
+/// malformed orders STS rejects (IAM user guide: "If the certificate chain order is different or
+/// includes duplicate or additional certificates, ... STS fails to validate the JSON Web Token").
+/// WebPKI builds a path from each of them, so the handshake still succeeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// As issued by the [`Shape`] (leaf, intermediate, root for [`Shape::Full`]).
+    AsIssued,
+    /// Leaf, root, intermediate: the root served before the intermediate it issued.
+    LeafRootIntermediate,
+    /// Leaf, intermediate, the same intermediate again.
+    IntermediateTwice,
+    /// Leaf, intermediate, then the root of an unrelated CA: an extra certificate after a valid
+    /// chain (it becomes the served top).
+    UnrelatedAppended,
+}
+
 /// How to issue a [`ServedChain`]. `ChainSpec::default()` is leaf (SAN 127.0.0.1, 90 days) +
 /// valid intermediate.
 #[derive(Debug, Clone)]
@@ -192,6 +220,8 @@ pub struct ChainSpec {
     /// Append, after the chain, an expired self-signed copy of the root ([`TestCa::expired_copy`]):
     /// it becomes the served top certificate, although the validated path does not use it.
     pub expired_root_appended: bool,
+    /// How the certificates are arranged when served (ignored for [`Shape::LeafOnly`]).
+    pub order: Order,
 }
 
 impl Default for ChainSpec {
@@ -202,6 +232,7 @@ impl Default for ChainSpec {
             leaf_days: 90,
             intermediate_expired: false,
             expired_root_appended: false,
+            order: Order::AsIssued,
         }
     }
 }
@@ -251,6 +282,14 @@ impl ChainSpec {
     pub fn expired_root_appended() -> Self {
         ChainSpec {
             expired_root_appended: true,
+            ..Self::default()
+        }
+    }
+
+    /// Leaf + intermediate served as `order`.
+    pub fn ordered(order: Order) -> Self {
+        ChainSpec {
+            order,
             ..Self::default()
         }
     }

@@ -14,8 +14,9 @@
 //!
 //! - [`TestCa`]: a root CA; [`TestCa::chain`] issues a [`ServedChain`] shaped by a [`ChainSpec`]
 //!   (leaf only, leaf + intermediate, leaf + intermediate + root; wrong name; leaf expiring in N
-//!   days; expired intermediate; an expired copy of the root appended after a valid chain). A chain
-//!   from a CA missing from the trust file is "unknown CA".
+//!   days; expired intermediate; an expired copy of the root appended after a valid chain; served
+//!   out of order, with the intermediate twice or an unrelated certificate appended: [`Order`]). A
+//!   chain from a CA missing from the trust file is "unknown CA".
 //! - [`IssuerServer`]: HTTPS on `127.0.0.1:0` serving the discovery document and the JWKS (valid by
 //!   default; [`Reply`] overrides either), `jwks_uri` optionally pointing at another server,
 //!   [`IssuerServer::rotate`] to change the served chain, and a TCP connection counter.
@@ -26,6 +27,8 @@
 //!   ([`Http::H2AndHttp1`]); [`IssuerServer::handshakes`] counts completed TLS handshakes beside
 //!   [`IssuerServer::connections`] (accepted TCP connections); [`IssuerServer::set_keep_alive`]
 //!   `false` closes every HTTP/1.1 connection after its response.
+//! - [`IssuerServer::start_tls13_only`]: a server refusing TLS 1.2 ([`Tls::Tls13Only`]);
+//!   [`IssuerServer::versions`] lists the version each completed handshake negotiated.
 //! - [`Blackhole`]: accepts TCP and never answers (for timeouts).
 //! - [`sha1_hex`]: the thumbprint of a DER certificate, computed independently of the probe.
 
@@ -91,6 +94,8 @@ struct ServerState {
     connections: AtomicUsize,
     /// TLS handshakes completed.
     handshakes: AtomicUsize,
+    /// The protocol version of each completed handshake, in order.
+    versions: Mutex<Vec<rustls::ProtocolVersion>>,
     requests: Mutex<Vec<String>>,
     /// Waited before every TLS handshake and before every response (a slow or stalling issuer).
     delay: Mutex<std::time::Duration>,
@@ -109,6 +114,17 @@ pub enum Http {
     H2AndHttp1,
 }
 
+/// The TLS versions a server accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tls {
+    /// TLS 1.2 and TLS 1.3 (every constructor but [`IssuerServer::start_tls13_only`]).
+    #[default]
+    Both,
+    /// TLS 1.3 only (like an ALB with `ELBSecurityPolicy-TLS13-1-3-2021-06`): a client offering
+    /// only TLS 1.2 gets a `protocol_version` alert.
+    Tls13Only,
+}
+
 /// An HTTPS OIDC issuer on `127.0.0.1:0` (or another address, see [`IssuerServer::start_on`]).
 /// Serves, for any path prefix P, `P/.well-known/openid-configuration` and `P/keys`; stops when
 /// dropped.
@@ -124,6 +140,19 @@ impl IssuerServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         Self::serve(listener, addr.to_string(), chain)
+    }
+
+    /// Starts a server presenting `chain` that accepts TLS 1.3 only.
+    pub async fn start_tls13_only(chain: ServedChain) -> IssuerServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        Self::serve_with(
+            listener,
+            addr.to_string(),
+            chain,
+            Http::Http1Only,
+            Tls::Tls13Only,
+        )
     }
 
     /// Starts a server on `address` (port 0: any free port) whose URLs name `host` instead of the
@@ -151,6 +180,7 @@ impl IssuerServer {
             format!("{host}:{port}"),
             chain,
             http,
+            Tls::Both,
         ))
     }
 
@@ -184,7 +214,7 @@ impl IssuerServer {
 
     /// Serves HTTPS on `listener`; `authority` (`host:port`) goes into every URL the server names.
     fn serve(listener: TcpListener, authority: String, chain: ServedChain) -> IssuerServer {
-        Self::serve_with(listener, authority, chain, Http::Http1Only)
+        Self::serve_with(listener, authority, chain, Http::Http1Only, Tls::Both)
     }
 
     fn serve_with(
@@ -192,13 +222,18 @@ impl IssuerServer {
         authority: String,
         chain: ServedChain,
         http: Http,
+        versions: Tls,
     ) -> IssuerServer {
         let addr = listener.local_addr().expect("local addr");
         let cert = Arc::new(RotatingCert(RwLock::new(chain.certified_key())));
+        let versions: &[&'static rustls::SupportedProtocolVersion] = match versions {
+            Tls::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
+            Tls::Tls13Only => &[&rustls::version::TLS13],
+        };
         let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::aws_lc_rs::default_provider(),
         ))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .expect("protocol versions")
         .with_no_client_auth()
         .with_cert_resolver(cert.clone());
@@ -217,6 +252,7 @@ impl IssuerServer {
             jwk: signing_jwk(),
             connections: AtomicUsize::new(0),
             handshakes: AtomicUsize::new(0),
+            versions: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             delay: Mutex::new(std::time::Duration::ZERO),
             keep_alive: AtomicBool::new(true),
@@ -235,6 +271,9 @@ impl IssuerServer {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
+                    if let Some(version) = tls.get_ref().1.protocol_version() {
+                        state.versions.lock().unwrap().push(version);
+                    }
                     state.handshakes.fetch_add(1, Ordering::SeqCst);
                     let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
                     let keep_alive = state.keep_alive.load(Ordering::SeqCst);
@@ -338,6 +377,11 @@ impl IssuerServer {
     /// counted by [`IssuerServer::connections`] only).
     pub fn handshakes(&self) -> usize {
         self.state.handshakes.load(Ordering::SeqCst)
+    }
+
+    /// The protocol version each completed handshake negotiated, in order.
+    pub fn versions(&self) -> Vec<rustls::ProtocolVersion> {
+        self.state.versions.lock().unwrap().clone()
     }
 
     /// Paths requested so far, in order.

@@ -23,6 +23,45 @@ fn codes_for(report: &Report, arn: &str) -> Vec<(FindingCode, Severity)> {
         .collect()
 }
 
+/// A rotated chain behind a TLS 1.3-only issuer: the report's endpoint is `tls13_only`, the
+/// thumbprint is enforced, and the critical mismatch says both reasons IAM relies on it.
+#[tokio::test]
+async fn a_tls13_only_issuer_is_reported_tls13_only_with_the_reason_in_the_mismatch() {
+    let env = Env::new("sweep").await;
+    let old = env.ca.chain(ChainSpec::default());
+    let new = env.ca.chain(ChainSpec::default());
+    let server = IssuerServer::start_tls13_only(new.clone()).await;
+    let url = server.issuer_url("/id/TLS13");
+    let arn = moto::create_provider(&env.iam, &url, &[STS], &[&old.top_sha1()], &[]).await;
+
+    let report = env.sweep(&env.base_config).await;
+    let p = &report.providers[0];
+    assert_eq!(p.arn, arn);
+    assert!(p.thumbprint_enforced);
+    assert_eq!(p.endpoints.len(), 1);
+    assert!(p.endpoints[0].tls13_only, "{:#?}", p.endpoints);
+    assert_eq!(p.served_thumbprints, [new.top_sha1()]);
+    let json = serde_json::to_value(&p.endpoints[0]).unwrap();
+    assert_eq!(json["tls13_only"], true);
+    assert_eq!(
+        codes_for(&report, &arn),
+        [(FindingCode::ThumbprintMismatch, Severity::Critical)]
+    );
+    let message = &report.findings[0].message;
+    let address = server.addr();
+    assert!(
+        message.contains(&format!(
+            "{address} accepts only TLS 1.3 (it refused a TLS 1.2 handshake)"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains("does not anchor in a public root CA"),
+        "{message}"
+    );
+    assert_eq!(server.handshakes(), 1);
+}
+
 #[tokio::test]
 async fn healthy_provider_has_no_findings_and_the_served_thumbprint() {
     let env = Env::new("sweep").await;
@@ -47,6 +86,7 @@ async fn healthy_provider_has_no_findings_and_the_served_thumbprint() {
     );
     assert_eq!(p.endpoints.len(), 1);
     assert!(p.endpoints[0].trusted);
+    assert!(!p.endpoints[0].tls13_only);
     assert_eq!(p.endpoints[0].address, server.addr().to_string());
     let served: Vec<String> = p.endpoints[0]
         .chain

@@ -458,3 +458,65 @@ fn an_unavailable_state_table_is_said_in_the_message() {
     );
     assert!(!email.contains("NEW SINCE THE LAST RUN"), "{email}");
 }
+
+/// A mismatch built by assess for a public chain behind a TLS 1.3-only address, beside a
+/// CHAIN_ORDER: the e-mail and Chatbot say why the thumbprint is enforced, and what remediation
+/// did about the chain out of order.
+#[test]
+fn the_messages_say_why_the_thumbprint_is_enforced_and_that_an_out_of_order_top_is_withheld() {
+    let mut p = provider(1, &[OLD], NEW);
+    p.endpoints[1].tls13_only = true;
+    p.remediation = Some(Remediation {
+        outcome: RemediationOutcome::Skipped,
+        added: vec![],
+        reason: "CHAIN_ORDER: the chain served at 203.0.113.11:443 is not contiguous".into(),
+    });
+    let iam = crate::inventory::OidcProvider {
+        arn: p.arn.clone(),
+        url: p.url.clone(),
+        client_ids: p.client_ids.clone(),
+        thumbprints: vec![OLD.into()],
+        tags: Default::default(),
+    };
+    let missing = crate::assess::MissingThumbprint {
+        thumbprint: NEW.into(),
+        addresses: vec!["203.0.113.10:443".into(), "203.0.113.11:443".into()],
+        hosts: vec!["oidc.eks.us-east-1.amazonaws.com:443".into()],
+        enforcement: crate::probe::Enforcement {
+            tls13_only: vec!["203.0.113.11:443".parse().unwrap()],
+            ..Default::default()
+        },
+        tops_broken_chain: true,
+    };
+    let mut findings = crate::assess::mismatch_findings(&iam, &[missing], &[]);
+    findings.push(
+        Finding::new(
+            FindingCode::ChainOrder,
+            arn(1),
+            "oidc.eks.us-east-1.amazonaws.com:443 serves a chain that is not contiguous",
+        )
+        .with_discriminator(crate::report::Discriminator::Thumbprint(NEW.into())),
+    );
+    let r = report(vec![p], vec![], findings);
+    let m = only_one(&r);
+    let email = m.body("email").unwrap();
+    let chatbot: Value = serde_json::from_str(&m.body("https").unwrap()).unwrap();
+    let description = chatbot["content"]["description"].as_str().unwrap();
+    let why = "because IAM relies on the thumbprint here: 203.0.113.11:443 accepts only TLS 1.3 (it refused a TLS 1.2 handshake)";
+    assert!(email.contains(why), "{email}");
+    assert!(description.contains(why), "{description}");
+    assert!(
+        email.contains("--- 1 of 2: CRITICAL THUMBPRINT_MISMATCH"),
+        "{email}"
+    );
+    assert!(
+        email.contains("Done automatically: nothing written: CHAIN_ORDER: the chain served at 203.0.113.11:443"),
+        "{email}"
+    );
+    assert!(email.contains(&format!("do not add {NEW}")), "{email}");
+    let next_steps = chatbot["content"]["nextSteps"].to_string();
+    assert!(
+        !next_steps.contains("update-open-id-connect-provider-thumbprint"),
+        "{next_steps}"
+    );
+}

@@ -54,6 +54,7 @@ fn provider(n: usize, configured: &[&str], served: &str) -> ProviderReport {
         ],
         top_thumbprint: Some(served.into()),
         trusted: true,
+        tls13_only: false,
         error: None,
     };
     ProviderReport {

@@ -286,3 +286,66 @@ fn no_jwks_uri_means_no_host_to_vouch_for() {
     );
     assert_skip(&decision, false, &["JWKS host is unknown"]);
 }
+
+#[test]
+fn a_chain_out_of_order_is_never_added_in_any_mode_and_the_reason_says_chain_order() {
+    let new = thumbprint('a');
+    let out_of_order = EndpointProbe {
+        contiguity: Err(crate::probe::ChainBreak {
+            index: 2,
+            reason: crate::probe::BreakReason::Repeated { first: 1 },
+        }),
+        ..trusted("203.0.113.11:443", &new)
+    };
+    let served = probe(
+        EKS_HOST,
+        vec![trusted("203.0.113.10:443", &new), out_of_order],
+    );
+    for mode in [
+        RemediationMode::Add,
+        RemediationMode::DryRun,
+        RemediationMode::Off,
+    ] {
+        let decision = decide_for(&provider(&[OLD], None), &served, &config(mode));
+        assert_skip(
+            &decision,
+            false,
+            &[
+                "CHAIN_ORDER: the chain served at 203.0.113.11:443 is not contiguous (served certificate #3 repeats certificate #2",
+                &format!("its top {new} least of all"),
+            ],
+        );
+        assert!(
+            !reason(&decision).contains("must be added by hand"),
+            "{mode}: {}",
+            reason(&decision)
+        );
+        let skipped = decision.without_writing().unwrap().remediation();
+        assert_eq!(skipped.outcome, RemediationOutcome::Skipped);
+        assert!(skipped.added.is_empty());
+    }
+}
+
+#[test]
+fn the_top_of_a_chain_out_of_order_does_not_fill_the_list() {
+    let new = thumbprint('a');
+    let full: Vec<String> = ['1', '2', '3', '4', '5']
+        .into_iter()
+        .map(thumbprint)
+        .collect();
+    let full: Vec<&str> = full.iter().map(String::as_str).collect();
+    let out_of_order = EndpointProbe {
+        contiguity: Err(crate::probe::ChainBreak {
+            index: 1,
+            reason: crate::probe::BreakReason::Extra,
+        }),
+        ..trusted("203.0.113.10:443", &new)
+    };
+    let decision = decide_for(
+        &provider(&full, None),
+        &probe(EKS_HOST, vec![out_of_order]),
+        &config(RemediationMode::Add),
+    );
+    assert_skip(&decision, false, &["CHAIN_ORDER"]);
+    assert!(crate::remediate::findings(&provider(&full, None), &decision, None).is_empty());
+}

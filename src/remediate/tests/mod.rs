@@ -56,6 +56,7 @@ fn endpoint(address: &str, top: &str, verdict: ChainVerdict) -> EndpointProbe {
         verdict,
         publicly_anchored: false,
         contiguity: Ok(()),
+        tls13_only: false,
         error: None,
     }
 }
@@ -68,6 +69,7 @@ fn unreachable(address: &str, error: &str) -> EndpointProbe {
         verdict: ChainVerdict::NotReceived,
         publicly_anchored: false,
         contiguity: Ok(()),
+        tls13_only: false,
         error: Some(error.to_string()),
     }
 }
