@@ -202,3 +202,40 @@ async fn providers_sharing_an_http2_host_multiplex_on_its_one_connection() {
         "one connection carries all 80 requests"
     );
 }
+
+/// A TLS 1.3-only host that closes after every response, shared by 4 providers: each replacement
+/// connection offers TLS 1.3 at once (the refused TLS 1.2 attempt happens once, on the first
+/// handshake), every chain is recorded as tls13_only, and every provider is clean.
+#[tokio::test]
+async fn replacements_on_a_tls13_only_host_skip_the_refused_tls12_attempt() {
+    let env = Env::new("connections").await;
+    let chain = env.ca.chain(ChainSpec::default());
+    let server = IssuerServer::start_tls13_only(chain.clone()).await;
+    server.set_keep_alive(false);
+    for id in ["ONE", "TWO", "THREE", "FOUR"] {
+        let url = server.issuer_url(&format!("/id/{id}"));
+        moto::create_provider(&env.iam, &url, &[STS], &[&chain.top_sha1()], &[]).await;
+    }
+
+    let report = env.sweep(&env.base_config).await;
+
+    assert_clean(&report, &[chain.top_sha1()]);
+    for provider in &report.providers {
+        assert!(provider.thumbprint_enforced, "{}", provider.arn);
+        assert_eq!(provider.endpoints.len(), 1, "{:#?}", provider.endpoints);
+        assert!(
+            provider.endpoints[0].tls13_only,
+            "{:#?}",
+            provider.endpoints
+        );
+    }
+    assert_eq!(server.requests().len(), 8, "{:?}", server.requests());
+    // Every request had its own connection (the server closes after each response), and only the
+    // very first connection was a refused TLS 1.2 attempt.
+    assert_eq!(server.handshakes(), 8, "one TLS 1.3 handshake per request");
+    assert_eq!(
+        server.connections(),
+        server.handshakes() + 1,
+        "one refused TLS 1.2 attempt in all"
+    );
+}

@@ -194,13 +194,12 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
         }
         for (mut endpoint, stream, permit) in futures::future::join_all(handshakes).await {
             if let (Some(stream), Some(permit)) = (stream, permit) {
-                let trusted = endpoint.verdict == ChainVerdict::Trusted;
                 match Link::new(
                     shared_ctx.clone(),
                     server_name.clone(),
                     stream,
                     permit,
-                    trusted,
+                    &endpoint,
                     entry.seen.clone(),
                 ) {
                     Ok(link) => entry.links.push(link),

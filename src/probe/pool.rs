@@ -279,6 +279,8 @@ struct DialState {
     address_permits: Arc<Semaphore>,
     /// A replacement must be trusted like the first connection was (the JWKS goes only over those).
     trusted: bool,
+    /// The first handshake found the address refusing TLS 1.2: replacements offer TLS 1.3 at once.
+    tls13_only: bool,
     seen: Arc<Seen>,
 }
 
@@ -300,8 +302,13 @@ impl DialState {
             .acquire(1, wait)
             .await
             .ok_or(DialError::Busy(self.address))?;
-        let (endpoint, stream) =
-            tls::connect(&self.ctx, self.server_name.clone(), self.address).await;
+        let (endpoint, stream) = tls::reconnect(
+            &self.ctx,
+            self.server_name.clone(),
+            self.address,
+            self.tls13_only,
+        )
+        .await;
         self.seen.again(&endpoint);
         let Some(stream) = stream else {
             return Err(DialError::Failed(failure_of(&endpoint)));
@@ -366,16 +373,17 @@ impl std::fmt::Debug for Link {
 }
 
 impl Link {
-    /// A link whose first connection is `stream` (its handshake already recorded in `seen`),
-    /// holding `permit` of `PROBE_CONCURRENCY`.
+    /// A link whose first connection is `stream`, handshaken as `first` says (already recorded in
+    /// `seen`), holding `permit` of `PROBE_CONCURRENCY`.
     pub fn new(
         ctx: Arc<ProbeContext>,
         server_name: ServerName<'static>,
         stream: TlsStream<TcpStream>,
         permit: OwnedSemaphorePermit,
-        trusted: bool,
+        first: &EndpointProbe,
         seen: Arc<Seen>,
     ) -> Result<Link, std::io::Error> {
+        let trusted = first.verdict == ChainVerdict::Trusted;
         let address = stream.get_ref().0.peer_addr()?;
         let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
         // HTTP/2: one connection, and room for its replacement while a closing one drains.
@@ -392,6 +400,7 @@ impl Link {
             first: Mutex::new(Some(ProbeIo::new(stream, permit, address_permit))),
             address_permits,
             trusted,
+            tls13_only: first.tls13_only,
             seen,
         }));
         let turns = if h2 {

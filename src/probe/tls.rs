@@ -33,6 +33,22 @@ pub async fn connect(
     connect_offering(ctx, server_name, address, Offer::Tls12).await
 }
 
+/// A replacement connection to an address already probed: straight to TLS 1.3 when its first
+/// handshake found it refusing TLS 1.2 (no refused attempt per replacement), else as [`connect`].
+pub async fn reconnect(
+    ctx: &ProbeContext,
+    server_name: ServerName<'static>,
+    address: SocketAddr,
+    tls13_only: bool,
+) -> (EndpointProbe, Option<TlsStream<TcpStream>>) {
+    if !tls13_only {
+        return connect(ctx, server_name, address).await;
+    }
+    let (mut endpoint, stream) = connect_offering(ctx, server_name, address, Offer::Tls13).await;
+    endpoint.tls13_only = !endpoint.chain.is_empty();
+    (endpoint, stream)
+}
+
 /// The protocol version one handshake offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Offer {
