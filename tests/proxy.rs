@@ -117,7 +117,7 @@ async fn probes_tunnel_through_https_proxy_and_record_the_issuers_own_chain() {
     let issuer_address = format!("127.0.0.1:{}", server.port());
     assert!(
         !targets.is_empty() && targets.iter().all(|t| *t == issuer_address),
-        "every connection was a CONNECT tunnel to the resolved address: {targets:?}"
+        "every connection was a CONNECT tunnel to the resolved address {issuer_address}: {targets:?}"
     );
     assert_eq!(
         targets.len(),
