@@ -45,6 +45,11 @@ const HTTP2_STREAMS_PER_ADDRESS: usize = 64;
 pub const MAX_CHAINS_PER_ADDRESS: usize = 4;
 /// How long a permit waiter gives a closed idle host to hand its permits back before it looks again.
 const SETTLE: Duration = Duration::from_millis(50);
+/// How long a request that finds the pool empty waits for a connection on its way back before the
+/// dialer gives up on it (the request's checkout, which waits too, then gets that connection).
+const RETURN_GRACE: Duration = Duration::from_millis(250);
+/// How often that wait looks again.
+const RETURN_POLL: Duration = Duration::from_millis(5);
 /// A wait with no bound of its own (the run's deadline bounds it from outside).
 const FAR: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -262,6 +267,9 @@ pub enum DialError {
     /// The new connection failed, or its chain was not trusted like the first one's.
     #[error("{0}")]
     Failed(String),
+    /// No request lacked a connection: one was on its way back to the pool.
+    #[error("no new connection was needed")]
+    NotNeeded,
 }
 
 /// The pool's connector: dials its one address (whatever host the request URI names), handshakes
@@ -281,13 +289,54 @@ struct DialState {
     trusted: bool,
     /// The first handshake found the address refusing TLS 1.2: replacements offer TLS 1.3 at once.
     tls13_only: bool,
+    /// Whether the address speaks HTTP/2 (one multiplexed connection).
+    h2: bool,
+    /// The address permits' number.
+    connections_cap: usize,
+    /// The link's turns (requests in flight) and their number.
+    turns: Arc<Semaphore>,
+    turns_cap: usize,
     seen: Arc<Seen>,
 }
 
 impl DialState {
+    /// HTTP/1.1 connections open to this address now (each holds an address permit).
+    fn open(&self) -> usize {
+        self.connections_cap - self.address_permits.available_permits()
+    }
+
+    /// Requests on this address now (each holds a turn).
+    fn in_flight(&self) -> usize {
+        self.turns_cap - self.turns.available_permits()
+    }
+
+    /// Whether a request really lacks a connection. hyper-util hands a finished exchange's
+    /// connection back to the pool from a task of its own, a moment after the body was read: a
+    /// request made in that moment finds the pool empty and asks for a new connection while it
+    /// waits for the old one. When as many connections are open as requests are in flight, one is
+    /// on its way back: wait for it (the request's checkout takes it) instead of handshaking again,
+    /// and dial only once a connection really went away. HTTP/2 takes no such wait: its pool dials
+    /// only when it has no connection at all.
+    async fn needed(&self) -> bool {
+        if self.h2 {
+            return true;
+        }
+        let give_up = tokio::time::Instant::now() + RETURN_GRACE;
+        while self.open() >= self.in_flight() {
+            if tokio::time::Instant::now() >= give_up {
+                return false;
+            }
+            tokio::time::sleep(RETURN_POLL).await;
+        }
+        true
+    }
+
     async fn dial(&self) -> Result<ProbeIo, DialError> {
         if let Some(first) = lock(&self.first).take() {
             return Ok(first);
+        }
+        if !self.needed().await {
+            return Err(DialError::NotNeeded);
         }
         let wait = self.ctx.timeout;
         let address_permit =
@@ -393,6 +442,12 @@ impl Link {
             .clone()
             .try_acquire_owned()
             .map_err(std::io::Error::other)?;
+        let turns_cap = if h2 {
+            HTTP2_STREAMS_PER_ADDRESS
+        } else {
+            HTTP1_CONNECTIONS_PER_ADDRESS
+        };
+        let turns = Arc::new(Semaphore::new(turns_cap));
         let dialer = Dialer(Arc::new(DialState {
             ctx,
             server_name,
@@ -401,18 +456,17 @@ impl Link {
             address_permits,
             trusted,
             tls13_only: first.tls13_only,
+            h2,
+            connections_cap: connections,
+            turns: turns.clone(),
+            turns_cap,
             seen,
         }));
-        let turns = if h2 {
-            HTTP2_STREAMS_PER_ADDRESS
-        } else {
-            HTTP1_CONNECTIONS_PER_ADDRESS
-        };
         Ok(Link {
             address,
             trusted,
             h2,
-            turns: Arc::new(Semaphore::new(turns)),
+            turns,
             client: Mutex::new(pooled_client(&dialer, h2)),
             dialer,
         })
