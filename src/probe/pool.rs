@@ -134,6 +134,12 @@ impl Permits {
         idle.push_back(host);
     }
 
+    /// Queues `host` as idle whatever the permits (tests build the queue this way).
+    #[cfg(test)]
+    fn queue_idle_for_test(&self, host: Weak<dyn Idle>) {
+        lock(&self.idle).push_back(host);
+    }
+
     fn close_one_idle(&self) -> bool {
         loop {
             let next = lock(&self.idle).pop_front();
@@ -499,4 +505,74 @@ fn pooled_client(dialer: &Dialer, h2: bool) -> PooledClient {
         .pool_max_idle_per_host(HTTP1_CONNECTIONS_PER_ADDRESS)
         .http2_only(h2)
         .build(dialer.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A host holding one permit until it is closed; `busy` refuses the close.
+    struct FakeHost {
+        permit: Mutex<Option<OwnedSemaphorePermit>>,
+        busy: AtomicBool,
+    }
+
+    impl Idle for FakeHost {
+        fn close_if_idle(&self) -> bool {
+            if self.busy.load(Ordering::SeqCst) {
+                return false;
+            }
+            lock(&self.permit).take();
+            true
+        }
+    }
+
+    async fn host_holding(permits: &Permits, busy: bool) -> Arc<FakeHost> {
+        let permit = permits.acquire(1, Duration::from_secs(1)).await;
+        assert!(permit.is_some(), "a free permit");
+        Arc::new(FakeHost {
+            permit: Mutex::new(permit),
+            busy: AtomicBool::new(busy),
+        })
+    }
+
+    #[tokio::test]
+    async fn an_idle_host_is_closed_when_a_permit_is_wanted_and_a_busy_one_is_not() {
+        let permits = Permits::new(2);
+        let busy = host_holding(&permits, true).await;
+        let idle = host_holding(&permits, false).await;
+        for host in [&busy, &idle] {
+            let host: Arc<dyn Idle> = host.clone();
+            permits.queue_idle_for_test(Arc::downgrade(&host));
+        }
+        assert_eq!(permits.available(), 0);
+
+        let third = permits.acquire(1, Duration::from_secs(2)).await;
+
+        assert!(
+            third.is_some(),
+            "the idle host's permit went to the new connection"
+        );
+        assert!(lock(&idle.permit).is_none(), "the idle host was closed");
+        assert!(
+            lock(&busy.permit).is_some(),
+            "the busy host kept its connection"
+        );
+        // Nothing idle is left: a fourth waits out its bound and gets nothing.
+        assert!(permits
+            .acquire(1, Duration::from_millis(300))
+            .await
+            .is_none());
+    }
+
+    #[tokio::test]
+    async fn a_host_going_idle_when_no_permit_is_free_is_closed_at_once() {
+        let permits = Permits::new(1);
+        let host = host_holding(&permits, false).await;
+        let idle: Arc<dyn Idle> = host.clone();
+        permits.idle(Arc::downgrade(&idle));
+        assert!(lock(&host.permit).is_none());
+        assert_eq!(permits.available(), 1);
+    }
 }
