@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv-sam with the pinned AWS SAM CLI (requirements-sam.txt) when it is missing or that
-# file changed. A virtualenv of its own: the SAM CLI pins boto3, aws-sam-translator and cfn-lint
-# versions that .venv must not get (see requirements-sam.txt). Safe to run concurrently.
+# file changed. A virtualenv of its own: the SAM CLI pins a boto3 that .venv must not get (see
+# requirements-sam.txt). Safe to run concurrently.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv-sam"
