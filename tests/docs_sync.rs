@@ -11,11 +11,11 @@ use thumbprint_guard::report::FindingCode;
 const CONFIGURATION: &str = include_str!("../docs/configuration.md");
 const FINDINGS: &str = include_str!("../docs/findings.md");
 
-/// The rows of the first Markdown table in `page` whose header row starts with `first_column`:
-/// each row's cells, trimmed, in order. Panics when the page has no such table.
-fn table_rows(page: &str, first_column: &str) -> Vec<Vec<String>> {
-    let header = format!("| {first_column} |");
-    let mut lines = page.lines().skip_while(|line| !line.starts_with(&header));
+/// The rows of the first Markdown table in `page` whose header row starts with `header` (its first
+/// columns, e.g. `| code | severity |`): each row's cells, trimmed, in order. Panics when the page
+/// has no such table.
+fn table_rows(page: &str, header: &str) -> Vec<Vec<String>> {
+    let mut lines = page.lines().skip_while(|line| !line.starts_with(header));
     assert!(
         lines.next().is_some(),
         "no table whose header starts with {header:?}"
@@ -50,7 +50,7 @@ fn by_name(rows: Vec<Vec<String>>, page: &str) -> BTreeMap<String, Vec<String>> 
 #[test]
 fn the_configuration_table_lists_exactly_the_variables_the_code_reads() {
     let documented = by_name(
-        table_rows(CONFIGURATION, "variable"),
+        table_rows(CONFIGURATION, "| variable | flag | default |"),
         "docs/configuration.md",
     );
     for variable in VARIABLES {
@@ -69,7 +69,10 @@ fn the_configuration_table_lists_exactly_the_variables_the_code_reads() {
 
 #[test]
 fn the_findings_table_lists_exactly_the_codes_with_their_severity() {
-    let documented = by_name(table_rows(FINDINGS, "code"), "docs/findings.md");
+    let documented = by_name(
+        table_rows(FINDINGS, "| code | severity |"),
+        "docs/findings.md",
+    );
     for code in FindingCode::ALL {
         let Some(cells) = documented.get(code.as_str()) else {
             panic!("{code} is a finding code, docs/findings.md's table has no row for it");
