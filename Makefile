@@ -13,14 +13,21 @@ export NO_PROXY := $(subst $() ,$(comma),$(strip $(NO_PROXY) $(no_proxy) 127.0.0
 export no_proxy := $(NO_PROXY)
 CARGO ?= cargo
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
+# The AWS SAM CLI lives in .venv-sam (scripts/ensure-sam.sh) and is called by its path, so that PATH
+# keeps .venv first: cargo-lambda and zig (`python3 -m ziglang`) come from .venv. SAM_CLI_TELEMETRY=0:
+# the SAM CLI sends no usage metrics.
+SAM := SAM_CLI_TELEMETRY=0 $(CURDIR)/.venv-sam/bin/sam
 
-.PHONY: help venv toolchain build test lint fmt validate demo bench lambda test-lambda deploy clean
+.PHONY: help venv sam-cli toolchain build test lint fmt validate demo bench lambda sam-build test-lambda deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
 venv: ## create .venv with moto server, cfn-lint, cargo-lambda, zig (pinned in requirements-dev.txt)
 	@scripts/ensure-venv.sh
+
+sam-cli: ## create .venv-sam with the AWS SAM CLI (pinned in requirements-sam.txt)
+	@scripts/ensure-sam.sh
 
 toolchain: ## make sure rustfmt and clippy are installed
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
@@ -55,7 +62,7 @@ MEMBER_ALL_OPTIONS := RemediationMode=add SecurityHub=on ExternalId=example Perm
 # BC_SKIP_MAPPING and --skip-download: checkov fetches nothing from its vendor's platform.
 CHECKOV := BC_SKIP_MAPPING=TRUE $(CURDIR)/.venv-checkov/bin/checkov --framework cloudformation --compact --quiet --skip-download
 
-validate: venv ## lint the SAM template and member-role.yaml: cfn-lint, the real SAM transform (offline) + cfn-lint of its output, checkov (fails on any finding not fixed or skipped with a reason), sam validate --lint if installed
+validate: venv sam-cli ## lint the SAM template and member-role.yaml: cfn-lint, the real SAM transform (offline) + cfn-lint of its output, checkov (fails on any finding not fixed or skipped with a reason), sam validate --lint
 	cfn-lint template.yaml member-role.yaml
 	@mkdir -p target
 	$(VENV)/bin/python scripts/sam-expand.py template.yaml --placeholder-code > target/template.expanded.json
@@ -65,7 +72,7 @@ validate: venv ## lint the SAM template and member-role.yaml: cfn-lint, the real
 	@scripts/ensure-checkov.sh
 	$(CHECKOV) -f template.yaml -f member-role.yaml -f target/template.all-options.json \
 	  -f target/member-role.all-options.json -f target/template.expanded.json
-	@if command -v sam >/dev/null; then sam validate --lint --template template.yaml; else echo "validate: SAM CLI not installed, sam validate skipped"; fi
+	$(SAM) validate --lint --template template.yaml
 
 demo: venv ## full sweep against moto and two local issuers (one healthy, one rotated); stops all it starts
 	$(CARGO) build --locked --bin thumbprint-guard --example demo
@@ -94,16 +101,23 @@ lambda: venv ## the arm64 Lambda bootstrap (target/lambda/thumbprint-guard-lambd
 	@file target/lambda/thumbprint-guard-lambda/bootstrap 2>/dev/null || true
 	@ls -l target/lambda/thumbprint-guard-lambda/bootstrap
 
+# What `make deploy` builds, offline: sam build runs BuildMethod rust-cargolambda (a beta feature of the
+# SAM CLI) in the source folder, i.e. `cargo lambda build --release --arm64 --bin thumbprint-guard-lambda`
+# into target/lambda/, and copies the bootstrap to .aws-sam/build/Function/.
+sam-build: venv sam-cli ## sam build of template.yaml (offline, telemetry off): the arm64 bootstrap through cargo-lambda -> .aws-sam/build/
+	@rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
+	@$(VENV)/bin/python -m ziglang version >/dev/null || { echo "sam-build: zig is missing from .venv (PyPI ziglang): make venv"; exit 1; }
+	$(SAM) build --beta-features --template template.yaml
+	@file .aws-sam/build/*/bootstrap 2>/dev/null || true
+	@ls -l .aws-sam/build/*/bootstrap
+
 test-lambda: venv ## the real Lambda binary under cargo lambda watch, invoked with events/*.json against moto and local issuers
 	$(CARGO) build --locked --bin thumbprint-guard-lambda --example lambda_e2e
 	$(CARGO) run --locked --quiet --example lambda_e2e -- $(VENV)/bin/cargo-lambda
 
-deploy: venv ## sam build + sam deploy --guided into the account of your AWS credentials (needs the AWS SAM CLI)
-	@command -v sam >/dev/null || { echo "deploy: the AWS SAM CLI is not installed. Install it (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html, or: pipx install aws-sam-cli), then rerun make deploy. It builds with cargo-lambda and zig from .venv."; exit 2; }
-	@rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
-	sam build --beta-features
-	sam deploy --guided
+deploy: sam-build ## make sam-build, then sam deploy --guided into the account of your AWS credentials
+	$(SAM) deploy --guided
 
-clean: ## remove build output and the virtualenv
+clean: ## remove build output (target/, .aws-sam/) and the virtualenvs
 	$(CARGO) clean
-	rm -rf $(VENV) .venv.lock .venv-checkov .venv-checkov.lock
+	rm -rf $(VENV) .venv.lock .venv-checkov .venv-checkov.lock .venv-sam .venv-sam.lock .aws-sam

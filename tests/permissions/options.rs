@@ -664,9 +664,10 @@ fn the_member_role_trusts_the_central_role_only_and_reads_what_a_member_sweep_re
 }
 
 #[test]
-fn the_readme_parameter_table_lists_every_parameter_with_its_default() {
+fn the_documented_parameter_table_lists_every_parameter_with_its_default() {
     let template = expanded_template();
-    let readme = std::fs::read_to_string(moto::root().join("README.md")).expect("README.md");
+    let readme =
+        std::fs::read_to_string(moto::root().join("docs/deploying.md")).expect("docs/deploying.md");
     let start = readme
         .find("## Deploying the Lambda")
         .expect("the deployment section");
@@ -678,7 +679,7 @@ fn the_readme_parameter_table_lists_every_parameter_with_its_default() {
             let spec = &template["Parameters"][name];
             assert!(
                 spec.is_object(),
-                "README lists {name}, the template has no such parameter"
+                "docs/deploying.md lists {name}, the template has no such parameter"
             );
             let default = match &spec["Default"] {
                 Value::String(s) if s.is_empty() => "empty".to_string(),
@@ -695,7 +696,7 @@ fn the_readme_parameter_table_lists_every_parameter_with_its_default() {
         .keys()
         .cloned()
         .collect();
-    assert_eq!(listed, parameters, "README's parameter table");
+    assert_eq!(listed, parameters, "docs/deploying.md's parameter table");
 }
 
 #[test]
