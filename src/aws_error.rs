@@ -282,7 +282,7 @@ impl AwsError {
                 let code = self.code.as_deref().unwrap_or("error");
                 let hint = if self.is_access_denied() {
                     format!(
-                        "; these credentials need {}:{} (see the README, \"Permissions\")",
+                        "; these credentials need {}:{} (see docs/deploying.md, \"Permissions\")",
                         self.service, self.operation
                     )
                 } else if code.contains("ExpiredToken") || code.contains("InvalidClientTokenId") {

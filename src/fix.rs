@@ -213,7 +213,7 @@ pub fn manual_fix(finding: &Finding, context: FixContext<'_>) -> Option<String> 
             "raise the function's timeout or PROBE_CONCURRENCY, or lower PROBE_TIMEOUT_SECS, so the sweep reaches every provider".to_string(),
         ),
         FindingCode::InventoryIncomplete => Some(
-            "check the credentials' IAM/EKS read permissions (README, \"Permissions\") and run the sweep again".to_string(),
+            "check the credentials' IAM/EKS read permissions (docs/deploying.md, \"Permissions\") and run the sweep again".to_string(),
         ),
         FindingCode::ThumbprintAdded => None,
     }

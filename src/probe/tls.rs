@@ -251,7 +251,7 @@ enum TunnelError {
 /// Through a proxy, a chain is judged against the same trust store as without one (Mozilla's roots
 /// plus `EXTRA_TRUST_ANCHORS_PEM`): a CONNECT tunnel only relays bytes, so a private issuer behind
 /// it serves its own chain. A TLS-intercepting proxy's chain fails validation like any unknown CA
-/// (unless its CA was put into `EXTRA_TRUST_ANCHORS_PEM`, which the README warns against); the
+/// (unless its CA was put into `EXTRA_TRUST_ANCHORS_PEM`, which docs/security.md warns against); the
 /// reason then names the proxy.
 fn behind_proxy(endpoint: &mut EndpointProbe, proxy: &super::context::Proxy) {
     if let ChainVerdict::Untrusted(reason) = &endpoint.verdict {
