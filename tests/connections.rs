@@ -239,3 +239,99 @@ async fn replacements_on_a_tls13_only_host_skip_the_refused_tls12_attempt() {
         "one refused TLS 1.2 attempt in all"
     );
 }
+
+/// `count` providers on one HTTP/1.1 keep-alive host that waits `delay` before every handshake and
+/// every response, each configured with the host's top thumbprint.
+async fn on_one_slow_host(
+    env: &Env,
+    count: usize,
+    delay: std::time::Duration,
+) -> (IssuerServer, String) {
+    let chain = env.ca.chain(ChainSpec::default());
+    let server = IssuerServer::start(chain.clone()).await;
+    server.set_delay(delay);
+    for i in 0..count {
+        let url = server.issuer_url(&format!("/id/QUEUE{i:03}"));
+        moto::create_provider(&env.iam, &url, &[STS], &[&chain.top_sha1()], &[]).await;
+    }
+    (server, chain.top_sha1())
+}
+
+/// 48 providers on one HTTP/1.1 host answering after 250 ms, PROBE_TIMEOUT_SECS 1: the last ones
+/// wait about 3 s for their turn (96 requests over 8 connections), more than their own bound of
+/// 3 × 1 s, yet each one's own exchanges take under a second. The wait is not charged: every
+/// provider is clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_a_turn_on_a_shared_host_is_not_charged_to_a_provider() {
+    let env = Env::new("connections").await;
+    let (server, top) = on_one_slow_host(&env, 48, std::time::Duration::from_millis(250)).await;
+    let config = thumbprint_guard::config::Config {
+        probe_timeout: std::time::Duration::from_secs(1),
+        ..env.base_config.clone()
+    };
+
+    let report = env.sweep(&config).await;
+
+    assert_eq!(report.providers.len(), 48);
+    assert_clean(&report, &[top]);
+    assert_eq!(server.requests().len(), 96);
+    assert!(
+        server.connections() <= 8,
+        "at most 8 connections to the address: {}",
+        server.connections()
+    );
+}
+
+/// The same queue under a run deadline that comes before it drains: providers not probed by then
+/// are PROBE_SKIPPED (a warning), never a false ISSUER_UNREACHABLE; those probed are clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_deadline_skips_providers_still_waiting_for_their_turn() {
+    use thumbprint_guard::report::FindingCode;
+
+    let env = Env::new("connections").await;
+    let (_server, top) = on_one_slow_host(&env, 96, std::time::Duration::from_millis(250)).await;
+    let config = env.base_config.clone();
+    let sdk = env.moto.sdk_config(support::env::REGION).await;
+    let aws = thumbprint_guard::inventory::AwsClients::new(&sdk, &config);
+    let ctx = ProbeContext::new(&config).expect("probe context");
+    // 192 requests over 8 connections at 250 ms take about 6 s: the deadline cuts the queue.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+
+    let report = thumbprint_guard::sweep::run(
+        &aws,
+        &ctx,
+        &config,
+        time::OffsetDateTime::now_utc(),
+        Some(deadline),
+    )
+    .await
+    .expect("sweep runs");
+
+    let skipped: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::ProbeSkipped)
+        .map(|f| f.resource.as_str())
+        .collect();
+    let others: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code != FindingCode::ProbeSkipped)
+        .collect();
+    assert!(others.is_empty(), "only PROBE_SKIPPED: {others:#?}");
+    assert!(
+        !skipped.is_empty() && skipped.len() < 96,
+        "some providers probed, the rest skipped: {} skipped",
+        skipped.len()
+    );
+    for provider in &report.providers {
+        if !skipped.contains(&provider.arn.as_str()) {
+            assert_eq!(
+                provider.served_thumbprints,
+                [top.clone()],
+                "{}",
+                provider.arn
+            );
+        }
+    }
+}
