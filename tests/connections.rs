@@ -328,7 +328,7 @@ async fn the_run_deadline_skips_providers_still_waiting_for_their_turn() {
         if !skipped.contains(&provider.arn.as_str()) {
             assert_eq!(
                 provider.served_thumbprints,
-                [top.clone()],
+                vec![top.as_str()],
                 "{}",
                 provider.arn
             );
