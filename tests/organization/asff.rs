@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::support::env::cli;
 use crate::support::issuer::{ChainSpec, IssuerServer};
 use crate::support::moto::{self, ACCOUNT_ID};
-use crate::{Env, REGION, ROLE, STS};
+use crate::{Env, REGION, STS};
 
 #[test]
 fn asff_output_in_organization_mode_prints_every_members_findings_and_imports_nothing() {
@@ -41,24 +41,8 @@ async fn scenario() {
         )
         .await;
     }
-    let trust = env
-        .config
-        .extra_trust_anchors_pem
-        .as_ref()
-        .expect("the test CA file")
-        .display()
-        .to_string();
     let mut vars = env.moto.env(REGION);
-    for (key, value) in [
-        ("EKS_REGIONS", "none"),
-        ("AUDIT_TRUST_POLICIES", "false"),
-        ("ALLOW_PRIVATE_ADDRESSES", "true"),
-        ("EXTRA_TRUST_ANCHORS_PEM", trust.as_str()),
-        ("ORGANIZATION_ROLE_NAME", ROLE),
-        ("SECURITY_HUB", "on"),
-    ] {
-        vars.push((key.to_string(), value.to_string()));
-    }
+    vars.extend(env.organization_vars(&[("SECURITY_HUB", "on")]));
 
     let (code, stdout, stderr) = cli(&vars, &["sweep", "--output", "asff"]).await;
 

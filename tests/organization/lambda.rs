@@ -14,7 +14,7 @@ use thumbprint_guard::probe::ProbeContext;
 
 use crate::support::issuer::{ChainSpec, IssuerServer};
 use crate::support::moto::{self, Moto, ACCOUNT_ID};
-use crate::{Env, REGION, ROLE, STS};
+use crate::{Env, REGION, STS};
 
 const TABLE: &str = "thumbprint-guard-state";
 
@@ -102,27 +102,15 @@ async fn scenario() {
     )
     .await;
 
-    let trust = env
-        .config
-        .extra_trust_anchors_pem
-        .as_ref()
-        .expect("the test CA file")
-        .display()
-        .to_string();
-    let vars: HashMap<String, String> = [
-        ("EKS_REGIONS", "none"),
-        ("AUDIT_TRUST_POLICIES", "false"),
-        ("ALLOW_PRIVATE_ADDRESSES", "true"),
-        ("EXTRA_TRUST_ANCHORS_PEM", trust.as_str()),
-        ("ORGANIZATION_ROLE_NAME", ROLE),
-        ("STATE_TABLE", TABLE),
-        ("SECURITY_HUB", "on"),
-        ("NOTIFY", "changes"),
-        ("SNS_TOPIC_ARN", topic.as_str()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let vars: HashMap<String, String> = env
+        .organization_vars(&[
+            ("STATE_TABLE", TABLE),
+            ("SECURITY_HUB", "on"),
+            ("NOTIFY", "changes"),
+            ("SNS_TOPIC_ARN", topic.as_str()),
+        ])
+        .into_iter()
+        .collect();
     let base = Runtime::base_config(&vars).expect("configuration");
     assert!(OrganizationSettings::from_config(&base).is_some());
     let runtime = Runtime {

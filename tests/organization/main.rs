@@ -67,6 +67,29 @@ impl Env {
         aws_sdk_iam::Client::new(&moto::member_sdk_config(&self.moto, REGION, account_id).await)
     }
 
+    /// The variables of an organization run on this moto: the member role, the test CA trusted,
+    /// loopback issuers allowed, EKS and the role audit off; then `extra`.
+    pub(crate) fn organization_vars(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let trust = self
+            .config
+            .extra_trust_anchors_pem
+            .as_ref()
+            .expect("the test CA file")
+            .display()
+            .to_string();
+        [
+            ("EKS_REGIONS", "none"),
+            ("AUDIT_TRUST_POLICIES", "false"),
+            ("ALLOW_PRIVATE_ADDRESSES", "true"),
+            ("EXTRA_TRUST_ANCHORS_PEM", trust.as_str()),
+            ("ORGANIZATION_ROLE_NAME", ROLE),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
     pub(crate) fn clients(&self) -> OrganizationClients {
         OrganizationClients::new(&self.sdk, &self.config)
     }
