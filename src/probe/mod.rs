@@ -2,13 +2,14 @@
 //! verdicts recorded), the discovery document and the JWKS over those same verified connections.
 //!
 //! The probe records facts, never verdicts about IAM; [`crate::assess`] turns them into findings.
-//! Every network step is bounded by `PROBE_TIMEOUT_SECS` and a whole issuer by three times that;
+//! Every network step is bounded by `PROBE_TIMEOUT_SECS` and a provider's own exchanges by three
+//! times that (waiting for a shared host's turn is bounded by the run's deadline);
 //! every failure is a typed [`ProbeIssue`] or an [`EndpointProbe`] field, never an `Err` or a panic.
 //!
 //! # Layout
 //! - `facts`: the result types ([`IssuerProbe`], [`HostProbe`], [`EndpointProbe`], [`ProbeFailure`]).
-//! - `context`: [`ProbeContext`], built once per run (TLS template, verifiers, trust store,
-//!   policy, pins, the connection semaphore).
+//! - `context`: [`ProbeContext`], built once per process (TLS templates, verifiers, trust store,
+//!   policy, pins, the `PROBE_CONCURRENCY` permits).
 //! - `address`, `route`: which addresses may be contacted, name resolution and pins, unroutable IPv6.
 //! - `host`: one handshake per address of a host; [`HostCache`], the run's hosts, each probed once
 //!   and kept with its connections for every provider that uses it.
