@@ -3,8 +3,8 @@
 //!
 //! Redirects are never followed, bodies are capped at [`MAX_BODY_BYTES`], and each part (the
 //! response head, the body) is bounded by the step bound and by what is left of the provider's
-//! own 3 × `PROBE_TIMEOUT_SECS`. Waiting for the address's turn is not the provider's exchange:
-//! it is bounded by the run's deadline only.
+//! own 3 × `PROBE_TIMEOUT_SECS`. Waiting for the address's turn (taken by the issuer probe) is not
+//! the provider's exchange: it is bounded by the run's deadline only.
 
 use std::future::Future;
 use std::time::Duration;
@@ -108,8 +108,8 @@ impl From<Spent> for FetchError {
     }
 }
 
-/// GETs `url` over `link` and parses the body as JSON. Waits for the address's turn first
-/// (uncharged), then the exchange is charged to `budget`.
+/// GETs `url` over `link` and parses the body as JSON, charging the exchange to `budget`. The
+/// caller holds a turn of the address ([`Link::turn`]).
 pub async fn get_json(link: &Link, url: &Url, budget: &mut Budget) -> Result<Value, FetchError> {
     let address = link.address;
     let step = budget.step();
@@ -124,11 +124,6 @@ pub async fn get_json(link: &Link, url: &Url, budget: &mut Budget) -> Result<Val
         .header(USER_AGENT, AGENT)
         .body(Empty::<Bytes>::new())
         .map_err(|e| FetchError::Unreachable(format!("cannot request {url}: {e}")))?;
-    let Some(_turn) = link.turn().await else {
-        return Err(FetchError::Broken(format!(
-            "{address}: the address was closed"
-        )));
-    };
     let client = link.client();
     let response = budget
         .spend(client.request(request))

@@ -40,6 +40,7 @@ pub async fn probe_issuer(ctx: &ProbeContext, issuer_url: &str, cache: &HostCach
             ..IssuerProbe::default()
         },
         hosts: Vec::new(),
+        turn: None,
     };
     let finished = run.steps(issuer_url).await;
     let Run {
@@ -75,6 +76,8 @@ struct Run<'a> {
     probe: IssuerProbe,
     /// The hosts used and what each carries, recorded at the end (chains seen by then included).
     hosts: Vec<(Arc<HostEntry>, Vec<Fetch>)>,
+    /// The turn this provider holds on an address, if any.
+    turn: Option<Turn>,
 }
 
 impl Run<'_> {
@@ -124,7 +127,7 @@ impl Run<'_> {
             return Ok(());
         }
         self.step = Step::Discovery;
-        let document = match fetch(&verified, &discovery, &mut self.budget).await {
+        let document = match fetch(&verified, &discovery, &mut self.budget, &mut self.turn).await {
             Ok(document) => document,
             Err(FetchError::Spent) => return Err(Spent),
             Err(FetchError::Unreachable(why) | FetchError::Broken(why)) => {
@@ -181,7 +184,8 @@ impl Run<'_> {
                 self.hosts[0].1.push(Fetch::Jwks);
                 (issuer_entry, issuer_lease)
             } else {
-                // Done with the issuer host: it may be closed for others before this one opens.
+                // Done with the issuer host: its turn and its lease go before this one opens.
+                self.turn = None;
                 drop(issuer_lease);
                 self.step = Step::JwksHost;
                 let (lease, own) = self.cache.lease(self.ctx, jwks_host, jwks_port).await;
@@ -205,7 +209,7 @@ impl Run<'_> {
             return Ok(());
         }
         self.step = Step::Jwks;
-        match fetch(&trusted, &jwks_url, &mut self.budget).await {
+        match fetch(&trusted, &jwks_url, &mut self.budget, &mut self.turn).await {
             Ok(jwks) => match usable_signing_keys(&jwks) {
                 Ok(count) => self.probe.jwks_keys = Some(count),
                 Err(problem) => {
@@ -257,12 +261,59 @@ fn host_probe(entry: &HostEntry, serves: Vec<Fetch>) -> super::facts::HostProbe 
     host
 }
 
-/// GETs `url` over the first of `links` that carries the exchange: a broken connection is
-/// replaced (up to [`ATTEMPTS_PER_ADDRESS`] attempts) before the next address is tried, and a
-/// timeout moves on to the next address.
-async fn fetch(links: &[&Link], url: &Url, budget: &mut Budget) -> Result<Value, FetchError> {
+/// A provider's turn on one address, held from its first request there until it moves to another
+/// address or its probe ends.
+struct Turn {
+    /// The link's address in memory: compared for identity only (the host keeps its links for the
+    /// run), so a plain number.
+    link: usize,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Turn {
+    fn new(link: &Link, permit: tokio::sync::OwnedSemaphorePermit) -> Self {
+        Turn {
+            link: link as *const Link as usize,
+            _permit: permit,
+        }
+    }
+
+    fn is_for(&self, link: &Link) -> bool {
+        self.link == link as *const Link as usize
+    }
+}
+
+/// GETs `url` over the first of `links` that carries the exchange, taking that address's turn
+/// (or keeping the one `turn` holds there): a broken connection is replaced (up to
+/// [`ATTEMPTS_PER_ADDRESS`] attempts) before the next address is tried, and a timeout moves on to
+/// the next address.
+async fn fetch(
+    links: &[&Link],
+    url: &Url,
+    budget: &mut Budget,
+    turn: &mut Option<Turn>,
+) -> Result<Value, FetchError> {
+    // The address this provider already holds a turn on goes first: a provider's exchanges with a
+    // host run back to back, so providers queued on a busy host finish one by one instead of all
+    // at the end (and a run deadline cuts the queue, not every provider).
+    let mut ordered: Vec<&Link> = links.to_vec();
+    if let Some(held) = turn.as_ref() {
+        if let Some(index) = ordered.iter().position(|link| held.is_for(link)) {
+            let link = ordered.remove(index);
+            ordered.insert(0, link);
+        }
+    }
     let mut last = FetchError::Unreachable("no connection".to_string());
-    for link in links {
+    for link in ordered {
+        if !turn.as_ref().is_some_and(|held| held.is_for(link)) {
+            // Never wait for one address's turn while holding another's.
+            *turn = None;
+            let Some(permit) = link.turn().await else {
+                last = FetchError::Broken(format!("{}: the address was closed", link.address));
+                continue;
+            };
+            *turn = Some(Turn::new(link, permit));
+        }
         for _attempt in 0..ATTEMPTS_PER_ADDRESS {
             match get_json(link, url, budget).await {
                 Err(FetchError::Broken(why)) => last = FetchError::Broken(why),
