@@ -36,6 +36,17 @@ pub enum ChainVerdict {
     NotReceived,
 }
 
+impl ChainVerdict {
+    /// Why the chain was rejected (expired or untrusted); `None` when it was trusted or never
+    /// received.
+    pub fn rejection(&self) -> Option<&str> {
+        match self {
+            ChainVerdict::Expired(why) | ChainVerdict::Untrusted(why) => Some(why),
+            ChainVerdict::Trusted | ChainVerdict::NotReceived => None,
+        }
+    }
+}
+
 /// Why a served chain is not contiguous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BreakReason {
@@ -324,10 +335,7 @@ pub fn served_thumbprints(probe: &IssuerProbe) -> Vec<String> {
 
 impl From<&EndpointProbe> for report::Endpoint {
     fn from(endpoint: &EndpointProbe) -> Self {
-        let reason = match &endpoint.verdict {
-            ChainVerdict::Expired(why) | ChainVerdict::Untrusted(why) => Some(why.clone()),
-            ChainVerdict::Trusted | ChainVerdict::NotReceived => None,
-        };
+        let reason = endpoint.verdict.rejection().map(str::to_string);
         let error = match (reason, &endpoint.error) {
             (Some(reason), Some(error)) => Some(format!("{reason}; {error}")),
             (reason, error) => reason.or_else(|| error.clone()),

@@ -13,9 +13,7 @@ use tokio::time::Instant;
 
 use super::address::{authority, resolve};
 use super::context::ProbeContext;
-use super::facts::{
-    ChainVerdict, EndpointProbe, HostProbe, ProbeFailure, ProbeIssue, Step, MAX_ADDRESSES,
-};
+use super::facts::{EndpointProbe, HostProbe, ProbeFailure, ProbeIssue, Step, MAX_ADDRESSES};
 use super::pool::{Idle, Link, Seen};
 use super::route::skip_unroutable_ipv6;
 use super::tls;
@@ -86,11 +84,8 @@ impl HostEntry {
     pub fn rejection(&self) -> Option<String> {
         self.seen
             .snapshot()
-            .into_iter()
-            .find_map(|e| match e.verdict {
-                ChainVerdict::Expired(why) | ChainVerdict::Untrusted(why) => Some(why),
-                ChainVerdict::Trusted | ChainVerdict::NotReceived => None,
-            })
+            .iter()
+            .find_map(|e| e.verdict.rejection().map(str::to_string))
     }
 }
 

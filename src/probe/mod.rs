@@ -48,7 +48,6 @@ pub use facts::{
 };
 pub use host::HostCache;
 pub use issuer::probe_issuer;
-pub use pool::{HTTP1_CONNECTIONS_PER_ADDRESS, MAX_CHAINS_PER_ADDRESS};
 
 #[cfg(test)]
 mod tests;

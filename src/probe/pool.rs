@@ -380,10 +380,10 @@ impl DialState {
 
 /// Why a connection gave no stream: the verifier's reason or the connection error.
 fn failure_of(endpoint: &EndpointProbe) -> String {
-    match (&endpoint.verdict, &endpoint.error) {
-        (ChainVerdict::Expired(why) | ChainVerdict::Untrusted(why), _) => why.clone(),
-        (_, Some(error)) => error.clone(),
-        (_, None) => format!("a new connection to {} failed", endpoint.address),
+    match (endpoint.verdict.rejection(), &endpoint.error) {
+        (Some(why), _) => why.to_string(),
+        (None, Some(error)) => error.clone(),
+        (None, None) => format!("a new connection to {} failed", endpoint.address),
     }
 }
 
