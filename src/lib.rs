@@ -40,6 +40,7 @@ mod fix;
 pub mod handler;
 pub mod inspect;
 pub mod inventory;
+pub mod kubernetes;
 pub mod memory;
 mod metrics;
 pub mod notify;
