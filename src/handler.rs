@@ -12,9 +12,10 @@ use tokio::time::Instant;
 
 use serde::Serialize;
 
+use crate::aws::AwsClients;
 use crate::config::{self, Config, ConfigError};
 use crate::event::{self, EventError};
-use crate::inventory::{AwsClients, InventoryError};
+use crate::inventory::InventoryError;
 use crate::notify::{self, NotifyError};
 use crate::organization::{
     self, OrganizationClients, OrganizationError, OrganizationReport, OrganizationRun,

@@ -33,7 +33,7 @@
 
 mod assemble;
 pub mod assess;
-pub mod aws_error;
+pub mod aws;
 pub mod config;
 pub mod event;
 mod fix;

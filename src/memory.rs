@@ -7,8 +7,8 @@
 
 use time::OffsetDateTime;
 
+use crate::aws::{partition_of, AwsClients};
 use crate::config::{Config, NotifyRule};
-use crate::inventory::{eks::partition_of, AwsClients};
 use crate::notify;
 use crate::report::Report;
 use crate::securityhub::{self, AsffFinding};

@@ -287,7 +287,7 @@ async fn the_run_deadline_skips_providers_still_waiting_for_their_turn() {
     let (_server, top) = on_one_slow_host(&env, 96, std::time::Duration::from_millis(400)).await;
     let config = env.base_config.clone();
     let sdk = env.moto.sdk_config(support::env::REGION).await;
-    let aws = thumbprint_guard::inventory::AwsClients::new(&sdk, &config);
+    let aws = thumbprint_guard::aws::AwsClients::new(&sdk, &config);
     let ctx = ProbeContext::new(&config).expect("probe context");
     // 192 requests over 8 connections at 400 ms take about 10 s: the deadline cuts the queue.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);

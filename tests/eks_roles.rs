@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use support::moto::{create_provider, Moto, ACCOUNT_ID};
+use thumbprint_guard::aws::AwsClients;
 use thumbprint_guard::config::{Config, EksRegions};
-use thumbprint_guard::inventory::AwsClients;
 use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::report::{ClusterReport, FindingCode, Report, Severity};
 use thumbprint_guard::sweep;

@@ -9,9 +9,10 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
+use thumbprint_guard::aws::AwsClients;
 use thumbprint_guard::config::{Config, EksRegions};
 use thumbprint_guard::handler::{self, HandlerError, Runtime};
-use thumbprint_guard::inventory::{self, AwsClients, InventoryError};
+use thumbprint_guard::inventory::{self, InventoryError};
 use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::report::FindingCode;
 

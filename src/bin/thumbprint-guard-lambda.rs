@@ -5,9 +5,9 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
+use thumbprint_guard::aws::{self, AwsClients};
 use thumbprint_guard::config::ConfigError;
 use thumbprint_guard::handler::{self, HandlerError, Runtime};
-use thumbprint_guard::inventory::{self, AwsClients};
 use thumbprint_guard::organization::{OrganizationClients, OrganizationSettings};
 use thumbprint_guard::probe::ProbeContext;
 use tracing_subscriber::filter::Targets;
@@ -49,7 +49,7 @@ async fn main() -> Result<(), Error> {
     }
     let env = Runtime::env_snapshot();
     let config = Runtime::base_config(&env).map_err(invalid_configuration)?;
-    let sdk = inventory::load_sdk_config().await;
+    let sdk = aws::load_sdk_config().await;
     let runtime = Runtime {
         aws: AwsClients::new(&sdk, &config),
         probe: ProbeContext::new(&config).map_err(invalid_configuration)?,

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use aws_config::SdkConfig;
 use clap::{Args, Parser, Subcommand};
-use thumbprint_guard::aws_error::{self, AwsTarget};
+use thumbprint_guard::aws::AwsClients;
+use thumbprint_guard::aws::{self, AwsTarget};
 use thumbprint_guard::config::{self, Config, ConfigError, OverrideSource, Overrides};
-use thumbprint_guard::inventory::{self, AwsClients, InventoryError};
+use thumbprint_guard::inventory::InventoryError;
 use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::render::count;
 use thumbprint_guard::report::Severity;
@@ -224,12 +225,12 @@ async fn load_sdk(aws: &AwsSettings) -> Result<(SdkConfig, AwsTarget), ExitCode>
             .filter(|p| !p.trim().is_empty())
     });
     if let Some(profile) = &profile {
-        if let Err(missing) = aws_error::check_profile(profile).await {
+        if let Err(missing) = aws::check_profile(profile).await {
             eprintln!("thumbprint-guard: the sweep could not run: {missing}");
             return Err(ExitCode::from(3));
         }
     }
-    let mut loader = inventory::sdk_config_loader();
+    let mut loader = aws::sdk_config_loader();
     if let Some(profile) = &aws.profile {
         loader = loader.profile_name(profile);
     }

@@ -6,27 +6,16 @@
 //! counts as scanned only when every one of its clusters was read, so that ORPHAN_PROVIDER never fires
 //! for a provider whose cluster merely could not be described.
 
-use crate::aws_error::AwsError;
+use crate::aws::AwsError;
 use futures::stream::{self, StreamExt};
 use serde_json::json;
 
+use crate::aws::partition_of;
 use crate::inventory::Cluster;
 use crate::report::{Finding, FindingCode};
 
 /// DescribeCluster calls in flight per region.
 pub const DESCRIBE_CONCURRENCY: usize = 8;
-
-/// The ARN partition of a region (`aws-cn` for China, `aws-us-gov` for GovCloud, else `aws`), for the
-/// ARNs of resources that could not be read.
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
 
 /// Lists and describes the clusters of every `(region, client)` pair.
 ///

@@ -3,7 +3,7 @@
 //! fields the checks use are kept; every string is capped ([`crate::report::text::cap`]) when read,
 //! since the cluster's API is outside the tool's control.
 
-use crate::aws_error::AwsError;
+use crate::aws::AwsError;
 
 /// The annotation IRSA reads on a service account.
 pub const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
@@ -102,7 +102,9 @@ pub enum ApiFailure {
     #[error("the API did not answer in time ({0})")]
     Timeout(String),
     /// 401: the token was not accepted (no access entry for the caller's role).
-    #[error("the API refused the token (HTTP 401): the caller has no access entry on this cluster")]
+    #[error(
+        "the API refused the token (HTTP 401): the caller has no access entry on this cluster"
+    )]
     Unauthorized,
     /// 403: authenticated but not allowed to list (no view access policy).
     #[error("the API denied the read (HTTP 403): {0}")]

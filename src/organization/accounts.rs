@@ -5,7 +5,7 @@ use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
 use aws_sdk_sts::error::DisplayErrorContext;
 
 use super::{OrganizationClients, OrganizationError, OrganizationSettings};
-use crate::inventory::eks::partition_of;
+use crate::aws::partition_of;
 
 /// The `RoleSessionName` of every member session (CloudTrail in the member shows it).
 pub const MEMBER_SESSION_NAME: &str = "thumbprint-guard";

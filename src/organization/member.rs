@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{AccountList, OrganizationClients, OrganizationSettings, MEMBER_SESSION_NAME};
+use crate::aws::AwsClients;
 use crate::config::Config;
-use crate::inventory::AwsClients;
 use crate::report::{Finding, FindingCode};
 
 /// Why an account could not be swept.

@@ -9,8 +9,8 @@
 
 use aws_config::SdkConfig;
 
+use crate::aws::AwsClients;
 use crate::config::Config;
-use crate::inventory::AwsClients;
 
 mod accounts;
 mod member;

@@ -15,8 +15,9 @@ use tokio::time::Instant;
 
 use crate::assemble::{self, Parts, ProviderPart};
 use crate::assess;
+use crate::aws::AwsClients;
 use crate::config::Config;
-use crate::inventory::{self, AwsClients, InventoryError, OidcProvider};
+use crate::inventory::{self, InventoryError, OidcProvider};
 use crate::probe::ProbeContext;
 use crate::remediate;
 use crate::report::{self, Report};

@@ -2,8 +2,8 @@
 //! and the ways to sweep it (library, CLI binary), shared by the sweep, remediation and notify tests.
 
 use serde_json::Value;
+use thumbprint_guard::aws::AwsClients;
 use thumbprint_guard::config::{Config, EksRegions, HostGlobs, RemediationMode};
-use thumbprint_guard::inventory::AwsClients;
 use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::report::Report;
 use thumbprint_guard::sweep;

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use serde_json::Value;
+use thumbprint_guard::aws::AwsClients;
 use thumbprint_guard::handler::{self, Runtime};
-use thumbprint_guard::inventory::AwsClients;
 use thumbprint_guard::probe::ProbeContext;
 
 use crate::support::env::{Env, REGION};
