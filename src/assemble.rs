@@ -7,9 +7,9 @@
 use time::OffsetDateTime;
 
 use crate::assess::{self, ProviderAssessment};
-use crate::config::RemediationMode;
 use crate::inventory::OidcProvider;
 use crate::remediate::{self, Decision, Outcome};
+use crate::report::RemediationMode;
 use crate::report::{
     sort_findings, ClusterReport, Finding, ProviderReport, Report, Summary, SCHEMA_VERSION,
 };

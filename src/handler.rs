@@ -340,7 +340,7 @@ pub async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RemediationMode;
+    use crate::report::RemediationMode;
     use crate::report::{Finding, FindingCode, ProviderReport, Summary, SCHEMA_VERSION};
 
     fn report(providers: usize) -> Report {

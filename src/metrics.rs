@@ -53,7 +53,7 @@ pub fn emf(report: &Report, now: OffsetDateTime) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RemediationMode;
+    use crate::report::RemediationMode;
     use crate::report::{CertificateInfo, Endpoint, ProviderReport, Summary, SCHEMA_VERSION};
     use time::macros::datetime;
 

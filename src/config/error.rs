@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::values::{RemediationMode, REMEDIATION_TAG};
+use crate::report::{RemediationMode, REMEDIATION_TAG};
 
 /// Who asked for a setting for one run, on top of the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,7 @@ mod values;
 #[cfg(test)]
 mod tests;
 
+pub use crate::report::{RemediationMode, REMEDIATION_TAG};
 pub use anchors::{
     check_trust_anchors_file, read_trust_anchors_pem, MAX_TRUST_ANCHORS_BYTES, TRUST_ANCHORS_VAR,
 };
@@ -22,6 +23,4 @@ pub use error::{ConfigError, OverrideSource};
 pub use layering::{layer, Overrides, EVENT_OVERRIDABLE};
 pub use mute::{MuteRule, MuteRules};
 pub use settings::{env_lookup, Config, OrganizationConfig, VARIABLES};
-pub use values::{
-    EksRegions, HostGlobs, NotifyRule, RemediationMode, DEFAULT_ALLOWED_HOSTS, REMEDIATION_TAG,
-};
+pub use values::{EksRegions, HostGlobs, NotifyRule, DEFAULT_ALLOWED_HOSTS};

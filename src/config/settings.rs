@@ -10,8 +10,9 @@ use super::parse::{
     distinct, is_account_id, is_external_id, is_region, is_role_name, is_table_name, list_items,
     parse_bool, parse_number, parse_switch,
 };
-use super::values::{EksRegions, HostGlobs, NotifyRule, RemediationMode, DEFAULT_ALLOWED_HOSTS};
+use super::values::{EksRegions, HostGlobs, NotifyRule, DEFAULT_ALLOWED_HOSTS};
 use crate::report::FindingCode;
+use crate::report::RemediationMode;
 
 /// Organization mode: set when `ORGANIZATION_ROLE_NAME` is.
 #[derive(Debug, Clone, PartialEq, Eq)]

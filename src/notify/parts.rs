@@ -391,7 +391,7 @@ fn condense(mut part: Report, level: Condense) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RemediationMode;
+    use crate::report::RemediationMode;
     use crate::report::{ClusterReport, Finding, FindingCode, ProviderReport, Summary};
 
     fn provider(n: usize) -> ProviderReport {

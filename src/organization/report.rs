@@ -151,7 +151,7 @@ impl OrganizationReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RemediationMode;
+    use crate::report::RemediationMode;
     use crate::report::{FindingCode, Summary};
 
     fn account(id: &str, findings: Vec<Finding>) -> Report {

@@ -3,7 +3,7 @@
 use time::macros::datetime;
 
 use super::*;
-use crate::config::RemediationMode;
+use crate::report::RemediationMode;
 
 /// An endpoint that served `top` on one address.
 pub(crate) fn endpoint(top: &str, trusted: bool) -> Endpoint {

@@ -6,18 +6,18 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::config::RemediationMode;
-
 mod facts;
 mod finding;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod mode;
 mod text;
 
 pub use facts::{days_left, nearest_expiry, rfc3339, whole_seconds, MAX_THUMBPRINTS, STS_AUDIENCE};
 pub use finding::{
     finding_id, sort_findings, Discriminator, Finding, FindingCode, FindingStatus, Severity,
 };
+pub use mode::{RemediationMode, REMEDIATION_TAG};
 pub use text::{cap, count, escape, ISSUER_TEXT_MAX};
 
 /// Version of the report's JSON shape; bumped only on an incompatible change.

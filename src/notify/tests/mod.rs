@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use time::macros::datetime;
 
 use super::*;
-use crate::config::RemediationMode;
+use crate::report::RemediationMode;
 use crate::report::{
     CertificateInfo, ClusterReport, Endpoint, Finding, FindingCode, ProviderReport, Remediation,
     RemediationOutcome, Report, Summary, SCHEMA_VERSION,
