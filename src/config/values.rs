@@ -155,15 +155,7 @@ mod tests {
     }
 
     #[test]
-    fn modes_and_rules_round_trip() {
-        for mode in [
-            RemediationMode::Off,
-            RemediationMode::DryRun,
-            RemediationMode::Add,
-        ] {
-            assert_eq!(mode.as_str().parse(), Ok(mode));
-        }
-        assert!(RemediationMode::Add.writes() && !RemediationMode::DryRun.writes());
+    fn rules_round_trip() {
         assert_eq!("changes".parse(), Ok(NotifyRule::Changes));
         assert_eq!("sometimes".parse::<NotifyRule>(), Err(()));
     }

@@ -65,3 +65,20 @@ impl std::fmt::Display for RemediationMode {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_round_trip() {
+        for mode in [
+            RemediationMode::Off,
+            RemediationMode::DryRun,
+            RemediationMode::Add,
+        ] {
+            assert_eq!(mode.as_str().parse(), Ok(mode));
+        }
+        assert!(RemediationMode::Add.writes() && !RemediationMode::DryRun.writes());
+    }
+}
