@@ -296,8 +296,10 @@ async fn the_run_deadline_skips_providers_still_waiting_for_their_turn() {
         &aws,
         &ctx,
         &config,
+        &thumbprint_guard::sweep::SharedProbes::default(),
         time::OffsetDateTime::now_utc(),
         Some(deadline),
+        &|_| {},
     )
     .await
     .expect("sweep runs");

@@ -100,8 +100,10 @@ async fn sweep_once(moto: &Moto) -> Report {
         &aws,
         &ctx,
         &config,
+        &thumbprint_guard::sweep::SharedProbes::default(),
         time::OffsetDateTime::now_utc(),
         deadline,
+        &|_| {},
     )
     .await
     .expect("sweep")
@@ -352,8 +354,10 @@ async fn disabled_cross_check_and_audit_report_no_clusters_or_roles() {
         &aws,
         &ctx,
         &config,
+        &thumbprint_guard::sweep::SharedProbes::default(),
         time::OffsetDateTime::now_utc(),
         Some(tokio::time::Instant::now()),
+        &|_| {},
     )
     .await
     .expect("sweep");

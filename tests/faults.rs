@@ -147,14 +147,15 @@ async fn invoke(
     };
     let emitted = std::sync::Mutex::new(Vec::<String>::new());
     let emit = |line: &str| emitted.lock().unwrap().push(line.to_string());
-    let result = handler::handle(
+    let result = handler::handle_event(
         &runtime,
         &serde_json::json!({}),
         time::OffsetDateTime::now_utc(),
         None,
         &emit,
     )
-    .await;
+    .await
+    .map(|report| report.into_account().expect("a single-account run"));
     (result, emitted.into_inner().unwrap())
 }
 

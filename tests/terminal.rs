@@ -11,12 +11,18 @@ use support::env::{cli, Env};
 use support::issuer::ChainSpec;
 use thumbprint_guard::config::RemediationMode;
 use thumbprint_guard::render::{self, Terminal};
+use thumbprint_guard::report::RunReport;
 use thumbprint_guard::report::{
     CertificateInfo, ClusterReport, Endpoint, Fetch, Finding, FindingCode, ProviderReport, Report,
     Severity, Summary,
 };
 use time::macros::datetime;
 use time::OffsetDateTime;
+
+/// One account's table, as `sweep` prints a single-account run.
+fn table_for(report: &Report, now: time::OffsetDateTime, terminal: Terminal) -> String {
+    render::table(&RunReport::Account(report.clone()), now, terminal)
+}
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 10:00:00 UTC);
 const ACCOUNT: &str = "111122223333";
@@ -150,7 +156,7 @@ fn statuses(text: &str) -> Vec<&str> {
 fn a_wide_terminal_keeps_each_eks_url_on_its_row() {
     let report = eks_report();
     for width in [160u16, 200] {
-        let text = render::table_for(
+        let text = table_for(
             &report,
             NOW,
             Terminal {
@@ -187,7 +193,7 @@ fn a_wide_terminal_keeps_each_eks_url_on_its_row() {
 fn a_narrow_terminal_puts_the_path_under_the_host_and_no_table_line_overflows() {
     let report = eks_report();
     for width in [80u16, 100] {
-        let text = render::table_for(
+        let text = table_for(
             &report,
             NOW,
             Terminal {
@@ -236,7 +242,7 @@ fn a_narrow_terminal_puts_the_path_under_the_host_and_no_table_line_overflows() 
 
 #[test]
 fn rows_go_by_severity_then_name() {
-    let text = render::table(&eks_report(), NOW);
+    let text = table_for(&eks_report(), NOW, Terminal::default());
     assert_eq!(statuses(&text), ["CRITICAL", "WARNING", "OK"], "{text}");
     let clusters: Vec<&str> = text
         .lines()
@@ -261,7 +267,7 @@ fn rows_go_by_severity_then_name() {
 #[test]
 fn counts_take_the_singular_and_the_plural() {
     let mut report = eks_report();
-    let text = render::table(&report, NOW);
+    let text = table_for(&report, NOW, Terminal::default());
     assert!(
         text.contains(
             "3 providers, 2 clusters: 1 critical, 1 warning, 0 info; 0 thumbprints added"
@@ -273,7 +279,7 @@ fn counts_take_the_singular_and_the_plural() {
     report.findings.clear();
     report.recount();
     report.summary.thumbprints_added = 1;
-    let text = render::table(&report, NOW);
+    let text = table_for(&report, NOW, Terminal::default());
     assert!(
         text.contains("1 provider, 1 cluster: 0 critical, 0 warnings, 0 info; 1 thumbprint added"),
         "{text}"
@@ -291,9 +297,9 @@ fn colour_only_when_asked_and_the_layout_is_the_same() {
         colour: true,
         ..plain
     };
-    let text = render::table_for(&report, NOW, plain);
+    let text = table_for(&report, NOW, plain);
     assert!(!text.contains('\u{1b}'), "{text}");
-    let colour = render::table_for(&report, NOW, coloured);
+    let colour = table_for(&report, NOW, coloured);
     assert!(
         colour.contains("\u{1b}["),
         "a terminal that wants colour gets it"
@@ -357,7 +363,7 @@ async fn piped_output_has_no_escape_byte_and_no_progress_line() {
 #[test]
 fn a_terminal_too_narrow_for_the_table_cuts_no_word() {
     let report = eks_report();
-    let text = render::table_for(
+    let text = table_for(
         &report,
         NOW,
         Terminal {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use thumbprint_guard::config::RemediationMode;
 use thumbprint_guard::report::{
     CertificateInfo, ClusterReport, Endpoint, Finding, FindingCode, ProviderReport, Remediation,
-    RemediationOutcome, Report, Severity, SCHEMA_VERSION,
+    RemediationOutcome, Report, RunReport, Severity, SCHEMA_VERSION,
 };
 use thumbprint_guard::{notify, render};
 use time::OffsetDateTime;
@@ -192,17 +192,21 @@ pub fn rendering(figures: &mut Figures) -> Value {
     figures.line("| call                                   | median per call | calls | output                               | peak MiB |");
     figures.line("|----------------------------------------|----------------:|------:|--------------------------------------|---------:|");
 
+    let run = RunReport::Account(report.clone());
+    let notes = notify::RunNotes::default();
+    let render_messages =
+        |run: &RunReport| notify::render_run(run, &notes, notify::PUBLISH_BUDGET_BYTES);
     memory.start_phase();
-    let messages = notify::render(&report);
+    let messages = render_messages(&run);
     let total: usize = messages.iter().map(|m| m.publish_size()).sum();
     let largest = messages.iter().map(|m| m.publish_size()).max().unwrap_or(0);
     let (per_call, calls) = time_per_call(Duration::from_secs(2), || {
-        std::hint::black_box(notify::render(std::hint::black_box(&report)));
+        std::hint::black_box(render_messages(std::hint::black_box(&run)));
     });
     let notify_ms = millis(per_call);
     let notify_peak = memory.peak();
     figures.line(format!(
-        "| notify::render (SNS messages)          | {:>12} ms | {calls:>5} | {:<36} | {:>8} |",
+        "| notify::render_run (SNS messages)      | {:>12} ms | {calls:>5} | {:<36} | {:>8} |",
         ms(per_call),
         format!(
             "{} part(s), {} KiB, largest {} KiB",
@@ -218,9 +222,13 @@ pub fn rendering(figures: &mut Figures) -> Value {
 
     memory.start_phase();
     let now = OffsetDateTime::now_utc();
-    let table_bytes = render::table(&report, now).len();
+    let table_bytes = render::table(&run, now, render::Terminal::default()).len();
     let (per_call, calls) = time_per_call(Duration::from_secs(1), || {
-        std::hint::black_box(render::table(std::hint::black_box(&report), now));
+        std::hint::black_box(render::table(
+            std::hint::black_box(&run),
+            now,
+            render::Terminal::default(),
+        ));
     });
     let table_ms = millis(per_call);
     figures.line(format!(

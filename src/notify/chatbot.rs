@@ -272,7 +272,7 @@ pub(crate) fn notification(
 /// The Chatbot document of one organization message: the organization's counts, then per account
 /// its findings, most urgent first (capped), the fixes in `nextSteps`, one thread per organization.
 pub(crate) fn organization_notification(
-    report: &crate::organization::OrganizationReport,
+    report: &crate::report::OrganizationReport,
     accounts: &[(&Report, &Part, &MessageContext)],
     organization_findings: &[Finding],
     subject: &str,

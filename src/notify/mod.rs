@@ -27,6 +27,7 @@ mod message;
 mod organization;
 mod part;
 pub(crate) mod parts;
+mod run;
 mod text;
 
 use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -38,7 +39,7 @@ use crate::state::{self, Changes};
 
 pub use chatbot::{CHATBOT_DESCRIPTION_MAX, CHATBOT_TITLE_MAX};
 pub use message::{severity_label, MessageAttributes, MessageContext, SnsMessage};
-pub use organization::{decide_organization, publish_organization_if_needed, render_organization};
+pub use run::{decide_run, publish_run, render_run, will_publish, AccountNotes, RunNotes};
 pub use text::SUBJECT_MAX;
 
 /// SNS's limit for one publish: message body plus message attributes (names, types, values).
@@ -48,7 +49,7 @@ pub const SNS_MAX_PUBLISH_BYTES: usize = 262_144;
 /// free as a margin for SNS's own accounting.
 pub const PUBLISH_BUDGET_BYTES: usize = 240 * 1024;
 
-/// What [`publish_if_needed`] did.
+/// What [`publish_run`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotifyOutcome {
     /// Nothing was published, and why (no topic, `NOTIFY=never`, nothing worth telling).
@@ -201,38 +202,6 @@ pub fn decide<'a>(
     }
 }
 
-/// Decides by `config.notify` and `config.sns_topic_arn` (see [`decide`]) and, if so, publishes
-/// every part of the report (see [`render`]). The caller logs the full report first, so a failure
-/// here loses nothing.
-pub async fn publish_if_needed(
-    sns: &aws_sdk_sns::Client,
-    config: &Config,
-    report: &Report,
-    changes: Option<&Changes>,
-) -> Result<NotifyOutcome, NotifyError> {
-    publish_with(sns, config, report, changes, &MessageContext::default()).await
-}
-
-/// [`publish_if_needed`] with what the messages say beyond the report (the account alias, an
-/// unavailable state table).
-pub async fn publish_with(
-    sns: &aws_sdk_sns::Client,
-    config: &Config,
-    report: &Report,
-    changes: Option<&Changes>,
-    context: &MessageContext,
-) -> Result<NotifyOutcome, NotifyError> {
-    match decide(config, report, changes) {
-        Err(silence) => {
-            tracing::info!(reason = %silence, "not publishing to SNS");
-            Ok(NotifyOutcome::NotSent {
-                reason: silence.to_string(),
-            })
-        }
-        Ok(topic_arn) => publish(sns, topic_arn, &render_with(report, context)).await,
-    }
-}
-
 /// Publishes `messages` to `topic_arn` in order, one `Publish` each. A failed part does not stop
 /// the others: every part is tried, and the error then names every part that failed
 /// ([`NotifyError::Publish`] for one, [`NotifyError::PublishParts`] for several). Retries
@@ -331,23 +300,13 @@ pub async fn publish(
     Ok(NotifyOutcome::Published { message_ids, parts })
 }
 
-/// The SNS messages for a report: one, or several numbered parts when one would exceed
-/// [`PUBLISH_BUDGET_BYTES`]. Pure.
-pub fn render(report: &Report) -> Vec<SnsMessage> {
-    render_with(report, &MessageContext::default())
-}
-
-/// [`render`] with what the messages say beyond the report.
-pub fn render_with(report: &Report, context: &MessageContext) -> Vec<SnsMessage> {
-    render_parts(report, PUBLISH_BUDGET_BYTES, context)
-}
-
-/// [`render`] with another size budget per publish (tests use small ones).
-pub fn render_within(report: &Report, budget: usize) -> Vec<SnsMessage> {
-    render_parts(report, budget, &MessageContext::default())
-}
-
-fn render_parts(report: &Report, budget: usize, context: &MessageContext) -> Vec<SnsMessage> {
+/// The SNS messages of one account's report: one, or several numbered parts when one would exceed
+/// `budget` bytes. Pure.
+pub(crate) fn render_parts(
+    report: &Report,
+    budget: usize,
+    context: &MessageContext,
+) -> Vec<SnsMessage> {
     parts::split(report, budget, |part| compose(report, part, context))
 }
 

@@ -8,81 +8,18 @@
 
 use std::fmt::Write as _;
 
-use crate::config::{Config, NotifyRule};
-use crate::organization::{OrganizationReport, OrganizationRun};
-use crate::report::{count, escape, Report, Severity};
+use crate::report::{count, escape, OrganizationReport, Report, Severity};
 
 use super::message::{MessageAttributes, MessageContext, SnsMessage};
 use super::part::Part;
 use super::parts::{self, Weight};
+use super::run::RunNotes;
 use super::text::{self, rfc3339, SUBJECT_MAX};
-use super::{
-    chatbot, decide, protocol_document, publish, NotifyError, NotifyOutcome, Silence,
-    PUBLISH_BUDGET_BYTES,
-};
+use super::{chatbot, protocol_document};
 
 /// Room kept in every organization part for its header, the Chatbot document and the
 /// organization-level findings.
 const ORGANIZATION_RESERVE: usize = 32 * 1024;
-
-/// Whether an organization run publishes (the same rules as one account, over every account):
-/// `Ok(topic_arn)` when any account's report would be published on its own, or an
-/// organization-level finding (an unreachable account) is a warning or worse.
-pub fn decide_organization<'a>(
-    config: &'a Config,
-    run: &OrganizationRun,
-) -> Result<&'a str, Silence> {
-    let topic_arn = config.sns_topic_arn.as_deref().ok_or(Silence::NoTopic)?;
-    match config.notify {
-        NotifyRule::Never => return Err(Silence::Never),
-        NotifyRule::Always => return Ok(topic_arn),
-        NotifyRule::Findings | NotifyRule::Changes => {}
-    }
-    // An unreachable account is not remembered (its findings are unknown, not resolved): it is
-    // announced on every run, whatever the rule.
-    let unreachable = run
-        .report
-        .findings
-        .iter()
-        .any(|f| f.counts() && f.severity >= Severity::Warning);
-    let any_account = run.report.accounts.iter().any(|account| {
-        let changes = run
-            .memory(&account.account_id)
-            .and_then(|m| m.memory.changes());
-        decide(config, account, changes).is_ok()
-    });
-    if unreachable || any_account {
-        Ok(topic_arn)
-    } else if config.notify == NotifyRule::Changes {
-        Err(Silence::NothingChanged)
-    } else {
-        Err(Silence::NothingToTell)
-    }
-}
-
-/// Decides (see [`decide_organization`]) and publishes every part of the organization message.
-pub async fn publish_organization_if_needed(
-    sns: &aws_sdk_sns::Client,
-    config: &Config,
-    run: &OrganizationRun,
-) -> Result<NotifyOutcome, NotifyError> {
-    match decide_organization(config, run) {
-        Err(silence) => {
-            tracing::info!(reason = %silence, "not publishing to SNS");
-            Ok(NotifyOutcome::NotSent {
-                reason: silence.to_string(),
-            })
-        }
-        Ok(topic_arn) => {
-            publish(
-                sns,
-                topic_arn,
-                &render_organization(run, PUBLISH_BUDGET_BYTES),
-            )
-            .await
-        }
-    }
-}
 
 /// One account's share of a message: the account (by index) and one part of its report.
 struct Piece {
@@ -93,18 +30,17 @@ struct Piece {
 
 /// The messages of an organization run, each at most `budget` bytes (an account part too large on
 /// its own still gets a message, as for one account).
-pub fn render_organization(run: &OrganizationRun, budget: usize) -> Vec<SnsMessage> {
-    let report = &run.report;
-    let default_context = MessageContext::default();
-    let context = |account: &Report| {
-        run.memory(&account.account_id)
-            .map_or(&default_context, |m| &m.context)
-    };
+pub(super) fn render_organization(
+    report: &OrganizationReport,
+    notes: &RunNotes,
+    budget: usize,
+) -> Vec<SnsMessage> {
+    let context = |index: usize| notes.account(index).context;
     // Every account as pieces that fit a message of their own (most accounts: one piece).
     let account_budget = budget.saturating_sub(ORGANIZATION_RESERVE).max(budget / 2);
     let mut pieces: Vec<Piece> = Vec::new();
     for (index, account) in report.accounts.iter().enumerate() {
-        let ctx = context(account);
+        let ctx = context(index);
         // Each candidate part is measured once, when it is composed.
         for (part, bytes) in parts::split_with(
             account,
@@ -141,7 +77,7 @@ pub fn render_organization(run: &OrganizationRun, budget: usize) -> Vec<SnsMessa
         let messages: Vec<SnsMessage> = groups
             .iter()
             .enumerate()
-            .map(|(i, group)| compose_organization(run, group, i + 1, total, &context))
+            .map(|(i, group)| compose_organization(report, notes, group, i + 1, total))
             .collect();
         let oversized = messages
             .iter()
@@ -195,11 +131,13 @@ fn organization_label(report: &OrganizationReport, short: bool) -> String {
 }
 
 /// `[CRITICAL] thumbprint-guard organization o-abc (12 accounts): 2 critical, 1 warning (part 1/2)`.
-fn organization_subject(report: &OrganizationReport, index: usize, total: usize) -> String {
-    let label = report
-        .highest_severity()
-        .map_or("ok", Severity::as_str)
-        .to_ascii_uppercase();
+fn organization_subject(
+    report: &OrganizationReport,
+    severity: &str,
+    index: usize,
+    total: usize,
+) -> String {
+    let label = severity.to_ascii_uppercase();
     let s = &report.summary;
     let mut counts = Vec::new();
     if s.critical + s.warning > 0 {
@@ -242,15 +180,16 @@ fn organization_subject(report: &OrganizationReport, index: usize, total: usize)
 }
 
 /// One organization message for `group` (part `index` of `total`).
-fn compose_organization<'a>(
-    run: &'a OrganizationRun,
+fn compose_organization(
+    report: &OrganizationReport,
+    notes: &RunNotes,
     group: &[&Piece],
     index: usize,
     total: usize,
-    context: &impl Fn(&'a Report) -> &'a MessageContext,
 ) -> SnsMessage {
-    let report = &run.report;
-    let subject = organization_subject(report, index, total);
+    let context = |index: usize| notes.account(index).context;
+    let severity = report.highest_severity().map_or("ok", Severity::as_str);
+    let subject = organization_subject(report, severity, index, total);
     let s = &report.summary;
 
     let mut email = String::new();
@@ -298,7 +237,11 @@ fn compose_organization<'a>(
             "\n==================== AWS account {} ====================\n",
             account.account_id
         );
-        email.push_str(&account_section(account, &piece.part, context(account)));
+        email.push_str(&account_section(
+            account,
+            &piece.part,
+            context(piece.account),
+        ));
     }
 
     let mut payload =
@@ -325,7 +268,7 @@ fn compose_organization<'a>(
         .iter()
         .map(|piece| {
             let account = &report.accounts[piece.account];
-            (account, &piece.part, context(account))
+            (account, &piece.part, context(piece.account))
         })
         .collect();
     let chatbot =
@@ -335,8 +278,8 @@ fn compose_organization<'a>(
         subject,
         message: protocol_document(email, chatbot, payload),
         attributes: MessageAttributes {
-            severity: report.highest_severity().map_or("ok", Severity::as_str),
-            account_id: run.caller_account.clone(),
+            severity,
+            account_id: notes.central_account.to_string(),
             organization_id: report.organization_id.clone(),
             part: index,
             parts: total,

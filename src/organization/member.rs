@@ -102,7 +102,7 @@ impl Unreachable {
 /// Clients for `account_id` through its member role. The one AssumeRole proves the role can be
 /// assumed (and says why not) and its credentials serve every client of the member; the role is
 /// assumed again only when they near expiry, so a long run never uses expired ones.
-pub(super) async fn member_clients(
+pub async fn member_clients(
     clients: &OrganizationClients,
     accounts: &AccountList,
     settings: &OrganizationSettings,

@@ -1,11 +1,11 @@
-//! Organization mode: one run sweeps every ACTIVE account of the AWS Organization (or the accounts
-//! of `ORGANIZATION_ACCOUNTS`), each through its member role, into one organization report.
+//! Organization mode's own part of a run: which accounts it covers (every ACTIVE account of the
+//! AWS Organization, or those of `ORGANIZATION_ACCOUNTS`) and how each is reached.
 //!
 //! The caller's own account is swept with its own credentials; every other account through
-//! `sts:AssumeRole` into `arn:PARTITION:iam::ACCOUNT:role/ROLE_NAME` with refreshing credentials.
-//! At most `account_concurrency` accounts run at once, issuers shared between accounts are probed
-//! once per run, and an account that cannot be assumed or swept is one ACCOUNT_UNREACHABLE finding.
-//! Only an unreadable account list is an `Err` (exit code 3).
+//! `sts:AssumeRole` into `arn:PARTITION:iam::ACCOUNT:role/ROLE_NAME` with refreshing credentials,
+//! and one that cannot be assumed is an [`Unreachable`] (an ACCOUNT_UNREACHABLE finding). The run
+//! itself (`crate::run`) sweeps each account exactly as a single-account run; only an unreadable
+//! account list is an `Err` (exit code 3).
 
 use aws_config::SdkConfig;
 
@@ -14,13 +14,9 @@ use crate::config::Config;
 
 mod accounts;
 mod member;
-mod report;
-mod run;
 
 pub use accounts::{AccountList, MEMBER_SESSION_NAME};
-pub use member::{Unreachable, UnreachableReason};
-pub use report::{OrganizationReport, OrganizationSummary};
-pub use run::{run, AccountMemory, OrganizationRun};
+pub use member::{member_clients, Unreachable, UnreachableReason};
 
 /// What organization mode needs from the configuration (mapped from `ORGANIZATION_*` and
 /// `ACCOUNT_CONCURRENCY`).

@@ -11,6 +11,8 @@ mod finding;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod mode;
+mod organization;
+mod run;
 mod text;
 
 pub use facts::{days_left, nearest_expiry, rfc3339, whole_seconds, MAX_THUMBPRINTS, STS_AUDIENCE};
@@ -18,6 +20,8 @@ pub use finding::{
     finding_id, sort_findings, Discriminator, Finding, FindingCode, FindingStatus, Severity,
 };
 pub use mode::{RemediationMode, REMEDIATION_TAG};
+pub use organization::{OrganizationReport, OrganizationSummary};
+pub use run::RunReport;
 pub use text::{cap, count, escape, ISSUER_TEXT_MAX};
 
 /// Version of the report's JSON shape; bumped only on an incompatible change.

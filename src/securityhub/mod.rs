@@ -3,9 +3,11 @@
 
 mod asff;
 mod import;
+mod report;
 
 pub use asff::{
     asff_document, product_arn, to_asff, AsffFinding, AsffRecommendation, AsffRemediation,
     AsffResource, AsffSeverity, AsffWorkflow, ASFF_SCHEMA_VERSION, FINDING_TYPE, GENERATOR_PREFIX,
 };
 pub use import::{import, FailedImport, ImportOutcome, SecurityHubError, MAX_BATCH};
+pub use report::{import_report, report_findings, run_document};

@@ -6,9 +6,6 @@
 //! Only a failure to identify the account or to list providers is an `Err` (exit code 3);
 //! everything else that goes wrong is a finding in the returned report.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
 use futures::stream::{self, StreamExt};
 use time::OffsetDateTime;
 use tokio::time::Instant;
@@ -31,9 +28,18 @@ pub use probes::SharedProbes;
 /// once.
 pub const PROVIDERS_IN_FLIGHT: usize = 1024;
 
-/// Told `(providers done, providers in all)` once the inventory is read and after each provider,
-/// so a terminal can show how far the probes are (the sweep itself does no display).
-pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
+/// What a sweep tells its caller as it goes, so a terminal can show how far the probes are (the
+/// sweep itself does no display).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// Inventory has read one more provider.
+    Read,
+    /// One more provider is done (probed, assessed, remediated).
+    Done,
+}
+
+/// Where a sweep sends its [`Tick`]s.
+pub type Progress<'a> = &'a (dyn Fn(Tick) + Sync);
 
 /// One provider from probe to its part of the report: probe, assess, decide, apply, assemble.
 async fn sweep_provider(
@@ -55,86 +61,38 @@ async fn sweep_provider(
     assemble::provider_part(provider, assessment, &decision, outcome.as_ref())
 }
 
-/// Runs one sweep. `now` stamps the report and drives expiry; `deadline` bounds the probes.
+/// Sweeps the account `aws` points at. `now` stamps the report and drives expiry; `deadline`
+/// bounds the probes; `probes` may be shared beyond this account (organization mode probes an
+/// issuer and its hosts once per run, whichever accounts use them); `progress` is told of each
+/// provider read and done.
 pub async fn run(
     aws: &AwsClients,
     ctx: &ProbeContext,
     config: &Config,
-    now: OffsetDateTime,
-    deadline: Option<Instant>,
-) -> Result<Report, InventoryError> {
-    let probes = SharedProbes::new(PROVIDERS_IN_FLIGHT);
-    sweep(aws, ctx, config, &probes, now, deadline, None).await
-}
-
-/// [`run`], telling `progress` how many providers are done.
-pub async fn run_with_progress(
-    aws: &AwsClients,
-    ctx: &ProbeContext,
-    config: &Config,
-    now: OffsetDateTime,
-    deadline: Option<Instant>,
-    progress: Progress,
-) -> Result<Report, InventoryError> {
-    let probes = SharedProbes::new(PROVIDERS_IN_FLIGHT);
-    sweep(aws, ctx, config, &probes, now, deadline, Some(progress)).await
-}
-
-/// [`run`] with probes shared beyond this account (organization mode probes an issuer and its
-/// hosts once per run, whichever accounts use them). Findings are identified under the account's
-/// id.
-pub async fn run_with_probes(
-    aws: &AwsClients,
-    ctx: &ProbeContext,
-    config: &Config,
     probes: &SharedProbes,
     now: OffsetDateTime,
     deadline: Option<Instant>,
-) -> Result<Report, InventoryError> {
-    sweep(aws, ctx, config, probes, now, deadline, None).await
-}
-
-/// One sweep with `probes`, telling `progress` (when given) how many providers are done.
-async fn sweep(
-    aws: &AwsClients,
-    ctx: &ProbeContext,
-    config: &Config,
-    probes: &SharedProbes,
-    now: OffsetDateTime,
-    deadline: Option<Instant>,
-    progress: Option<Progress>,
+    progress: Progress<'_>,
 ) -> Result<Report, InventoryError> {
     let now = report::whole_seconds(now);
     // Each provider goes to its probe as soon as inventory has read it; clusters and roles are
     // listed meanwhile.
     let (read, mut to_probe) = tokio::sync::mpsc::unbounded_channel::<OidcProvider>();
-    let read_total = AtomicUsize::new(0);
     let collecting = async {
         let read = read;
         let on_read = |provider: &OidcProvider| {
-            read_total.fetch_add(1, Ordering::Relaxed);
+            progress(Tick::Read);
             // The receiver lives as long as this sweep: a send cannot fail while it matters.
             let _ = read.send(provider.clone());
         };
         inventory::collect_telling(aws, config, &on_read).await
     };
-    let done = AtomicUsize::new(0);
-    let tell = |done: usize| {
-        if let Some(progress) = &progress {
-            progress(done, read_total.load(Ordering::Relaxed).max(done));
-        }
-    };
-    tell(0);
     let read_providers = stream::poll_fn(|cx| to_probe.poll_recv(cx));
     let sweeping = read_providers
-        .map(|provider| {
-            let tell = &tell;
-            let done = &done;
-            async move {
-                let part = sweep_provider(aws, ctx, config, &provider, probes, now, deadline).await;
-                tell(done.fetch_add(1, Ordering::Relaxed) + 1);
-                part
-            }
+        .map(|provider| async move {
+            let part = sweep_provider(aws, ctx, config, &provider, probes, now, deadline).await;
+            progress(Tick::Done);
+            part
         })
         .buffer_unordered(PROVIDERS_IN_FLIGHT)
         .collect::<Vec<ProviderPart>>();

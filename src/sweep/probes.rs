@@ -18,6 +18,13 @@ pub struct SharedProbes {
     in_flight: Semaphore,
 }
 
+impl Default for SharedProbes {
+    /// An empty set for one run, at most [`super::PROVIDERS_IN_FLIGHT`] issuer probes at once.
+    fn default() -> Self {
+        SharedProbes::new(super::PROVIDERS_IN_FLIGHT)
+    }
+}
+
 impl SharedProbes {
     /// An empty set of probes; at most `concurrency` issuer probes run at once over all accounts.
     pub fn new(concurrency: usize) -> Self {

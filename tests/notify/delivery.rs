@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::support::moto::{Moto, ACCOUNT_ID};
 use thumbprint_guard::config::{Config, NotifyRule};
-use thumbprint_guard::notify::{self, NotifyOutcome, SNS_MAX_PUBLISH_BYTES};
-use thumbprint_guard::report::Report;
+use thumbprint_guard::notify::{self, NotifyOutcome, RunNotes, SNS_MAX_PUBLISH_BYTES};
+use thumbprint_guard::report::{Report, RunReport};
 
 use crate::reports::{arn, config, healthy_report, large_report, problem_report, ADDED, NEW, OLD};
 use crate::topic::{client, protocol, receive_all, sent, setup};
@@ -19,11 +19,11 @@ async fn findings_reach_every_protocol_with_subject_and_attributes() {
     let topic = setup(&moto, &sns, "thumbprint-guard").await;
     let report = problem_report();
 
-    let outcome = notify::publish_if_needed(
+    let outcome = notify::publish_run(
         &sns,
         &config(NotifyRule::Findings, &topic.arn),
-        &report,
-        None,
+        &RunReport::Account(report.clone()),
+        &RunNotes::default(),
     )
     .await
     .expect("publish");
@@ -130,11 +130,11 @@ async fn the_notify_rule_decides_what_is_published() {
     let topic = setup(&moto, &sns, "rule").await;
 
     // findings: a healthy run publishes nothing.
-    let outcome = notify::publish_if_needed(
+    let outcome = notify::publish_run(
         &sns,
         &config(NotifyRule::Findings, &topic.arn),
-        &healthy_report(),
-        None,
+        &RunReport::Account(healthy_report()),
+        &RunNotes::default(),
     )
     .await
     .expect("no error");
@@ -145,11 +145,11 @@ async fn the_notify_rule_decides_what_is_published() {
     assert!(sent(&moto, &topic.arn).await.is_empty());
 
     // never: not even a critical run.
-    let outcome = notify::publish_if_needed(
+    let outcome = notify::publish_run(
         &sns,
         &config(NotifyRule::Never, &topic.arn),
-        &problem_report(),
-        None,
+        &RunReport::Account(problem_report()),
+        &RunNotes::default(),
     )
     .await
     .expect("no error");
@@ -164,9 +164,14 @@ async fn the_notify_rule_decides_what_is_published() {
         notify: NotifyRule::Always,
         ..Config::default()
     };
-    let outcome = notify::publish_if_needed(&sns, &unset, &problem_report(), None)
-        .await
-        .expect("no error");
+    let outcome = notify::publish_run(
+        &sns,
+        &unset,
+        &RunReport::Account(problem_report()),
+        &RunNotes::default(),
+    )
+    .await
+    .expect("no error");
     assert!(
         matches!(outcome, NotifyOutcome::NotSent { ref reason } if reason.contains("SNS_TOPIC_ARN")),
         "{outcome:?}"
@@ -174,11 +179,11 @@ async fn the_notify_rule_decides_what_is_published() {
     assert!(sent(&moto, &topic.arn).await.is_empty());
 
     // always: a healthy run is a heartbeat with severity ok.
-    let outcome = notify::publish_if_needed(
+    let outcome = notify::publish_run(
         &sns,
         &config(NotifyRule::Always, &topic.arn),
-        &healthy_report(),
-        None,
+        &RunReport::Account(healthy_report()),
+        &RunNotes::default(),
     )
     .await
     .expect("publish");
@@ -205,11 +210,11 @@ async fn a_large_report_arrives_in_parts_that_carry_every_finding() {
     let topic = setup(&moto, &sns, "large").await;
     let report = large_report();
 
-    let outcome = notify::publish_if_needed(
+    let outcome = notify::publish_run(
         &sns,
         &config(NotifyRule::Findings, &topic.arn),
-        &report,
-        None,
+        &RunReport::Account(report.clone()),
+        &RunNotes::default(),
     )
     .await
     .expect("every part is accepted (moto refuses messages over 256 KiB)");

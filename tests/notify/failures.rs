@@ -9,7 +9,8 @@ use tokio::net::TcpListener;
 use crate::support::env::REGION;
 use crate::support::moto::{Moto, ACCOUNT_ID};
 use thumbprint_guard::config::NotifyRule;
-use thumbprint_guard::notify::{self, NotifyError, SNS_MAX_PUBLISH_BYTES};
+use thumbprint_guard::notify::{self, NotifyError, RunNotes, SNS_MAX_PUBLISH_BYTES};
+use thumbprint_guard::report::RunReport;
 
 use crate::reports::{config, large_report, problem_report};
 use crate::topic::{client, sent, setup};
@@ -20,11 +21,11 @@ async fn publishing_to_a_missing_topic_is_an_error_naming_the_topic() {
     let sns = client(&moto).await;
     let missing = format!("arn:aws:sns:{REGION}:{ACCOUNT_ID}:does-not-exist");
 
-    let error = notify::publish_if_needed(
+    let error = notify::publish_run(
         &sns,
         &config(NotifyRule::Findings, &missing),
-        &problem_report(),
-        None,
+        &RunReport::Account(problem_report()),
+        &RunNotes::default(),
     )
     .await
     .expect_err("the topic does not exist");
@@ -58,7 +59,11 @@ async fn a_part_sns_refuses_does_not_lose_the_other_parts() {
     let huge = format!("CN={}", "x".repeat(SNS_MAX_PUBLISH_BYTES + 1024));
     report.providers[0].endpoints[0].chain[0].subject = huge;
 
-    let mut messages = notify::render(&report);
+    let mut messages = notify::render_run(
+        &RunReport::Account(report.clone()),
+        &RunNotes::default(),
+        notify::PUBLISH_BUDGET_BYTES,
+    );
     let parts = messages.len();
     assert!(parts > 2, "{parts} parts");
     assert!(
@@ -181,11 +186,11 @@ async fn server_errors_are_retried_by_the_sdk_then_reported() {
     let sns = aws_sdk_sns::Client::new(&sdk);
     let topic_arn = format!("arn:aws:sns:{REGION}:{ACCOUNT_ID}:thumbprint-guard");
 
-    let error = notify::publish_if_needed(
+    let error = notify::publish_run(
         &sns,
         &config(NotifyRule::Findings, &topic_arn),
-        &problem_report(),
-        None,
+        &RunReport::Account(problem_report()),
+        &RunNotes::default(),
     )
     .await
     .expect_err("every attempt fails");

@@ -15,8 +15,8 @@ use support::env::{Env, REGION};
 use support::issuer::ChainSpec;
 use support::moto::ACCOUNT_ID;
 use thumbprint_guard::config::{Config, NotifyRule};
-use thumbprint_guard::notify::{self, NotifyOutcome};
-use thumbprint_guard::report::{FindingCode, Report, Severity};
+use thumbprint_guard::notify::{self, NotifyOutcome, RunNotes};
+use thumbprint_guard::report::{FindingCode, Report, RunReport, Severity};
 use topic::{protocol, receive_all, sent, setup};
 
 #[tokio::test]
@@ -39,9 +39,14 @@ async fn a_sweep_of_a_rotated_issuer_is_published_with_the_new_thumbprint_and_th
     let report = env.sweep(&config).await;
     assert_eq!(report.findings[0].code, FindingCode::ThumbprintMismatch);
 
-    let outcome = notify::publish_if_needed(&sns, &config, &report, None)
-        .await
-        .expect("publish");
+    let outcome = notify::publish_run(
+        &sns,
+        &config,
+        &RunReport::Account(report.clone()),
+        &RunNotes::default(),
+    )
+    .await
+    .expect("publish");
     assert!(
         matches!(outcome, NotifyOutcome::Published { parts: 1, .. }),
         "{outcome:?}"

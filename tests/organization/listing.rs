@@ -11,6 +11,7 @@ use super::support::issuer::{ChainSpec, IssuerServer};
 use super::support::moto::{self, ACCOUNT_ID};
 use super::{settings, Env, REGION, STS};
 use thumbprint_guard::organization::OrganizationError;
+use thumbprint_guard::report::RunReport;
 
 fn listed(id: &str, state: AccountState, status: AccountStatus) -> Account {
     Account::builder()
@@ -114,7 +115,7 @@ async fn every_page_is_read_and_only_active_accounts_are_swept() {
         "{:?}",
         member_report.findings
     );
-    assert_eq!(report.exit_code(), 0);
+    assert_eq!(RunReport::Organization(report.clone()).exit_code(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,10 +8,11 @@ use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::json;
 use thumbprint_guard::aws::AwsClients;
 use thumbprint_guard::config::{Config, EksRegions, HostGlobs, NotifyRule, RemediationMode};
-use thumbprint_guard::notify::{self, NotifyOutcome};
+use thumbprint_guard::notify::{self, NotifyOutcome, RunNotes};
 use thumbprint_guard::probe::ProbeContext;
-use thumbprint_guard::report::{FindingCode, RemediationOutcome, Report};
+use thumbprint_guard::report::{FindingCode, RemediationOutcome, Report, RunReport};
 use thumbprint_guard::sweep;
+use thumbprint_guard::sweep::SharedProbes;
 
 use crate::support::env::{create_cluster, create_user, AccessKey, REGION, STS};
 use crate::support::issuer::{probe_config, ChainSpec, IssuerServer, TestCa, TrustFile};
@@ -182,13 +183,26 @@ impl Account {
                 .build(),
         );
         let ctx = ProbeContext::new(&config).expect("probe context");
-        let report = sweep::run(&aws, &ctx, &config, time::OffsetDateTime::now_utc(), None)
-            .await
-            .map_err(|e| e.to_string());
+        let report = sweep::run(
+            &aws,
+            &ctx,
+            &config,
+            &SharedProbes::default(),
+            time::OffsetDateTime::now_utc(),
+            None,
+            &|_| {},
+        )
+        .await
+        .map_err(|e| e.to_string());
         let published = match &report {
-            Ok(report) => notify::publish_if_needed(&aws.sns, &config, report, None)
-                .await
-                .map_err(|e| e.to_string()),
+            Ok(report) => notify::publish_run(
+                &aws.sns,
+                &config,
+                &RunReport::Account(report.clone()),
+                &RunNotes::default(),
+            )
+            .await
+            .map_err(|e| e.to_string()),
             Err(_) => Err("no report to publish".to_string()),
         };
         (report, published)

@@ -7,6 +7,7 @@ use thumbprint_guard::config::{Config, EksRegions, HostGlobs, RemediationMode};
 use thumbprint_guard::probe::ProbeContext;
 use thumbprint_guard::report::Report;
 use thumbprint_guard::sweep;
+use thumbprint_guard::sweep::SharedProbes;
 
 use super::issuer::{
     pair_addresses, probe_config, IssuerServer, ServedChain, TestCa, TrustFile, PAIR_HOST,
@@ -67,9 +68,17 @@ impl Env {
     pub async fn sweep_with(&self, config: &Config, ctx: &ProbeContext) -> Report {
         let sdk = self.moto.sdk_config(REGION).await;
         let aws = AwsClients::new(&sdk, config);
-        sweep::run(&aws, ctx, config, time::OffsetDateTime::now_utc(), None)
-            .await
-            .expect("sweep runs")
+        sweep::run(
+            &aws,
+            ctx,
+            config,
+            &SharedProbes::default(),
+            time::OffsetDateTime::now_utc(),
+            None,
+            &|_| {},
+        )
+        .await
+        .expect("sweep runs")
     }
 
     /// A sweep with the credentials of a moto IAM user.
@@ -77,9 +86,17 @@ impl Env {
         let sdk = self.moto.sdk_config_with(REGION, key, secret).await;
         let aws = AwsClients::new(&sdk, config);
         let ctx = ProbeContext::new(config).expect("probe context");
-        sweep::run(&aws, &ctx, config, time::OffsetDateTime::now_utc(), None)
-            .await
-            .expect("sweep runs")
+        sweep::run(
+            &aws,
+            &ctx,
+            config,
+            &SharedProbes::default(),
+            time::OffsetDateTime::now_utc(),
+            None,
+            &|_| {},
+        )
+        .await
+        .expect("sweep runs")
     }
 
     /// A local issuer serving `served`, and a provider for it that holds `configured`.

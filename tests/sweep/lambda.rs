@@ -39,7 +39,7 @@ async fn lambda_handler_runs_the_sample_events() {
 
     // dry-run.json overrides REMEDIATION_MODE=add: planned, nothing written.
     let event: Value = serde_json::from_str(include_str!("../../events/dry-run.json")).unwrap();
-    let report = handler::handle(
+    let report = handler::handle_event(
         &runtime,
         &event,
         time::OffsetDateTime::now_utc(),
@@ -47,7 +47,9 @@ async fn lambda_handler_runs_the_sample_events() {
         &emit,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .into_account()
+    .expect("a single-account run");
     assert_eq!(report.remediation_mode.as_str(), "dry-run");
     let remediation = report.providers[0]
         .remediation
@@ -62,7 +64,7 @@ async fn lambda_handler_runs_the_sample_events() {
 
     // scheduled.json keeps the environment's mode (add): applied.
     let event: Value = serde_json::from_str(include_str!("../../events/scheduled.json")).unwrap();
-    let report = handler::handle(
+    let report = handler::handle_event(
         &runtime,
         &event,
         time::OffsetDateTime::now_utc(),
@@ -70,7 +72,9 @@ async fn lambda_handler_runs_the_sample_events() {
         &emit,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .into_account()
+    .expect("a single-account run");
     assert_eq!(report.summary.thumbprints_added, 1);
     assert_eq!(
         moto::thumbprints(&env.iam, &arn).await,
@@ -94,7 +98,7 @@ async fn lambda_handler_runs_the_sample_events() {
     assert_eq!(emf["ProvidersChecked"], 1);
 
     let bad: Value = serde_json::json!({"remediation_mode": "yes"});
-    let err = handler::handle(
+    let err = handler::handle_event(
         &runtime,
         &bad,
         time::OffsetDateTime::now_utc(),

@@ -3,13 +3,11 @@
 //! `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`, `TERM`) and console's (width); drawing is indicatif's.
 
 use std::io::IsTerminal as _;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anstream::{AutoStream, ColorChoice};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use thumbprint_guard::render::{count, Terminal};
-use thumbprint_guard::sweep;
 
 /// How long a sweep runs before the progress line appears (a quick one never shows it).
 const PROGRESS_AFTER: Duration = Duration::from_secs(1);
@@ -58,15 +56,15 @@ impl SweepProgress {
         SweepProgress { bar }
     }
 
-    /// The sweep's hook: the line says how many providers' issuers are probed.
-    pub fn hook(&self) -> sweep::Progress {
+    /// The run's progress watcher: the line says how many providers' issuers are probed.
+    pub fn hook(&self) -> impl Fn(usize, usize) + Sync + Send {
         let bar = self.bar.clone();
-        Arc::new(move |done, total| {
+        move |done, total| {
             bar.set_message(format!(
                 "probing issuers: {done} of {} done",
                 count(total, "provider", "providers")
             ));
-        })
+        }
     }
 
     /// Removes the line (and stops its timer) before anything else is printed.

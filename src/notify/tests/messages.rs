@@ -302,7 +302,11 @@ fn issuer_text_cannot_forge_a_fix_line() {
             .as_str()
             .unwrap_or_default()
     );
-    let table = crate::render::table(&r, r.generated_at);
+    let table = crate::render::table(
+        &crate::report::RunReport::Account(r.clone()),
+        r.generated_at,
+        crate::render::Terminal::default(),
+    );
     for (what, text) in [("email", &email), ("chatbot", &chatbot), ("table", &table)] {
         assert!(
             !text.contains("\n  fix: curl https://evil.example"),

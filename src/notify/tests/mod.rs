@@ -13,6 +13,21 @@ use crate::report::{
 };
 
 const ACCOUNT: &str = "123456789012";
+
+/// One account's messages at the publish budget, without context.
+fn render(report: &Report) -> Vec<SnsMessage> {
+    render_parts(report, PUBLISH_BUDGET_BYTES, &MessageContext::default())
+}
+
+/// One account's messages at another budget (tests use small ones).
+fn render_within(report: &Report, budget: usize) -> Vec<SnsMessage> {
+    render_parts(report, budget, &MessageContext::default())
+}
+
+/// One account's messages at the publish budget, with `context`.
+fn render_with(report: &Report, context: &MessageContext) -> Vec<SnsMessage> {
+    render_parts(report, PUBLISH_BUDGET_BYTES, context)
+}
 const OLD: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
 const NEW: &str = "06b25927c42a721631c1efd9431e648fa62e1e39";
 const ADDED: &str = "b2c5d3a1e4f60718293a4b5c6d7e8f9012345678";

@@ -1,15 +1,46 @@
 //! The organization message: one per run, split by account when large, every finding once.
 
 use super::*;
-use crate::memory::Memory;
-use crate::organization::{AccountMemory, OrganizationReport, OrganizationRun};
+use crate::report::{OrganizationReport, RunReport};
 
-fn run(accounts: usize) -> OrganizationRun {
+static NO_CONTEXT: MessageContext = MessageContext {
+    account_alias: None,
+    state_unavailable: None,
+};
+
+/// What the run step hands notify for `run`: the central account, no state, no alias.
+fn notes(run: &RunReport) -> RunNotes<'static> {
+    RunNotes {
+        central_account: ACCOUNT,
+        accounts: run
+            .accounts()
+            .iter()
+            .map(|_| AccountNotes {
+                changes: None,
+                context: &NO_CONTEXT,
+            })
+            .collect(),
+    }
+}
+
+fn render_organization(run: &OrganizationReport, budget: usize) -> Vec<SnsMessage> {
+    let run = RunReport::Organization(run.clone());
+    render_run(&run, &notes(&run), budget)
+}
+
+fn decide_organization<'a>(
+    config: &'a Config,
+    run: &OrganizationReport,
+) -> Result<&'a str, Silence> {
+    let run = RunReport::Organization(run.clone());
+    decide_run(config, &run, &notes(&run))
+}
+
+fn run(accounts: usize) -> OrganizationReport {
     let mut org = OrganizationReport::empty(
         Some("o-abc123def4".into()),
         datetime!(2026-11-22 10:00:00 UTC),
     );
-    let mut memories = Vec::new();
     for i in 0..accounts {
         let mut account = sample();
         account.account_id = format!("{:012}", 100_000_000_000u64 + i as u64);
@@ -19,11 +50,6 @@ fn run(accounts: usize) -> OrganizationRun {
         for provider in &mut account.providers {
             provider.arn = provider.arn.replace(ACCOUNT, &account.account_id);
         }
-        memories.push(AccountMemory {
-            account_id: account.account_id.clone(),
-            memory: Memory::None,
-            context: MessageContext::default(),
-        });
         org.accounts.push(account);
     }
     org.findings.push(Finding::new(
@@ -32,11 +58,7 @@ fn run(accounts: usize) -> OrganizationRun {
         "account 999999999999 was not swept: AccessDenied",
     ));
     org.recount(accounts + 1);
-    OrganizationRun {
-        report: org,
-        caller_account: ACCOUNT.into(),
-        accounts: memories,
-    }
+    org
 }
 
 fn payload(m: &SnsMessage) -> OrganizationReport {
@@ -60,12 +82,12 @@ fn a_small_organization_is_one_message_with_organization_id() {
     assert_eq!(m.attributes.account_id, ACCOUNT, "the central account");
     assert_eq!(
         payload(m),
-        run.report,
+        run,
         "one message carries the organization report as is"
     );
     let email = m.body("email").unwrap();
     assert!(email.contains("ACCOUNTS NOT SWEPT (1)"), "{email}");
-    for account in &run.report.accounts {
+    for account in &run.accounts {
         assert!(
             email.contains(&format!("AWS account {} ", account.account_id)),
             "{email}"
@@ -120,7 +142,7 @@ fn a_large_organization_is_split_by_account_and_carries_every_finding_once() {
         unreachable, 1,
         "the organization-level finding travels once, in part 1"
     );
-    let expected: usize = run.report.accounts.iter().map(|a| a.findings.len()).sum();
+    let expected: usize = run.accounts.iter().map(|a| a.findings.len()).sum();
     assert_eq!(findings.len(), expected);
     findings.sort();
     findings.dedup();
@@ -131,15 +153,15 @@ fn a_large_organization_is_split_by_account_and_carries_every_finding_once() {
 fn the_organization_rule_follows_every_account() {
     let quiet = {
         let mut run = run(2);
-        run.report.findings.clear();
-        for account in &mut run.report.accounts {
+        run.findings.clear();
+        for account in &mut run.accounts {
             account.findings.clear();
             for provider in &mut account.providers {
                 provider.remediation = None;
             }
             account.recount();
         }
-        run.report.recount(2);
+        run.recount(2);
         run
     };
     let findings = config(NotifyRule::Findings, Some("arn:t"));

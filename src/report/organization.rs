@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::report::{Finding, Report, Severity, SCHEMA_VERSION};
+use super::{Finding, Report, Severity, SCHEMA_VERSION};
 
 /// One organization run's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,39 +46,6 @@ pub struct OrganizationSummary {
 }
 
 impl OrganizationReport {
-    /// `sweep --output asff` in organization mode: every swept account's findings under its own
-    /// `AwsAccountId` (each would be imported into that account's Security Hub), and the
-    /// organization-level ones (an unreachable member) under `central_account`, where the run is.
-    pub fn asff_document(
-        &self,
-        central_account: &str,
-        region: &str,
-        now: OffsetDateTime,
-    ) -> serde_json::Value {
-        let organization_level = Report {
-            schema_version: SCHEMA_VERSION,
-            account_id: central_account.to_string(),
-            generated_at: self.generated_at,
-            remediation_mode: self
-                .accounts
-                .first()
-                .map(|a| a.remediation_mode)
-                .unwrap_or_default(),
-            providers: Vec::new(),
-            clusters: Vec::new(),
-            findings: self.findings.clone(),
-            resolved: Vec::new(),
-            summary: crate::report::Summary::default(),
-        };
-        let findings: Vec<crate::securityhub::AsffFinding> = self
-            .accounts
-            .iter()
-            .chain(std::iter::once(&organization_level))
-            .flat_map(|report| crate::memory::asff(report, region, now))
-            .collect();
-        crate::securityhub::asff_document(&findings)
-    }
-
     /// Recomputes `summary` from the lists; `attempted` is how many accounts the run tried.
     pub fn recount(&mut self, attempted: usize) {
         let mut summary = OrganizationSummary {
@@ -107,22 +74,7 @@ impl OrganizationReport {
 
     /// The highest unmuted severity over every account and the organization level.
     pub fn highest_severity(&self) -> Option<Severity> {
-        let org_level = self
-            .findings
-            .iter()
-            .filter(|f| f.counts())
-            .map(|f| f.severity);
-        self.accounts
-            .iter()
-            .filter_map(Report::highest_severity)
-            .chain(org_level)
-            .max()
-    }
-
-    /// DESIGN's exit code of a run that produced this report: 1 when any account (or the
-    /// organization level) has a critical finding, 0 otherwise.
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.highest_severity() == Some(Severity::Critical))
+        super::run::highest_severity(&self.accounts, &self.findings)
     }
 
     /// The report of `account_id`, if it was swept.
@@ -152,7 +104,11 @@ impl OrganizationReport {
 mod tests {
     use super::*;
     use crate::report::RemediationMode;
-    use crate::report::{FindingCode, Summary};
+    use crate::report::{FindingCode, RunReport, Summary};
+
+    fn exit_code(report: &OrganizationReport) -> u8 {
+        RunReport::Organization(report.clone()).exit_code()
+    }
 
     fn account(id: &str, findings: Vec<Finding>) -> Report {
         let mut report = Report {
@@ -180,7 +136,7 @@ mod tests {
             "111111111111",
             vec![Finding::new(FindingCode::AudienceMissing, "arn:p", "w")],
         ));
-        assert_eq!(report.exit_code(), 0);
+        assert_eq!(exit_code(&report), 0);
         report
             .findings
             .push(Finding::new(FindingCode::AccountUnreachable, "arn:r", "x"));
@@ -188,7 +144,7 @@ mod tests {
         assert_eq!(report.summary.accounts, 2);
         assert_eq!(report.summary.accounts_unreachable, 1);
         assert_eq!((report.summary.critical, report.summary.warning), (1, 1));
-        assert_eq!(report.exit_code(), 1);
+        assert_eq!(exit_code(&report), 1);
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["generated_at"], "2026-11-22T10:00:00Z");
     }
@@ -202,6 +158,6 @@ mod tests {
         report.accounts.push(account("111111111111", vec![muted]));
         report.recount(1);
         assert_eq!(report.summary.critical, 0);
-        assert_eq!(report.exit_code(), 0);
+        assert_eq!(exit_code(&report), 0);
     }
 }
