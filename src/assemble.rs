@@ -14,9 +14,9 @@ use crate::report::{
     sort_findings, ClusterReport, Finding, ProviderReport, Report, Summary, SCHEMA_VERSION,
 };
 
-/// One provider's part of the report: its entry and its findings.
+/// One provider's result: its report entry and its findings.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ProviderPart {
+pub struct ProviderResult {
     /// The report entry, remediation included.
     pub entry: ProviderReport,
     /// Every finding about the provider.
@@ -24,12 +24,12 @@ pub struct ProviderPart {
 }
 
 /// Joins a provider's assessment with remediation's decision and outcome.
-pub fn provider_part(
+pub fn provider_result(
     provider: &OidcProvider,
     assessment: ProviderAssessment,
     decision: &Decision,
     outcome: Option<&Outcome>,
-) -> ProviderPart {
+) -> ProviderResult {
     let ProviderAssessment {
         mut entry,
         mut findings,
@@ -42,20 +42,20 @@ pub fn provider_part(
         entry.configured_thumbprints = thumbprints.clone();
     }
     entry.remediation = outcome.map(Outcome::remediation);
-    ProviderPart { entry, findings }
+    ProviderResult { entry, findings }
 }
 
 /// Everything a report is made of, as the sweep's steps produced it.
 #[derive(Debug, Clone)]
-pub struct Parts {
+pub struct ReportInputs {
     /// The account swept.
     pub account_id: String,
     /// When (whole seconds).
     pub generated_at: OffsetDateTime,
     /// The run-wide mode.
     pub remediation_mode: RemediationMode,
-    /// Each provider's part, in any order.
-    pub providers: Vec<ProviderPart>,
+    /// Each provider's result, in any order.
+    pub providers: Vec<ProviderResult>,
     /// Clusters of the scanned regions.
     pub clusters: Vec<ClusterReport>,
     /// Findings about no provider entry (inventory, clusters, roles).
@@ -64,20 +64,20 @@ pub struct Parts {
 
 /// Builds the report: providers in ARN order, every finding identified, muted by `is_muted`, sorted,
 /// and counted.
-pub fn report(parts: Parts, is_muted: impl Fn(&Finding) -> bool) -> Report {
-    let Parts {
+pub fn report(inputs: ReportInputs, is_muted: impl Fn(&Finding) -> bool) -> Report {
+    let ReportInputs {
         account_id,
         generated_at,
         remediation_mode,
         mut providers,
         clusters,
         mut findings,
-    } = parts;
+    } = inputs;
     providers.sort_by(|a, b| a.entry.arn.cmp(&b.entry.arn));
     let mut entries = Vec::with_capacity(providers.len());
-    for part in providers {
-        findings.extend(part.findings);
-        entries.push(part.entry);
+    for provider in providers {
+        findings.extend(provider.findings);
+        entries.push(provider.entry);
     }
     for finding in &mut findings {
         finding.identify(&account_id);

@@ -83,3 +83,10 @@ pub fn severity_label(report: &Report) -> &'static str {
         .map(Severity::as_str)
         .unwrap_or("ok")
 }
+
+/// SNS's limit for one publish: message body plus message attributes (names, types, values).
+pub const SNS_MAX_PUBLISH_BYTES: usize = 262_144;
+
+/// What one of our publishes may use of [`SNS_MAX_PUBLISH_BYTES`] (subject included): 16 KiB stay
+/// free as a margin for SNS's own accounting.
+pub const PUBLISH_BUDGET_BYTES: usize = 240 * 1024;

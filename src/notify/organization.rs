@@ -10,12 +10,13 @@ use std::fmt::Write as _;
 
 use crate::report::{count, escape, OrganizationReport, Report, Severity};
 
+use super::chatbot;
+use super::compose::protocol_document;
 use super::message::{MessageAttributes, MessageContext, SnsMessage};
 use super::part::Part;
 use super::parts::{self, Weight};
 use super::run::RunNotes;
-use super::text::{self, rfc3339, SUBJECT_MAX};
-use super::{chatbot, protocol_document};
+use super::text::{self, rfc3339};
 
 /// Room kept in every organization part for its header, the Chatbot document and the
 /// organization-level findings.
@@ -130,14 +131,13 @@ fn organization_label(report: &OrganizationReport, short: bool) -> String {
     }
 }
 
-/// `[CRITICAL] thumbprint-guard organization o-abc (12 accounts): 2 critical, 1 warning (part 1/2)`.
+/// `[CRITICAL] thumbprint-guard org o-abc (12 accounts): 2 critical, 1 warning (part 1/2)`.
 fn organization_subject(
     report: &OrganizationReport,
     severity: &str,
     index: usize,
     total: usize,
 ) -> String {
-    let label = severity.to_ascii_uppercase();
     let s = &report.summary;
     let mut counts = Vec::new();
     if s.critical + s.warning > 0 {
@@ -156,27 +156,13 @@ fn organization_subject(
             count(s.providers, "provider", "providers")
         ));
     }
-    let suffix = if total > 1 {
-        format!(" (part {index}/{total})")
-    } else {
-        String::new()
-    };
-    let room = SUBJECT_MAX.saturating_sub(suffix.len());
-    let mut base = text::printable_ascii(&format!(
-        "[{label}] thumbprint-guard {}:",
-        organization_label(report, true)
-    ));
-    // Whole counts only, as many as fit.
-    for (i, item) in counts.iter().enumerate() {
-        let separator = if i == 0 { " " } else { ", " };
-        if base.len() + separator.len() + item.len() > room {
-            break;
-        }
-        base.push_str(separator);
-        base.push_str(item);
-    }
-    base.truncate(room);
-    base + &suffix
+    text::subject(
+        severity,
+        &organization_label(report, true),
+        &counts,
+        index,
+        total,
+    )
 }
 
 /// One organization message for `group` (part `index` of `total`).

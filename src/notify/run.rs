@@ -6,11 +6,11 @@ use crate::config::{Config, NotifyRule};
 use crate::report::{Report, RunReport, Severity};
 use crate::state::{self, Changes};
 
-use super::message::{MessageContext, SnsMessage};
-use super::{
-    decide, organization, publish, render_parts, NotifyError, NotifyOutcome, Silence,
-    PUBLISH_BUDGET_BYTES,
-};
+use super::compose::render_parts;
+use super::message::{MessageContext, SnsMessage, PUBLISH_BUDGET_BYTES};
+use super::organization;
+use super::publish::{publish, NotifyError, NotifyOutcome};
+use super::rule::{decide, Silence};
 
 /// What the messages need about one swept account beyond its report.
 #[derive(Debug, Clone, Copy)]

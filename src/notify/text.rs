@@ -38,6 +38,16 @@ impl RunCounts {
     /// "2 critical, 1 warning, 1 thumbprint added": the non-zero counts (critical and warning
     /// always once either is non-zero).
     pub fn phrase(&self) -> String {
+        let items = self.items();
+        if items.is_empty() {
+            "no findings".to_string()
+        } else {
+            items.join(", ")
+        }
+    }
+
+    /// The phrases of [`RunCounts::phrase`], one per count.
+    pub fn items(&self) -> Vec<String> {
         let mut items = Vec::new();
         if self.critical + self.warning > 0 {
             items.push(format!("{} critical", self.critical));
@@ -50,11 +60,7 @@ impl RunCounts {
             let s = if self.thumbprints_added == 1 { "" } else { "s" };
             items.push(format!("{} thumbprint{s} added", self.thumbprints_added));
         }
-        if items.is_empty() {
-            "no findings".to_string()
-        } else {
-            items.join(", ")
-        }
+        items
     }
 }
 
@@ -73,32 +79,59 @@ pub(crate) fn printable_ascii(s: &str) -> String {
         .collect()
 }
 
-/// `[CRITICAL] thumbprint-guard 123456789012: 2 critical, 1 warning (part 1/3)`: at most
-/// [`SUBJECT_MAX`] printable ASCII characters, starting with `[`.
-pub(crate) fn subject(report: &Report, part: usize, parts: usize, alias: Option<&str>) -> String {
-    let label = severity_label(report).to_ascii_uppercase();
-    let counts = RunCounts::of(report);
-    let what = if counts.critical + counts.warning + counts.info + counts.thumbprints_added == 0 {
-        let s = if report.providers.len() == 1 { "" } else { "s" };
-        format!(
-            "no findings, {} provider{s} checked",
-            report.providers.len()
-        )
-    } else {
-        counts.phrase()
-    };
+/// `[CRITICAL] thumbprint-guard WHO: 2 critical, 1 warning (part 1/3)`: at most [`SUBJECT_MAX`]
+/// printable ASCII characters, starting with `[`. `who` is the account (with its alias) or the
+/// organization; `counts` are whole phrases, as many as fit; `label` the run's severity.
+pub(crate) fn subject(
+    label: &str,
+    who: &str,
+    counts: &[String],
+    part: usize,
+    parts: usize,
+) -> String {
     let suffix = if parts > 1 {
         format!(" (part {part}/{parts})")
     } else {
         String::new()
     };
-    let account = match alias {
+    let room = SUBJECT_MAX.saturating_sub(suffix.len());
+    let mut base = printable_ascii(&format!(
+        "[{}] thumbprint-guard {who}:",
+        label.to_ascii_uppercase()
+    ));
+    for (i, item) in counts.iter().enumerate() {
+        let separator = if i == 0 { " " } else { ", " };
+        if base.len() + separator.len() + item.len() > room {
+            break;
+        }
+        base.push_str(separator);
+        base.push_str(&printable_ascii(item));
+    }
+    base.truncate(room);
+    base + &suffix
+}
+
+/// The subject of one part of an account's message: its counts, or how many providers were checked.
+pub(crate) fn account_subject(
+    report: &Report,
+    part: usize,
+    parts: usize,
+    alias: Option<&str>,
+) -> String {
+    let counts = RunCounts::of(report);
+    let items = if counts.critical + counts.warning + counts.info + counts.thumbprints_added == 0 {
+        vec![format!(
+            "no findings, {}",
+            crate::report::count(report.providers.len(), "provider", "providers") + " checked"
+        )]
+    } else {
+        counts.items()
+    };
+    let who = match alias {
         Some(alias) => format!("{} ({alias})", report.account_id),
         None => report.account_id.clone(),
     };
-    let mut base = printable_ascii(&format!("[{label}] thumbprint-guard {account}: {what}"));
-    base.truncate(SUBJECT_MAX.saturating_sub(suffix.len()));
-    base + &suffix
+    subject(severity_label(report), &who, &items, part, parts)
 }
 
 /// The one-line verdict under the heading.

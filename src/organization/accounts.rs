@@ -4,7 +4,7 @@
 use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
 use aws_sdk_sts::error::DisplayErrorContext;
 
-use super::{OrganizationClients, OrganizationError, OrganizationSettings};
+use super::settings::{OrganizationClients, OrganizationError, OrganizationSettings};
 use crate::aws::partition_of;
 
 /// The `RoleSessionName` of every member session (CloudTrail in the member shows it).

@@ -11,7 +11,8 @@ use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{AccountList, OrganizationClients, OrganizationSettings, MEMBER_SESSION_NAME};
+use super::accounts::{AccountList, MEMBER_SESSION_NAME};
+use super::settings::{OrganizationClients, OrganizationSettings};
 use crate::aws::AwsClients;
 use crate::config::Config;
 use crate::report::{Finding, FindingCode};

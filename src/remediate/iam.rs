@@ -8,7 +8,9 @@ use aws_sdk_iam::operation::RequestId;
 use aws_sdk_iam::types::Tag;
 use time::OffsetDateTime;
 
-use super::{merge_thumbprints, Decision, MergeError, Outcome, SkipReason};
+use super::decision::{Decision, Outcome};
+use super::merge::{merge_thumbprints, MergeError};
+use super::reason::SkipReason;
 use crate::inventory::OidcProvider;
 use crate::report::{rfc3339, whole_seconds, MAX_THUMBPRINTS};
 

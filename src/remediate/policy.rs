@@ -2,9 +2,9 @@
 
 use url::{Host, Url};
 
+use super::decision::Decision;
 use super::merge::{distinct_lowercase, is_thumbprint};
 use super::reason::SkipReason;
-use super::Decision;
 use crate::assess::MissingThumbprint;
 use crate::config::{Config, RemediationMode, REMEDIATION_TAG};
 use crate::inventory::OidcProvider;

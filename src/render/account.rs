@@ -3,12 +3,13 @@
 use comfy_table::{Cell, Color, Table};
 use time::OffsetDateTime;
 
+use super::cells::Terminal;
 use super::cells::{
     finding_text, new_table, paragraph, severity_of, short, status_cell, thumbprint_lines,
     url_text, with_url_column,
 };
-use super::{count, Terminal};
 use crate::fix;
+use crate::report::count;
 use crate::report::{
     days_left, escape, nearest_expiry, rfc3339, ClusterReport, ProviderReport, RemediationOutcome,
     Report, Severity,

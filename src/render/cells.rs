@@ -4,8 +4,16 @@
 use comfy_table::presets::NOTHING;
 use comfy_table::{Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
-use super::Terminal;
 use crate::report::{escape, Finding, Severity};
+
+/// What the table is rendered for: the terminal's width and whether it shows colour.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Terminal {
+    /// Columns available; `None` (not a terminal): every line as long as its content.
+    pub width: Option<u16>,
+    /// Colour the severities (only for a terminal that wants it: never with `NO_COLOR`).
+    pub colour: bool,
+}
 
 /// The highest severity among the unmuted findings about `resource`.
 pub(super) fn severity_of(findings: &[Finding], resource: &str) -> Option<Severity> {

@@ -15,14 +15,7 @@ mod account;
 mod cells;
 mod organization;
 
-/// What the table is rendered for: the terminal's width and whether it shows colour.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Terminal {
-    /// Columns available; `None` (not a terminal): every line as long as its content.
-    pub width: Option<u16>,
-    /// Colour the severities (only for a terminal that wants it: never with `NO_COLOR`).
-    pub colour: bool,
-}
+pub use cells::Terminal;
 
 /// The run's report as a person reads it in `terminal` (`Terminal::default()`: as wide as its
 /// content, without colour, for files, pipes and e-mail). An account: one row per provider (most

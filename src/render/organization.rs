@@ -3,9 +3,11 @@
 use comfy_table::Cell;
 use time::OffsetDateTime;
 
+use super::account;
+use super::cells::Terminal;
 use super::cells::{finding_text, finish, new_table, status_cell};
-use super::{account, count, Terminal};
 use crate::fix;
+use crate::report::count;
 use crate::report::{rfc3339, OrganizationReport, Report};
 
 /// An organization report for `terminal`: one line per account (most severe first), the accounts

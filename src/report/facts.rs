@@ -3,7 +3,7 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::ProviderReport;
+use super::account::ProviderReport;
 
 /// IAM's limit on thumbprints per OIDC provider.
 pub const MAX_THUMBPRINTS: usize = 5;

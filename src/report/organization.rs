@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Finding, Report, Severity, SCHEMA_VERSION};
+use super::account::{Report, SCHEMA_VERSION};
+use super::finding::{Finding, Severity};
 
 /// One organization run's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

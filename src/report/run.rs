@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use super::{Finding, OrganizationReport, Report, Severity};
+use super::account::Report;
+use super::finding::{Finding, Severity};
+use super::organization::OrganizationReport;
 
 /// One run's report (serialized as the report itself: DESIGN's account or organization shape).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,7 +5,8 @@ use futures::stream::{self, StreamExt};
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use super::{RunProgress, SweptAccount};
+use super::outcome::SweptAccount;
+use super::progress::RunProgress;
 use crate::aws::AwsClients;
 use crate::config::Config;
 use crate::inventory::{self, InventoryError};

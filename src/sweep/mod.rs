@@ -10,7 +10,7 @@ use futures::stream::{self, StreamExt};
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use crate::assemble::{self, Parts, ProviderPart};
+use crate::assemble::{self, ProviderResult, ReportInputs};
 use crate::assess;
 use crate::aws::AwsClients;
 use crate::config::Config;
@@ -21,12 +21,7 @@ use crate::report::{self, Report};
 
 mod probes;
 
-pub use probes::SharedProbes;
-
-/// Providers (and issuer probes) in flight at once. TLS connections are bounded inside the probe
-/// (`PROBE_CONCURRENCY`); this only keeps a huge account from holding every provider's state at
-/// once.
-pub const PROVIDERS_IN_FLIGHT: usize = 1024;
+pub use probes::{SharedProbes, PROVIDERS_IN_FLIGHT};
 
 /// What a sweep tells its caller as it goes, so a terminal can show how far the probes are (the
 /// sweep itself does no display).
@@ -41,7 +36,7 @@ pub enum Tick {
 /// Where a sweep sends its [`Tick`]s.
 pub type Progress<'a> = &'a (dyn Fn(Tick) + Sync);
 
-/// One provider from probe to its part of the report: probe, assess, decide, apply, assemble.
+/// One provider from probe to its result: probe, assess, decide, apply, assemble.
 async fn sweep_provider(
     aws: &AwsClients,
     ctx: &ProbeContext,
@@ -50,15 +45,20 @@ async fn sweep_provider(
     probes: &SharedProbes,
     now: OffsetDateTime,
     deadline: Option<Instant>,
-) -> ProviderPart {
+) -> ProviderResult {
     let probe = probes.probe(ctx, &provider.url, deadline).await;
     let assessment = assess::assess_provider(provider, probe.as_ref(), config, now);
     let Some(probe) = probe else {
-        return assemble::provider_part(provider, assessment, &remediate::Decision::Nothing, None);
+        return assemble::provider_result(
+            provider,
+            assessment,
+            &remediate::Decision::Nothing,
+            None,
+        );
     };
     let decision = remediate::decide(provider, &probe, &assessment.missing, config);
     let outcome = remediate::apply(&aws.iam, provider, &decision, now).await;
-    assemble::provider_part(provider, assessment, &decision, outcome.as_ref())
+    assemble::provider_result(provider, assessment, &decision, outcome.as_ref())
 }
 
 /// Sweeps the account `aws` points at. `now` stamps the report and drives expiry; `deadline`
@@ -90,12 +90,12 @@ pub async fn run(
     let read_providers = stream::poll_fn(|cx| to_probe.poll_recv(cx));
     let sweeping = read_providers
         .map(|provider| async move {
-            let part = sweep_provider(aws, ctx, config, &provider, probes, now, deadline).await;
+            let result = sweep_provider(aws, ctx, config, &provider, probes, now, deadline).await;
             progress(Tick::Done);
-            part
+            result
         })
         .buffer_unordered(PROVIDERS_IN_FLIGHT)
-        .collect::<Vec<ProviderPart>>();
+        .collect::<Vec<ProviderResult>>();
     let (inventory, providers) = tokio::join!(collecting, sweeping);
     let inventory = inventory?;
 
@@ -104,7 +104,7 @@ pub async fn run(
     findings.extend(cluster_findings);
     findings.extend(assess::eks::trust_findings(&inventory));
     Ok(assemble::report(
-        Parts {
+        ReportInputs {
             account_id: inventory.account_id.clone(),
             generated_at: now,
             remediation_mode: config.remediation_mode,

@@ -10,6 +10,11 @@ use tokio::time::Instant;
 
 use crate::probe::{self, HostCache, IssuerProbe, ProbeContext};
 
+/// Providers (and issuer probes) in flight at once. TLS connections are bounded inside the probe
+/// (`PROBE_CONCURRENCY`); this only keeps a huge account from holding every provider's state at
+/// once.
+pub const PROVIDERS_IN_FLIGHT: usize = 1024;
+
 /// The issuer and host probes of one run (build one per run: chains change).
 #[derive(Debug)]
 pub struct SharedProbes {
@@ -19,9 +24,9 @@ pub struct SharedProbes {
 }
 
 impl Default for SharedProbes {
-    /// An empty set for one run, at most [`super::PROVIDERS_IN_FLIGHT`] issuer probes at once.
+    /// An empty set for one run, at most [`PROVIDERS_IN_FLIGHT`] issuer probes at once.
     fn default() -> Self {
-        SharedProbes::new(super::PROVIDERS_IN_FLIGHT)
+        SharedProbes::new(PROVIDERS_IN_FLIGHT)
     }
 }
 

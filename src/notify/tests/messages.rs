@@ -37,7 +37,7 @@ fn subject_stays_short_and_printable_whatever_the_input() {
     for _ in 0..20_000 {
         r.findings.push(mismatch(1));
     }
-    let subject = text::subject(&r, 9999, 9999, None);
+    let subject = text::account_subject(&r, 9999, 9999, None);
     assert_subject_rules(&subject);
     assert!(subject.ends_with(" (part 9999/9999)"), "{subject}");
     assert!(!subject.contains('\n'));

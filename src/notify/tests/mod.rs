@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use time::macros::datetime;
 
+use super::compose::render_parts;
 use super::*;
+use crate::config::{Config, NotifyRule};
 use crate::report::RemediationMode;
+use crate::report::Severity;
 use crate::report::{
     CertificateInfo, ClusterReport, Endpoint, Finding, FindingCode, ProviderReport, Remediation,
     RemediationOutcome, Report, Summary, SCHEMA_VERSION,
