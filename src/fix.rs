@@ -1,8 +1,10 @@
 //! The manual fix of each finding: the one command (or short procedure) a person runs, for the
 //! terminal table, the e-mail, Chatbot's next steps, Security Hub's recommendation and `inspect`.
 //!
-//! Pure: it reads typed facts (the finding's code and discriminator, the provider's entry), never a
-//! finding's `details` or message.
+//! Pure: it reads typed facts (the finding's code, discriminator and remedy, the provider's entry),
+//! never a finding's `details` or message.
+
+mod cluster;
 
 use crate::report::MAX_THUMBPRINTS;
 use crate::report::{ClusterReport, Finding, FindingCode, ProviderReport, Report, STS_AUDIENCE};
@@ -215,6 +217,17 @@ pub fn manual_fix(finding: &Finding, context: FixContext<'_>) -> Option<String> 
         FindingCode::InventoryIncomplete => Some(
             "check the credentials' IAM/EKS read permissions (docs/deploying.md, \"Permissions\") and run the sweep again".to_string(),
         ),
+        FindingCode::ClusterApiUnreachable
+        | FindingCode::ServiceAccountAnnotationInvalid
+        | FindingCode::ServiceAccountRoleMissing
+        | FindingCode::ServiceAccountRoleUntrusted
+        | FindingCode::PodNeedsRestart
+        | FindingCode::PodRegionMissing
+        | FindingCode::TrustPolicyUnknownServiceAccount
+        | FindingCode::PodIdentityRoleMissing
+        | FindingCode::PodIdentityRoleUntrusted
+        | FindingCode::PodIdentityServiceAccountMissing
+        | FindingCode::ServiceAccountDualIdentity => cluster::cluster_fix(finding),
         FindingCode::ThumbprintAdded => None,
     }
 }
