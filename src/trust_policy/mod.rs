@@ -37,6 +37,7 @@
 mod audit;
 mod conditions;
 mod document;
+mod statement;
 #[cfg(test)]
 mod tests;
 
@@ -44,4 +45,8 @@ pub use audit::audit_role;
 pub use document::{
     decode_document, mentions_oidc_provider, oidc_provider_path, Role, TrustPolicyError,
     WEB_IDENTITY_ACTION,
+};
+pub use statement::{
+    glob_match, wildcard_match, Actions, Condition, Effect, Operator, Policy, Principals,
+    SetQualifier, Statement, Test,
 };

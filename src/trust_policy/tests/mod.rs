@@ -2,7 +2,6 @@
 
 use std::collections::BTreeSet;
 
-use super::conditions::*;
 use super::*;
 use crate::report::{Discriminator, Finding};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
