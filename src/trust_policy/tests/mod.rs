@@ -271,4 +271,5 @@ fn empty_or_null_value_lists_do_not_restrict() {
     }
 }
 
+mod evaluate;
 mod wildcards_and_issuers;
