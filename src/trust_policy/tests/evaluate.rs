@@ -251,13 +251,13 @@ fn a_matching_deny_overrides_every_allow() {
           "Condition":{{"StringLike":{{"{EKS_PATH}:sub":"system:serviceaccount:kube-system:*"}}}}}}]}}"#,
         arn = provider_arn(EKS_PATH)
     );
-    let policy = policy(&document);
+    let with_deny = policy(&document);
     assert_eq!(
-        evaluate(&policy, &irsa("ns", "app")).access,
+        evaluate(&with_deny, &irsa("ns", "app")).access,
         Access::Allowed(0)
     );
     assert_eq!(
-        evaluate(&policy, &irsa("kube-system", "app")).access,
+        evaluate(&with_deny, &irsa("kube-system", "app")).access,
         Access::Denied(1)
     );
     // A Deny for another principal does not apply.
