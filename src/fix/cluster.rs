@@ -157,11 +157,10 @@ pub(super) fn cluster_fix(finding: &Finding) -> Option<String> {
         Remedy::UnknownServiceAccount { cluster_name } => {
             let (role, _) = role_parts(&finding.resource);
             format!(
-                "if the workload is gone, remove \"system:serviceaccount:{}:{}\" from the trust: aws iam get-role --role-name {role} --query Role.AssumeRolePolicyDocument --output json > trust.json; edit trust.json; aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json. If it is yet to be deployed, nothing to do (kubectl create serviceaccount {} on cluster {})",
+                "if the workload is gone from cluster {}, remove \"system:serviceaccount:{}:{}\" from the trust: aws iam get-role --role-name {role} --query Role.AssumeRolePolicyDocument --output json > trust.json; edit trust.json; aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json (if it is yet to be deployed, nothing to do)",
+                safe(cluster_name, "CLUSTER"),
                 kube_name(&workload.namespace, "NAMESPACE"),
-                kube_name(&workload.name, "NAME"),
-                kube_target(workload),
-                safe(cluster_name, "CLUSTER")
+                kube_name(&workload.name, "NAME")
             )
         }
         Remedy::Association { association_id } => association_fix(finding.code, workload, &cluster, association_id),
@@ -170,24 +169,24 @@ pub(super) fn cluster_fix(finding: &Finding) -> Option<String> {
 
 fn grant_access(cluster: &ClusterRef<'_>, problem: AccessProblem, caller: Option<&str>) -> String {
     let role = caller.map_or("ROLE_ARN", |arn| safe(arn, "ROLE_ARN"));
+    let who = if role == "ROLE_ARN" {
+        "with ROLE_ARN the IAM role thumbprint-guard runs as: "
+    } else {
+        ""
+    };
     let associate = format!(
         "aws eks associate-access-policy {} --principal-arn {role} --policy-arn arn:{}:eks::aws:{VIEW_POLICY} --access-scope type=cluster",
         cluster.args(),
         cluster.partition
     );
-    let who = if caller.is_some() {
-        ""
-    } else {
-        " (ROLE_ARN: the IAM role thumbprint-guard runs as)"
-    };
     match problem {
         AccessProblem::NoAccessEntry => format!(
-            "aws eks create-access-entry {} --principal-arn {role}; {associate}{who} (the cluster's authentication mode must include API: aws eks update-cluster-config --name {} --region {} --access-config authenticationMode=API_AND_CONFIG_MAP)",
+            "{who}aws eks create-access-entry {} --principal-arn {role}; {associate} (the cluster's authentication mode must include API: aws eks update-cluster-config --name {} --region {} --access-config authenticationMode=API_AND_CONFIG_MAP)",
             cluster.args(),
             cluster.name,
             cluster.region
         ),
-        AccessProblem::NoViewPolicy => format!("{associate}{who}"),
+        AccessProblem::NoViewPolicy => format!("{who}{associate}"),
         AccessProblem::Unreachable => format!(
             "the endpoint is probably private: run thumbprint-guard where it can reach it (the function in the cluster's VPC, with a security group the cluster's allows on 443), or enable the public endpoint limited to the caller's addresses: aws eks update-cluster-config --name {} --region {} --resources-vpc-config endpointPublicAccess=true,publicAccessCidrs=CIDR",
             cluster.name, cluster.region
@@ -205,21 +204,21 @@ fn trust_fix(
     alternative: Option<&str>,
 ) -> String {
     let (role, _) = role_parts(role_arn);
-    let edit = match statement_json(statement) {
-        Some(json) => format!("add {json} to the Statement list of trust.json (and remove any Deny statement that matches it)"),
-        None => "add the statement the message describes to trust.json".to_string(),
-    };
-    let account = account_of(role_arn);
-    let mut fix = format!(
-        "with credentials of account {account}: aws iam get-role --role-name {role} --query Role.AssumeRolePolicyDocument --output json > trust.json; {edit}; aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json"
+    let statement = statement_json(statement).map_or_else(
+        || " (the message says what it must admit)".to_string(),
+        |json| format!(": {json}"),
     );
-    if let (FindingCode::ServiceAccountRoleUntrusted, Some(alternative)) = (code, alternative) {
-        fix = format!(
+    let fix = format!(
+        "with credentials of account {}: aws iam get-role --role-name {role} --query Role.AssumeRolePolicyDocument --output json > trust.json; append the statement below to its Statement list (and drop any Deny that matches the workload); aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json. The statement{statement}",
+        account_of(role_arn)
+    );
+    match (code, alternative) {
+        (FindingCode::ServiceAccountRoleUntrusted, Some(alternative)) => format!(
             "if the annotation names the wrong role: {} (that role already trusts this service account); otherwise {fix}",
             annotate(workload, alternative)
-        );
+        ),
+        _ => fix,
     }
-    fix
 }
 
 fn create_role_fix(
@@ -232,16 +231,16 @@ fn create_role_fix(
 ) -> String {
     let (role, path) = role_parts(role_arn);
     let path = path.map(|p| format!(" --path {p}")).unwrap_or_default();
+    let account = account_of(role_arn);
     let create = match statement_json(statement) {
         Some(json) => format!(
-            "with credentials of account {}: aws iam create-role --role-name {role}{path} --assume-role-policy-document '{{\"Version\":\"2012-10-17\",\"Statement\":[{json}]}}' and attach the permissions the workload needs",
-            account_of(role_arn)
+            "create it with credentials of account {account} and attach the permissions the workload needs: aws iam create-role --role-name {role}{path} --assume-role-policy-document '{{\"Version\":\"2012-10-17\",\"Statement\":[{json}]}}'"
         ),
-        None => format!("create role {role} in account {} with the trust the message describes", account_of(role_arn)),
+        None => format!("create role {role} in account {account} with the trust the message describes"),
     };
     match (association_id, alternative) {
         (Some(id), _) => format!(
-            "{create}; or point the association at an existing role: aws eks update-pod-identity-association {} --association-id {} --role-arn ROLE_ARN",
+            "point the association at an existing role: aws eks update-pod-identity-association {} --association-id {} --role-arn ROLE_ARN; or {create}",
             cluster.args(),
             safe(id, "ASSOCIATION_ID")
         ),
@@ -249,7 +248,10 @@ fn create_role_fix(
             "{} (that role already trusts this service account); or {create}",
             annotate(workload, alternative)
         ),
-        (None, None) => format!("{create}; or point the annotation at an existing role: {}", annotate(workload, "ROLE_ARN")),
+        (None, None) => format!(
+            "point the annotation at an existing role: {}; or {create}",
+            annotate(workload, "ROLE_ARN")
+        ),
     }
 }
 
