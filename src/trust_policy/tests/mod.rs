@@ -272,4 +272,5 @@ fn empty_or_null_value_lists_do_not_restrict() {
 }
 
 mod evaluate;
+mod pod_identity;
 mod wildcards_and_issuers;
