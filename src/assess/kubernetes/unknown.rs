@@ -40,13 +40,11 @@ pub(super) fn unknown_service_accounts(
             .filter(|s| trusts(s, &provider_arn))
         {
             for (namespace, name, ignore_case) in exact_subjects(statement, &sub_key) {
-                let exists = present.iter().any(|(ns, n)| {
-                    if ignore_case {
-                        ns.eq_ignore_ascii_case(&namespace) && n.eq_ignore_ascii_case(&name)
-                    } else {
-                        *ns == namespace && *n == name
-                    }
-                });
+                let exists = present.contains(&(namespace.as_str(), name.as_str()))
+                    || (ignore_case
+                        && present.iter().any(|(ns, n)| {
+                            ns.eq_ignore_ascii_case(&namespace) && n.eq_ignore_ascii_case(&name)
+                        }));
                 if !exists && reported.insert((namespace.clone(), name.clone())) {
                     findings.push(finding(
                         cluster,

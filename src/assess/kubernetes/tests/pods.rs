@@ -151,3 +151,34 @@ fn every_pod_finding_has_its_own_id() {
     assert_eq!(found.len(), 2);
     assert_ne!(found[0].id, found[1].id);
 }
+
+#[test]
+fn thousands_of_service_accounts_and_pods_are_checked_in_one_pass() {
+    let arn = role_arn(ACCOUNT, "shared");
+    let trust = irsa_trust(ACCOUNT, PATH, "team", "*").replace("StringEquals", "StringLike");
+    let mut roles: Vec<Role> = (0..300)
+        .map(|i| {
+            role(
+                ACCOUNT,
+                &format!("r{i}"),
+                &irsa_trust(ACCOUNT, PATH, "team", &format!("sa-{i}")),
+            )
+        })
+        .collect();
+    roles.push(role(ACCOUNT, "shared", &trust));
+    let service_accounts: Vec<ServiceAccount> = (0..5_000)
+        .map(|i| sa("team", &format!("sa-{i}"), Some(&arn)))
+        .collect();
+    // Every tenth pod started before the annotation.
+    let pods: Vec<Pod> = (0..5_000)
+        .map(|i| {
+            let injected = (i % 10 != 0).then_some(arn.as_str());
+            pod("team", &format!("p-{i}"), &format!("sa-{i}"), injected)
+        })
+        .collect();
+    let found = findings(&read(service_accounts, pods, vec![]), &directory(roles));
+    assert_eq!(found.len(), 500);
+    assert!(found
+        .iter()
+        .all(|f| f.code == crate::report::FindingCode::PodNeedsRestart));
+}
