@@ -1,8 +1,10 @@
 //! The manual fix of each finding: the one command (or short procedure) a person runs, for the
 //! terminal table, the e-mail, Chatbot's next steps, Security Hub's recommendation and `inspect`.
 //!
-//! Pure: it reads typed facts (the finding's code and discriminator, the provider's entry), never a
-//! finding's `details` or message.
+//! Pure: it reads typed facts (the finding's code, discriminator and remedy, the provider's entry),
+//! never a finding's `details` or message.
+
+mod cluster;
 
 use crate::report::MAX_THUMBPRINTS;
 use crate::report::{ClusterReport, Finding, FindingCode, ProviderReport, Report, STS_AUDIENCE};
@@ -107,33 +109,7 @@ pub fn manual_fix(finding: &Finding, context: FixContext<'_>) -> Option<String> 
     let issuer = context.issuer.unwrap_or(arn);
     let inspect = format!("`thumbprint-guard inspect {issuer}`");
     match finding.code {
-        FindingCode::ThumbprintMismatch => {
-            let p = context.provider?;
-            let withheld = chain_order_tops(context.findings, arn);
-            let out_of_order = finding
-                .discriminator
-                .thumbprint()
-                .filter(|t| withheld.iter().any(|w| w.eq_ignore_ascii_case(t)));
-            if let Some(thumbprint) = out_of_order {
-                return Some(format!(
-                    "do not add {thumbprint}: it tops a chain served out of order or with a duplicate or extra certificate (see the CHAIN_ORDER finding), and STS fails on that chain whatever the list holds. Have the issuer serve its chain in order first; then {inspect} shows the thumbprint to configure"
-                ));
-            }
-            let untrusted = finding.discriminator.thumbprint().filter(|t| {
-                !trusted_served_thumbprints(p, &withheld)
-                    .iter()
-                    .any(|s| s.as_str() == *t)
-            });
-            if let Some(thumbprint) = untrusted {
-                return Some(format!(
-                    "do not add {thumbprint}: the chain that serves it is not trusted or has expired (see the CHAIN_UNTRUSTED / CERT_EXPIRED finding), so it may be a man in the middle. Fix the chain, or verify the issuer out of band ({inspect}), first"
-                ));
-            }
-            Some(format!(
-                "aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn {arn} --thumbprint-list {}",
-                repaired_thumbprint_list(p, &withheld).join(" ")
-            ))
-        }
+        FindingCode::ThumbprintMismatch => mismatch_fix(finding, context, &inspect),
         FindingCode::ThumbprintListFull => {
             let p = context.provider?;
             let withheld = chain_order_tops(context.findings, arn);
@@ -179,33 +155,12 @@ pub fn manual_fix(finding: &Finding, context: FixContext<'_>) -> Option<String> 
         FindingCode::AddressRefused => Some(
             "the host resolves to a loopback, private, link-local or metadata address: fix its DNS, or set ALLOW_PRIVATE_ADDRESSES=true for a genuinely private issuer (link-local and instance-metadata addresses are never probed)".to_string(),
         ),
-        FindingCode::ClusterWithoutProvider => {
-            let cluster = context.clusters.iter().find(|c| c.arn == arn);
-            Some(match cluster {
-                Some(c) => format!(
-                    "eksctl utils associate-iam-oidc-provider --cluster {} --region {} --approve",
-                    c.name, c.region
-                ),
-                None => "eksctl utils associate-iam-oidc-provider --cluster NAME --region REGION --approve".to_string(),
-            })
-        }
+        FindingCode::ClusterWithoutProvider => Some(associate_provider_fix(context, arn)),
         FindingCode::RoleTrustsMissingProvider
         | FindingCode::TrustPolicyNoSub
         | FindingCode::TrustPolicyNoAud
         | FindingCode::TrustPolicyBroadSub
-        | FindingCode::TrustPolicyForeignCondition => {
-            let role = role_name(arn);
-            let change = match finding.code {
-                FindingCode::RoleTrustsMissingProvider => "point the statement's Principal.Federated and its condition keys at an OIDC provider that exists (the cluster's current one)".to_string(),
-                FindingCode::TrustPolicyNoSub => "add to the statement a StringEquals condition on the provider's \"ISSUER:sub\" key naming the one workload, e.g. \"system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT\"".to_string(),
-                FindingCode::TrustPolicyNoAud => format!("add to the statement a StringEquals condition \"ISSUER:aud\": \"{STS_AUDIENCE}\""),
-                FindingCode::TrustPolicyBroadSub => "replace the wildcard in the statement's \"ISSUER:sub\" condition with a named workload (\"system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT\", or \"repo:OWNER/REPO:...\" for GitHub)".to_string(),
-                _ => "make the statement's condition keys (\"ISSUER:sub\", \"ISSUER:aud\") name the issuer of its Principal.Federated provider".to_string(),
-            };
-            Some(format!(
-                "aws iam get-role --role-name {role} --query Role.AssumeRolePolicyDocument --output json > trust.json; in trust.json, {change} (ISSUER is the provider ARN's part after oidc-provider/); aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json"
-            ))
-        }
+        | FindingCode::TrustPolicyForeignCondition => Some(trust_policy_fix(finding.code, arn)),
         FindingCode::AccountUnreachable => Some(
             "check that the member role exists in that account, trusts this function's role (and the external id), and that the account's region is enabled; then run the sweep again".to_string(),
         ),
@@ -215,8 +170,76 @@ pub fn manual_fix(finding: &Finding, context: FixContext<'_>) -> Option<String> 
         FindingCode::InventoryIncomplete => Some(
             "check the credentials' IAM/EKS read permissions (docs/deploying.md, \"Permissions\") and run the sweep again".to_string(),
         ),
+        FindingCode::ClusterApiUnreachable
+        | FindingCode::ServiceAccountAnnotationInvalid
+        | FindingCode::ServiceAccountRoleMissing
+        | FindingCode::ServiceAccountRoleUntrusted
+        | FindingCode::PodNeedsRestart
+        | FindingCode::PodRegionMissing
+        | FindingCode::TrustPolicyUnknownServiceAccount
+        | FindingCode::PodIdentityRoleMissing
+        | FindingCode::PodIdentityRoleUntrusted
+        | FindingCode::PodIdentityServiceAccountMissing
+        | FindingCode::ServiceAccountDualIdentity => cluster::cluster_fix(finding),
         FindingCode::ThumbprintAdded => None,
     }
+}
+
+/// CLUSTER_WITHOUT_PROVIDER: eksctl's command for the cluster.
+fn associate_provider_fix(context: FixContext<'_>, arn: &str) -> String {
+    match context.clusters.iter().find(|c| c.arn == arn) {
+        Some(c) => format!(
+            "eksctl utils associate-iam-oidc-provider --cluster {} --region {} --approve",
+            c.name, c.region
+        ),
+        None => "eksctl utils associate-iam-oidc-provider --cluster NAME --region REGION --approve"
+            .to_string(),
+    }
+}
+
+/// THUMBPRINT_MISMATCH: the update command, or why this thumbprint is not to be added.
+fn mismatch_fix(finding: &Finding, context: FixContext<'_>, inspect: &str) -> Option<String> {
+    let arn = finding.resource.as_str();
+    let p = context.provider?;
+    let withheld = chain_order_tops(context.findings, arn);
+    let out_of_order = finding
+        .discriminator
+        .thumbprint()
+        .filter(|t| withheld.iter().any(|w| w.eq_ignore_ascii_case(t)));
+    if let Some(thumbprint) = out_of_order {
+        return Some(format!(
+            "do not add {thumbprint}: it tops a chain served out of order or with a duplicate or extra certificate (see the CHAIN_ORDER finding), and STS fails on that chain whatever the list holds. Have the issuer serve its chain in order first; then {inspect} shows the thumbprint to configure"
+        ));
+    }
+    let untrusted = finding.discriminator.thumbprint().filter(|t| {
+        !trusted_served_thumbprints(p, &withheld)
+            .iter()
+            .any(|s| s.as_str() == *t)
+    });
+    if let Some(thumbprint) = untrusted {
+        return Some(format!(
+            "do not add {thumbprint}: the chain that serves it is not trusted or has expired (see the CHAIN_UNTRUSTED / CERT_EXPIRED finding), so it may be a man in the middle. Fix the chain, or verify the issuer out of band ({inspect}), first"
+        ));
+    }
+    Some(format!(
+        "aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn {arn} --thumbprint-list {}",
+        repaired_thumbprint_list(p, &withheld).join(" ")
+    ))
+}
+
+/// The trust-policy audit's findings: read the policy, change the statement, write it back.
+fn trust_policy_fix(code: FindingCode, arn: &str) -> String {
+    let role = role_name(arn);
+    let change = match code {
+        FindingCode::RoleTrustsMissingProvider => "point the statement's Principal.Federated and its condition keys at an OIDC provider that exists (the cluster's current one)".to_string(),
+        FindingCode::TrustPolicyNoSub => "add to the statement a StringEquals condition on the provider's \"ISSUER:sub\" key naming the one workload, e.g. \"system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT\"".to_string(),
+        FindingCode::TrustPolicyNoAud => format!("add to the statement a StringEquals condition \"ISSUER:aud\": \"{STS_AUDIENCE}\""),
+        FindingCode::TrustPolicyBroadSub => "replace the wildcard in the statement's \"ISSUER:sub\" condition with a named workload (\"system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT\", or \"repo:OWNER/REPO:...\" for GitHub)".to_string(),
+        _ => "make the statement's condition keys (\"ISSUER:sub\", \"ISSUER:aud\") name the issuer of its Principal.Federated provider".to_string(),
+    };
+    format!(
+        "aws iam get-role --role-name {role} --query Role.AssumeRolePolicyDocument --output json > trust.json; in trust.json, {change} (ISSUER is the provider ARN's part after oidc-provider/); aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json"
+    )
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::report::{Discriminator, Finding, FindingCode, ProviderReport, Severit
 
 pub mod chain;
 pub mod eks;
+pub mod kubernetes;
 
 /// A served top thumbprint the provider does not list: the fact remediation and the report share.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+mod code;
+mod workload;
+
+pub use code::{FindingCode, Severity};
+pub use workload::{AccessProblem, ClusterApi, Remedy, Workload};
+
 /// One problem or event, with a stable code for alarms and filters.
 ///
 /// Equality compares what the report's JSON carries (the discriminator is already in the id).
@@ -35,6 +41,10 @@ pub struct Finding {
     /// the id; not serialized).
     #[serde(skip)]
     pub discriminator: Discriminator,
+    /// What the manual fix of an in-cluster finding needs (not serialized; `None` for the others,
+    /// whose fixes read the report's provider and cluster entries).
+    #[serde(skip)]
+    pub remedy: Option<Remedy>,
 }
 
 impl PartialEq for Finding {
@@ -64,6 +74,10 @@ pub enum Discriminator {
     Address(String),
     /// The index of a trust-policy statement.
     Statement(usize),
+    /// A service account or pod of a cluster (the in-cluster findings).
+    Workload(Workload),
+    /// Which of a cluster's reads failed (CLUSTER_API_UNREACHABLE).
+    ClusterRead(ClusterApi),
 }
 
 impl Discriminator {
@@ -74,6 +88,8 @@ impl Discriminator {
             Discriminator::Thumbprint(t) => t.to_ascii_lowercase(),
             Discriminator::Address(a) => a.clone(),
             Discriminator::Statement(i) => i.to_string(),
+            Discriminator::Workload(workload) => workload.key(),
+            Discriminator::ClusterRead(api) => api.key().to_string(),
         }
     }
 
@@ -81,6 +97,14 @@ impl Discriminator {
     pub fn thumbprint(&self) -> Option<&str> {
         match self {
             Discriminator::Thumbprint(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The service account or pod, when this discriminator is one.
+    pub fn workload(&self) -> Option<&Workload> {
+        match self {
+            Discriminator::Workload(workload) => Some(workload),
             _ => None,
         }
     }
@@ -133,6 +157,7 @@ impl Finding {
             first_seen: None,
             muted: false,
             discriminator: Discriminator::None,
+            remedy: None,
         }
     }
 
@@ -154,6 +179,12 @@ impl Finding {
         self
     }
 
+    /// The same finding with the facts its manual fix needs.
+    pub fn with_remedy(mut self, remedy: Remedy) -> Self {
+        self.remedy = Some(remedy);
+        self
+    }
+
     /// Sets the stable id for a finding of `account_id`.
     pub fn identify(&mut self, account_id: &str) {
         self.id = finding_id(account_id, self.code, &self.resource, &self.discriminator);
@@ -162,160 +193,6 @@ impl Finding {
     /// True when it counts for the exit code, notification and metrics (not muted).
     pub fn counts(&self) -> bool {
         !self.muted
-    }
-}
-
-/// How bad a finding is. Ordered: `Info < Warning < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Something happened (e.g. a thumbprint was added); nothing to do.
-    Info,
-    /// Needs attention before it becomes an outage.
-    Warning,
-    /// Breaks or will break IRSA (or lets the wrong workload in).
-    Critical,
-}
-
-impl Severity {
-    /// Lowercase name as used in JSON and SNS attributes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The stable finding codes of DESIGN's table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[allow(missing_docs)]
-pub enum FindingCode {
-    ThumbprintMismatch,
-    ThumbprintAdded,
-    ThumbprintListFull,
-    ChainUntrusted,
-    ChainOrder,
-    CertExpired,
-    CertExpiring,
-    IssuerUnreachable,
-    DiscoveryInvalid,
-    JwksInvalid,
-    AddressRefused,
-    AudienceMissing,
-    ClusterWithoutProvider,
-    OrphanProvider,
-    RoleTrustsMissingProvider,
-    TrustPolicyNoSub,
-    TrustPolicyNoAud,
-    TrustPolicyBroadSub,
-    TrustPolicyForeignCondition,
-    AccountUnreachable,
-    ProbeSkipped,
-    InventoryIncomplete,
-}
-
-impl FindingCode {
-    /// Every code, in DESIGN's order.
-    pub const ALL: [FindingCode; 22] = [
-        FindingCode::ThumbprintMismatch,
-        FindingCode::ThumbprintAdded,
-        FindingCode::ThumbprintListFull,
-        FindingCode::ChainUntrusted,
-        FindingCode::ChainOrder,
-        FindingCode::CertExpired,
-        FindingCode::CertExpiring,
-        FindingCode::IssuerUnreachable,
-        FindingCode::DiscoveryInvalid,
-        FindingCode::JwksInvalid,
-        FindingCode::AddressRefused,
-        FindingCode::AudienceMissing,
-        FindingCode::ClusterWithoutProvider,
-        FindingCode::OrphanProvider,
-        FindingCode::RoleTrustsMissingProvider,
-        FindingCode::TrustPolicyNoSub,
-        FindingCode::TrustPolicyNoAud,
-        FindingCode::TrustPolicyBroadSub,
-        FindingCode::TrustPolicyForeignCondition,
-        FindingCode::AccountUnreachable,
-        FindingCode::ProbeSkipped,
-        FindingCode::InventoryIncomplete,
-    ];
-
-    /// The code as it appears in JSON, e.g. `THUMBPRINT_MISMATCH`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingCode::ThumbprintMismatch => "THUMBPRINT_MISMATCH",
-            FindingCode::ThumbprintAdded => "THUMBPRINT_ADDED",
-            FindingCode::ThumbprintListFull => "THUMBPRINT_LIST_FULL",
-            FindingCode::ChainUntrusted => "CHAIN_UNTRUSTED",
-            FindingCode::ChainOrder => "CHAIN_ORDER",
-            FindingCode::CertExpired => "CERT_EXPIRED",
-            FindingCode::CertExpiring => "CERT_EXPIRING",
-            FindingCode::IssuerUnreachable => "ISSUER_UNREACHABLE",
-            FindingCode::DiscoveryInvalid => "DISCOVERY_INVALID",
-            FindingCode::JwksInvalid => "JWKS_INVALID",
-            FindingCode::AddressRefused => "ADDRESS_REFUSED",
-            FindingCode::AudienceMissing => "AUDIENCE_MISSING",
-            FindingCode::ClusterWithoutProvider => "CLUSTER_WITHOUT_PROVIDER",
-            FindingCode::OrphanProvider => "ORPHAN_PROVIDER",
-            FindingCode::RoleTrustsMissingProvider => "ROLE_TRUSTS_MISSING_PROVIDER",
-            FindingCode::TrustPolicyNoSub => "TRUST_POLICY_NO_SUB",
-            FindingCode::TrustPolicyNoAud => "TRUST_POLICY_NO_AUD",
-            FindingCode::TrustPolicyBroadSub => "TRUST_POLICY_BROAD_SUB",
-            FindingCode::TrustPolicyForeignCondition => "TRUST_POLICY_FOREIGN_CONDITION",
-            FindingCode::AccountUnreachable => "ACCOUNT_UNREACHABLE",
-            FindingCode::ProbeSkipped => "PROBE_SKIPPED",
-            FindingCode::InventoryIncomplete => "INVENTORY_INCOMPLETE",
-        }
-    }
-
-    /// The code named `name` exactly as DESIGN spells it (`THUMBPRINT_MISMATCH`), if any.
-    pub fn from_name(name: &str) -> Option<FindingCode> {
-        FindingCode::ALL.into_iter().find(|c| c.as_str() == name)
-    }
-
-    /// Severity from DESIGN's table. THUMBPRINT_MISMATCH is critical only when the thumbprint is
-    /// enforced; callers downgrade it with [`Finding::with_severity`].
-    pub fn default_severity(self) -> Severity {
-        use FindingCode::*;
-        match self {
-            ThumbprintAdded | OrphanProvider => Severity::Info,
-            ThumbprintListFull
-            | CertExpiring
-            | AudienceMissing
-            | ClusterWithoutProvider
-            | TrustPolicyNoAud
-            | TrustPolicyForeignCondition
-            | ProbeSkipped => Severity::Warning,
-            ThumbprintMismatch
-            | ChainUntrusted
-            | ChainOrder
-            | CertExpired
-            | IssuerUnreachable
-            | DiscoveryInvalid
-            | JwksInvalid
-            | AddressRefused
-            | RoleTrustsMissingProvider
-            | TrustPolicyNoSub
-            | TrustPolicyBroadSub
-            | AccountUnreachable
-            | InventoryIncomplete => Severity::Critical,
-        }
-    }
-}
-
-impl std::fmt::Display for FindingCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -19,7 +19,8 @@ pub use account::{
 };
 pub use facts::{days_left, nearest_expiry, rfc3339, whole_seconds, MAX_THUMBPRINTS, STS_AUDIENCE};
 pub use finding::{
-    finding_id, sort_findings, Discriminator, Finding, FindingCode, FindingStatus, Severity,
+    finding_id, sort_findings, AccessProblem, ClusterApi, Discriminator, Finding, FindingCode,
+    FindingStatus, Remedy, Severity, Workload,
 };
 pub use mode::{RemediationMode, REMEDIATION_TAG};
 pub use organization::{OrganizationReport, OrganizationSummary};

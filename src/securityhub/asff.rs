@@ -306,6 +306,46 @@ mod tests {
     }
 
     #[test]
+    fn in_cluster_findings_name_the_cluster_or_the_role_and_carry_the_workload() {
+        use crate::report::{Discriminator, Workload};
+        let workload = Discriminator::Workload(Workload {
+            namespace: "payments".into(),
+            name: "api".into(),
+            cluster: None,
+        });
+        let on_cluster = Finding::new(
+            FindingCode::ServiceAccountRoleUntrusted,
+            "arn:aws-cn:eks:cn-north-1:111122223333:cluster/prod",
+            "m",
+        )
+        .with_discriminator(workload)
+        .with_details(serde_json::json!({
+            "namespace": "payments",
+            "name": "api",
+            "role_arn": "arn:aws-cn:iam::111122223333:role/api",
+        }));
+        let cluster = resource(&on_cluster.resource, "aws-cn", "cn-northwest-1");
+        assert_eq!(
+            (cluster.resource_type.as_str(), cluster.region.as_str()),
+            ("AwsEksCluster", "cn-north-1")
+        );
+        let fields = product_fields(&on_cluster);
+        assert_eq!(fields[CODE_FIELD], "SERVICE_ACCOUNT_ROLE_UNTRUSTED");
+        assert_eq!(fields["thumbprint-guard/namespace"], "payments");
+        assert_eq!(fields["thumbprint-guard/name"], "api");
+        assert_eq!(
+            fields["thumbprint-guard/role_arn"],
+            "arn:aws-cn:iam::111122223333:role/api"
+        );
+        let on_role = resource(
+            "arn:aws:iam::111122223333:role/team/ghost",
+            "aws",
+            "us-east-1",
+        );
+        assert_eq!(on_role.resource_type, "AwsIamRole");
+    }
+
+    #[test]
     fn truncation_counts_characters_not_bytes() {
         assert_eq!(truncate("ééé", 2), "éé");
     }

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeSet;
 
-use super::conditions::*;
 use super::*;
 use crate::report::{Discriminator, Finding};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -272,4 +271,6 @@ fn empty_or_null_value_lists_do_not_restrict() {
     }
 }
 
+mod evaluate;
+mod pod_identity;
 mod wildcards_and_issuers;
