@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{shown, Cluster};
-use crate::aws_error::AwsError;
+use crate::aws::AwsError;
 use crate::kubernetes::ApiFailure;
 use crate::report::{AccessProblem, ClusterApi, Discriminator, Finding, FindingCode, Remedy};
 

@@ -1,7 +1,7 @@
 //! CLUSTER_API_UNREACHABLE, and what an unread API keeps from being said.
 
 use super::*;
-use crate::aws_error::{AwsError, AwsFailure};
+use crate::aws::{AwsError, AwsFailure};
 use crate::report::{ClusterApi, Discriminator};
 
 fn unread(failure: ApiFailure) -> ClusterRead {
