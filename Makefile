@@ -55,10 +55,10 @@ fmt: ## format the code
 # Every option of the templates switched on, so that checkov (which evaluates Conditions with the
 # parameters' defaults) also scans the state table, the Security Hub, remediation and
 # organization statements.
-TEMPLATE_ALL_OPTIONS := StateTable=create SecurityHub=on RemediationMode=add OrganizationRoleName=thumbprint-guard-member \
+TEMPLATE_ALL_OPTIONS := StateTable=create SecurityHub=on KubernetesChecks=on RemediationMode=add OrganizationRoleName=thumbprint-guard-member \
   OrganizationExternalId=example NotificationEmail=ops@example.com OwnerTag=platform CostCenterTag=1234 \
   PermissionsBoundary=arn:aws:iam::123456789012:policy/boundary
-MEMBER_ALL_OPTIONS := RemediationMode=add SecurityHub=on ExternalId=example PermissionsBoundary=arn:aws:iam::123456789012:policy/boundary
+MEMBER_ALL_OPTIONS := RemediationMode=add SecurityHub=on KubernetesChecks=on ExternalId=example PermissionsBoundary=arn:aws:iam::123456789012:policy/boundary
 # BC_SKIP_MAPPING and --skip-download: checkov fetches nothing from its vendor's platform.
 CHECKOV := BC_SKIP_MAPPING=TRUE $(CURDIR)/.venv-checkov/bin/checkov --framework cloudformation --compact --quiet --skip-download
 

@@ -58,6 +58,9 @@ pub struct Config {
     pub account_concurrency: usize,
     /// `SECURITY_HUB`: `on` imports findings into AWS Security Hub.
     pub security_hub: bool,
+    /// `KUBERNETES_CHECKS`: `on` reads each listed EKS cluster's Kubernetes API and Pod Identity
+    /// associations and cross-checks them with IAM (DESIGN "In-cluster checks").
+    pub kubernetes_checks: bool,
     /// `STATE_TABLE`: the DynamoDB table keeping open findings between runs.
     pub state_table: Option<String>,
     /// `REMIND_HOURS`: with `NOTIFY=changes`, re-notify a still-open critical finding after this.
@@ -71,7 +74,7 @@ pub struct Config {
 }
 
 /// Every variable this module reads, in DESIGN's order.
-pub const VARIABLES: [&str; 19] = [
+pub const VARIABLES: [&str; 20] = [
     "REMEDIATION_MODE",
     "REMEDIATION_ALLOWED_HOSTS",
     "EXPIRY_WARNING_DAYS",
@@ -88,6 +91,7 @@ pub const VARIABLES: [&str; 19] = [
     "ORGANIZATION_EXTERNAL_ID",
     "ACCOUNT_CONCURRENCY",
     "SECURITY_HUB",
+    "KUBERNETES_CHECKS",
     "STATE_TABLE",
     "REMIND_HOURS",
     "MUTE_FINDINGS",
@@ -111,6 +115,7 @@ impl Default for Config {
             organization: None,
             account_concurrency: 8,
             security_hub: false,
+            kubernetes_checks: false,
             state_table: None,
             remind_hours: 24,
             mute_findings: MuteRules::default(),
@@ -183,6 +188,9 @@ impl Config {
         }
         if let Some(v) = get("SECURITY_HUB") {
             config.security_hub = parse_switch("SECURITY_HUB", &v)?;
+        }
+        if let Some(v) = get("KUBERNETES_CHECKS") {
+            config.kubernetes_checks = parse_switch("KUBERNETES_CHECKS", &v)?;
         }
         if let Some(v) = get("STATE_TABLE") {
             let name = v.trim();

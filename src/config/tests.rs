@@ -235,6 +235,22 @@ fn organization_details_need_the_role_name() {
 }
 
 #[test]
+fn kubernetes_checks_are_off_or_on() {
+    assert!(!config(&[]).unwrap().kubernetes_checks);
+    assert!(
+        config(&[("KUBERNETES_CHECKS", "on")])
+            .unwrap()
+            .kubernetes_checks
+    );
+    assert!(
+        !config(&[("KUBERNETES_CHECKS", "off")])
+            .unwrap()
+            .kubernetes_checks
+    );
+    assert!(error("KUBERNETES_CHECKS", "yes").contains("one of off, on"));
+}
+
+#[test]
 fn security_hub_is_off_or_on() {
     assert!(config(&[("SECURITY_HUB", "on")]).unwrap().security_hub);
     assert!(!config(&[("SECURITY_HUB", "OFF")]).unwrap().security_hub);

@@ -476,6 +476,54 @@ fn organization_mode_grants_the_account_list_and_the_member_role_only_and_more_t
 }
 
 #[test]
+fn kubernetes_checks_grant_the_pod_identity_reads_only_when_on() {
+    let template = expanded_template();
+    let cluster = "arn:aws:eks:us-east-1:123456789012:cluster/prod";
+    let association = "arn:aws:eks:us-east-1:123456789012:podidentityassociation/prod/a-1";
+    for on in [false, true] {
+        let value = if on { "on" } else { "off" };
+        let stack = Stack::with(&template, &[("KubernetesChecks", value)], TOPIC);
+        let statements = stack.role_statements();
+        assert_eq!(
+            allows(&statements, "eks:ListPodIdentityAssociations", cluster),
+            on,
+            "KubernetesChecks={value}: eks:ListPodIdentityAssociations"
+        );
+        assert_eq!(
+            allows(
+                &statements,
+                "eks:DescribePodIdentityAssociation",
+                association
+            ),
+            on,
+            "KubernetesChecks={value}: eks:DescribePodIdentityAssociation"
+        );
+        for elsewhere in [
+            "arn:aws:eks:us-east-1:210987654321:cluster/prod",
+            "arn:aws:eks:us-east-1:210987654321:podidentityassociation/prod/a-1",
+        ] {
+            assert!(!allows(
+                &statements,
+                "eks:DescribePodIdentityAssociation",
+                elsewhere
+            ));
+            assert!(!allows(
+                &statements,
+                "eks:ListPodIdentityAssociations",
+                elsewhere
+            ));
+        }
+        for never in ["eks:CreatePodIdentityAssociation", "eks:CreateAccessEntry"] {
+            assert!(!allows(&statements, never, cluster), "{never}");
+        }
+        let env = stack
+            .resolve(&stack.resource("Function")["Properties"]["Environment"]["Variables"])
+            .expect("environment");
+        assert_eq!(env["KUBERNETES_CHECKS"], value);
+    }
+}
+
+#[test]
 fn the_heartbeat_alarm_fires_after_two_schedule_periods_without_a_sweep() {
     let template = expanded_template();
     for hours in ["1", "6", "24", "84"] {

@@ -110,6 +110,10 @@ pub struct SweepSettings {
     /// SECURITY_HUB: on to import findings into AWS Security Hub, off not to.
     #[arg(long, value_name = "off|on")]
     security_hub: Option<String>,
+    /// KUBERNETES_CHECKS: on to read each EKS cluster's Kubernetes API and Pod Identity
+    /// associations and cross-check them with IAM, off not to.
+    #[arg(long, value_name = "off|on")]
+    kubernetes_checks: Option<String>,
     /// STATE_TABLE: DynamoDB table keeping open findings between runs.
     #[arg(long, value_name = "TABLE")]
     state_table: Option<String>,
@@ -175,6 +179,7 @@ pub fn overrides(
             ),
             ("ACCOUNT_CONCURRENCY", s.account_concurrency.clone()),
             ("SECURITY_HUB", s.security_hub.clone()),
+            ("KUBERNETES_CHECKS", s.kubernetes_checks.clone()),
             ("STATE_TABLE", s.state_table.clone()),
             ("REMIND_HOURS", s.remind_hours.clone()),
             (
