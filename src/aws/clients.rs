@@ -32,6 +32,9 @@ pub fn sdk_config_loader() -> aws_config::ConfigLoader {
 /// The SDK clients one process uses, built once from the SDK configuration.
 #[derive(Debug, Clone)]
 pub struct AwsClients {
+    /// The SDK configuration the clients were built from (its credentials sign the EKS token of
+    /// the in-cluster checks).
+    pub sdk: SdkConfig,
     /// The SDK's region (the default of `EKS_REGIONS`).
     pub region: String,
     /// STS, for the account id.
@@ -68,6 +71,7 @@ impl AwsClients {
             })
             .collect();
         AwsClients {
+            sdk: sdk.clone(),
             region,
             sts: aws_sdk_sts::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),

@@ -101,16 +101,24 @@ pub struct Inventory {
     pub roles: Vec<Role>,
     /// Whether roles were listed (AUDIT_TRUST_POLICIES on and ListRoles succeeded).
     pub roles_audited: bool,
+    /// Every role of the account, with `KUBERNETES_CHECKS=on` when ListRoles succeeded.
+    pub all_roles: Option<Vec<Role>>,
+    /// The caller's ARN (`sts:GetCallerIdentity`), for the access-entry commands of a fix.
+    pub caller_arn: Option<String>,
     /// INVENTORY_INCOMPLETE findings for what could not be read.
     pub problems: Vec<Finding>,
 }
 
-/// Reads the account id (STS GetCallerIdentity).
-pub async fn account_id(sts: &aws_sdk_sts::Client) -> Result<String, InventoryError> {
+/// Who the credentials are (STS GetCallerIdentity): the account id, and the caller's ARN when
+/// STS gives it (the principal an EKS access entry names).
+pub async fn caller(
+    sts: &aws_sdk_sts::Client,
+) -> Result<(String, Option<String>), InventoryError> {
     let out = sts.get_caller_identity().send().await.map_err(|e| {
         InventoryError::Identity(AwsError::from_sdk("sts", "GetCallerIdentity", &e))
     })?;
-    out.account.ok_or(InventoryError::NoAccountId)
+    let account = out.account.ok_or(InventoryError::NoAccountId)?;
+    Ok((account, out.arn))
 }
 
 /// The account's IAM alias (`iam:ListAccountAliases`), shown beside the account id in messages.
@@ -250,7 +258,8 @@ pub async fn collect_telling(
     config: &Config,
     on_read: &(dyn Fn(&OidcProvider) + Sync),
 ) -> Result<Inventory, InventoryError> {
-    let (account_id, arns) = tokio::try_join!(account_id(&aws.sts), list_provider_arns(&aws.iam))?;
+    let ((account_id, caller_arn), arns) =
+        tokio::try_join!(caller(&aws.sts), list_provider_arns(&aws.iam))?;
     let (providers, mut problems) = read_providers_telling(&aws.iam, &arns, on_read).await;
     let unreadable_providers: Vec<String> = arns
         .iter()
@@ -259,26 +268,44 @@ pub async fn collect_telling(
         .collect();
     let (clusters, scanned_regions, eks_problems) = eks::list_clusters(&aws.eks, &account_id).await;
     problems.extend(eks_problems);
-    let (roles, roles_audited) = if config.audit_trust_policies {
+    // Roles are listed for the trust-policy audit (those that federate to an OIDC provider) and
+    // for the in-cluster checks (every role: an annotation or association may name any).
+    let listed = if config.audit_trust_policies || config.kubernetes_checks {
         match roles::list_roles(&aws.iam).await {
-            Ok(roles) => (roles, true),
+            Ok(roles) => Some(roles),
             Err(error) => {
+                let unchecked = match (config.audit_trust_policies, config.kubernetes_checks) {
+                    (true, true) => "trust policies were not audited and service accounts' roles not checked this run",
+                    (true, false) => "trust policies were not audited this run",
+                    _ => "service accounts' and Pod Identity associations' roles were not checked this run",
+                };
                 problems.push(
                     Finding::new(
                         FindingCode::InventoryIncomplete,
                         format!("arn:{}:iam::{account_id}:role/*", crate::aws::partition_of(&aws.region)),
-                        format!("could not list IAM roles (iam:ListRoles): {error}; trust policies were not audited this run"),
+                        format!("could not list IAM roles (iam:ListRoles): {error}; {unchecked}"),
                     )
                     .with_details(serde_json::json!({"operation": "ListRoles", "error": error})),
                 );
-                (vec![], false)
+                None
             }
         }
     } else {
-        (vec![], false)
+        None
     };
+    let roles_audited = config.audit_trust_policies && listed.is_some();
+    let roles = match (&listed, config.audit_trust_policies) {
+        (Some(all), true) => all
+            .iter()
+            .filter(|role| crate::trust_policy::mentions_oidc_provider(&role.trust_policy))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let all_roles = listed.filter(|_| config.kubernetes_checks);
     Ok(Inventory {
         account_id,
+        caller_arn,
         region: aws.region.clone(),
         providers,
         unreadable_providers,
@@ -286,6 +313,7 @@ pub async fn collect_telling(
         scanned_regions,
         roles,
         roles_audited,
+        all_roles,
         problems,
     })
 }

@@ -2,10 +2,10 @@
 
 use aws_sdk_iam::error::DisplayErrorContext;
 
-use crate::trust_policy::{mentions_oidc_provider, Role};
+use crate::trust_policy::Role;
 
-/// Every role whose trust policy mentions an `oidc-provider/` principal, with the document as IAM
-/// returned it (percent-encoded from real IAM). `Err` says why ListRoles failed.
+/// Every role of the account with its trust policy as IAM returned it (percent-encoded from real
+/// IAM), in ARN order. `Err` says why ListRoles failed.
 pub async fn list_roles(iam: &aws_sdk_iam::Client) -> Result<Vec<Role>, String> {
     let mut pages = iam.list_roles().into_paginator().items().send();
     let mut roles = Vec::new();
@@ -17,12 +17,10 @@ pub async fn list_roles(iam: &aws_sdk_iam::Client) -> Result<Vec<Role>, String> 
         let Some(trust_policy) = role.assume_role_policy_document() else {
             continue;
         };
-        if mentions_oidc_provider(trust_policy) {
-            roles.push(Role {
-                arn: role.arn().to_string(),
-                trust_policy: trust_policy.to_string(),
-            });
-        }
+        roles.push(Role {
+            arn: role.arn().to_string(),
+            trust_policy: trust_policy.to_string(),
+        });
     }
     roles.sort_by(|a, b| a.arn.cmp(&b.arn));
     Ok(roles)
@@ -72,7 +70,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn pages_are_followed_and_only_oidc_trusting_roles_kept() {
+    async fn pages_are_followed_and_every_role_kept_with_its_document() {
         // Real IAM percent-encodes the document.
         let irsa = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Federated%22%3A%22arn%3Aaws%3Aiam%3A%3A123456789012%3Aoidc-provider%2Foidc.eks.us-east-1.amazonaws.com%2Fid%2FA%22%7D%2C%22Action%22%3A%22sts%3AAssumeRoleWithWebIdentity%22%7D%5D%7D";
         let ec2 = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -103,12 +101,26 @@ mod tests {
             arns,
             [
                 "arn:aws:iam::123456789012:role/deploy",
+                "arn:aws:iam::123456789012:role/ec2",
                 "arn:aws:iam::123456789012:role/web"
             ]
         );
         assert_eq!(
-            roles[1].trust_policy, irsa,
+            roles[2].trust_policy, irsa,
             "the document is kept as IAM returned it"
+        );
+        // The audit keeps only the roles that federate to an OIDC provider.
+        let audited: Vec<&str> = roles
+            .iter()
+            .filter(|r| crate::trust_policy::mentions_oidc_provider(&r.trust_policy))
+            .map(|r| r.arn.as_str())
+            .collect();
+        assert_eq!(
+            audited,
+            [
+                "arn:aws:iam::123456789012:role/deploy",
+                "arn:aws:iam::123456789012:role/web"
+            ]
         );
     }
 
