@@ -103,6 +103,10 @@ fn provider_output(
 
 fn aws(iam: aws_sdk_iam::Client, sns: aws_sdk_sns::Client) -> AwsClients {
     AwsClients {
+        sdk: aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build(),
         region: "us-east-1".to_string(),
         sts: sts(),
         iam,
