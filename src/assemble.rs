@@ -100,6 +100,26 @@ pub fn report(inputs: ReportInputs, is_muted: impl Fn(&Finding) -> bool) -> Repo
     report
 }
 
+/// Adds `findings` made after the report (the in-cluster step's) as the report's own are: each
+/// identified under the account, muted by `is_muted`, in report order, and counted.
+pub fn add_findings(
+    report: &mut Report,
+    findings: Vec<Finding>,
+    is_muted: impl Fn(&Finding) -> bool,
+) {
+    if findings.is_empty() {
+        return;
+    }
+    for mut finding in findings {
+        finding.identify(&report.account_id);
+        finding.muted = is_muted(&finding);
+        report.findings.push(finding);
+    }
+    disambiguate_ids(&report.account_id, &mut report.findings);
+    sort_findings(&mut report.findings);
+    report.recount();
+}
+
 /// Two findings that share an id (a probe issue about one of several addresses has no typed
 /// discriminator) get the message hashed in, so ids stay unique within a report and stable
 /// between runs that report the same problems.

@@ -106,6 +106,7 @@ async fn sweep_once(moto: &Moto) -> Report {
         &|_| {},
     )
     .await
+    .map(|swept| swept.report)
     .expect("sweep")
 }
 
@@ -191,6 +192,7 @@ async fn clusters_providers_and_trusting_roles_are_cross_checked() {
                 region: WEST.into(),
                 issuer: Some(staging_issuer.clone()),
                 provider_arn: None,
+                kubernetes: None,
             },
             ClusterReport {
                 arn: prod_arn.clone(),
@@ -198,6 +200,7 @@ async fn clusters_providers_and_trusting_roles_are_cross_checked() {
                 region: EAST.into(),
                 issuer: Some(prod_issuer.clone()),
                 provider_arn: Some(prod_provider.clone()),
+                kubernetes: None,
             },
         ]
     );
@@ -360,6 +363,7 @@ async fn disabled_cross_check_and_audit_report_no_clusters_or_roles() {
         &|_| {},
     )
     .await
+    .map(|swept| swept.report)
     .expect("sweep");
     assert!(report.clusters.is_empty());
     let codes: Vec<FindingCode> = report.findings.iter().map(|f| f.code).collect();

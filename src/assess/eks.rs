@@ -67,6 +67,7 @@ pub fn cluster_findings(inventory: &Inventory) -> (Vec<ClusterReport>, Vec<Findi
             region: cluster.region.clone(),
             issuer: cluster.issuer.clone(),
             provider_arn: provider.map(|p| p.arn.clone()),
+            kubernetes: None,
         });
         let (Some(issuer), None) = (&cluster.issuer, provider) else {
             continue;

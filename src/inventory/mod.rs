@@ -111,9 +111,7 @@ pub struct Inventory {
 
 /// Who the credentials are (STS GetCallerIdentity): the account id, and the caller's ARN when
 /// STS gives it (the principal an EKS access entry names).
-pub async fn caller(
-    sts: &aws_sdk_sts::Client,
-) -> Result<(String, Option<String>), InventoryError> {
+pub async fn caller(sts: &aws_sdk_sts::Client) -> Result<(String, Option<String>), InventoryError> {
     let out = sts.get_caller_identity().send().await.map_err(|e| {
         InventoryError::Identity(AwsError::from_sdk("sts", "GetCallerIdentity", &e))
     })?;
@@ -282,7 +280,10 @@ pub async fn collect_telling(
                 problems.push(
                     Finding::new(
                         FindingCode::InventoryIncomplete,
-                        format!("arn:{}:iam::{account_id}:role/*", crate::aws::partition_of(&aws.region)),
+                        format!(
+                            "arn:{}:iam::{account_id}:role/*",
+                            crate::aws::partition_of(&aws.region)
+                        ),
                         format!("could not list IAM roles (iam:ListRoles): {error}; {unchecked}"),
                     )
                     .with_details(serde_json::json!({"operation": "ListRoles", "error": error})),

@@ -424,6 +424,7 @@ mod tests {
                     region: "us-east-1".into(),
                     issuer: None,
                     provider_arn: Some(provider(1).arn),
+                    kubernetes: None,
                 },
                 ClusterReport {
                     arn: String::new(),
@@ -431,6 +432,7 @@ mod tests {
                     region: "eu-west-1".into(),
                     issuer: None,
                     provider_arn: None,
+                    kubernetes: None,
                 },
             ],
             findings: vec![

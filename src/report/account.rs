@@ -159,6 +159,21 @@ pub struct ClusterReport {
     pub issuer: Option<String>,
     /// ARN of the matching IAM OIDC provider, or null.
     pub provider_arn: Option<String>,
+    /// What the in-cluster checks read; null when they are off.
+    pub kubernetes: Option<KubernetesReads>,
+}
+
+/// What the in-cluster checks read of one cluster (DESIGN "In-cluster checks").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KubernetesReads {
+    /// Service accounts read from the Kubernetes API.
+    pub service_accounts: usize,
+    /// Pods read from the Kubernetes API.
+    pub pods: usize,
+    /// Pod Identity associations read from the EKS API.
+    pub pod_identity_associations: usize,
+    /// Why the Kubernetes API or the associations could not be read, if they could not.
+    pub error: Option<String>,
 }
 
 /// Counts over the report.

@@ -14,7 +14,7 @@ mod run;
 mod text;
 
 pub use account::{
-    CertificateInfo, ClusterReport, Endpoint, Fetch, ProviderReport, Remediation,
+    CertificateInfo, ClusterReport, Endpoint, Fetch, KubernetesReads, ProviderReport, Remediation,
     RemediationOutcome, Report, ResolvedFinding, Summary, SCHEMA_VERSION,
 };
 pub use facts::{days_left, nearest_expiry, rfc3339, whole_seconds, MAX_THUMBPRINTS, STS_AUDIENCE};

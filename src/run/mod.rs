@@ -2,9 +2,10 @@
 //! organization.
 //!
 //! ```text
-//! scope ─► targets ─► per target: sweep ─► state ─► Security Hub   (at most ACCOUNT_CONCURRENCY)
-//!                                                     │
-//!                          the run's report ◄─────────┘
+//! scope ─► targets ─► per target: sweep ─► in-cluster reads          (at most ACCOUNT_CONCURRENCY)
+//!                      every target's roles ─► per target: in-cluster findings ─► state ─► Security Hub
+//!                                                                                            │
+//!                          the run's report ◄────────────────────────────────────────────────┘
 //!                          ├─► sink (the Lambda's log lines, the CLI's table / JSON / ASFF)
 //!                          └─► notify (one decision, one publication)
 //! ```
@@ -24,6 +25,7 @@ use crate::organization::{OrganizationClients, OrganizationSettings};
 use crate::probe::ProbeContext;
 use crate::report::{self, RunReport};
 
+mod clusters;
 mod outcome;
 mod progress;
 mod targets;
@@ -75,8 +77,8 @@ pub async fn execute(
         progress: &progress,
     };
     let (report, accounts, central_account) = match scope {
-        Scope::Account(aws) => {
-            let (report, swept) = Box::pin(steps.account(aws)).await?;
+        Scope::Account(_) => {
+            let (report, swept) = Box::pin(steps.account()).await?;
             let central_account = report.account_id.clone();
             (RunReport::Account(report), vec![swept], central_account)
         }

@@ -14,7 +14,7 @@ use crate::assemble::{self, ProviderResult, ReportInputs};
 use crate::assess;
 use crate::aws::AwsClients;
 use crate::config::Config;
-use crate::inventory::{self, InventoryError, OidcProvider};
+use crate::inventory::{self, Inventory, InventoryError, OidcProvider};
 use crate::probe::ProbeContext;
 use crate::remediate;
 use crate::report::{self, Report};
@@ -61,6 +61,16 @@ async fn sweep_provider(
     assemble::provider_result(provider, assessment, &decision, outcome.as_ref())
 }
 
+/// One account's sweep: its report, and the inventory it was made from (the in-cluster step reads
+/// the clusters and roles of it).
+#[derive(Debug)]
+pub struct AccountSweep {
+    /// The account's report.
+    pub report: Report,
+    /// What was read from AWS.
+    pub inventory: Inventory,
+}
+
 /// Sweeps the account `aws` points at. `now` stamps the report and drives expiry; `deadline`
 /// bounds the probes; `probes` may be shared beyond this account (organization mode probes an
 /// issuer and its hosts once per run, whichever accounts use them); `progress` is told of each
@@ -73,7 +83,7 @@ pub async fn run(
     now: OffsetDateTime,
     deadline: Option<Instant>,
     progress: Progress<'_>,
-) -> Result<Report, InventoryError> {
+) -> Result<AccountSweep, InventoryError> {
     let now = report::whole_seconds(now);
     // Each provider goes to its probe as soon as inventory has read it; clusters and roles are
     // listed meanwhile.
@@ -103,7 +113,7 @@ pub async fn run(
     let (clusters, cluster_findings) = assess::eks::cluster_findings(&inventory);
     findings.extend(cluster_findings);
     findings.extend(assess::eks::trust_findings(&inventory));
-    Ok(assemble::report(
+    let report = assemble::report(
         ReportInputs {
             account_id: inventory.account_id.clone(),
             generated_at: now,
@@ -113,5 +123,6 @@ pub async fn run(
             findings,
         },
         |f| config.is_muted(f.code, &f.resource),
-    ))
+    );
+    Ok(AccountSweep { report, inventory })
 }

@@ -111,6 +111,7 @@ pub fn problem_report() -> Report {
             region: REGION.into(),
             issuer: Some("https://oidc.eks.us-east-1.amazonaws.com/id/P0001".into()),
             provider_arn: Some(arn(1)),
+            kubernetes: None,
         }],
         vec![
             mismatch(1),

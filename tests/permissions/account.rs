@@ -193,6 +193,7 @@ impl Account {
             &|_| {},
         )
         .await
+        .map(|swept| swept.report)
         .map_err(|e| e.to_string());
         let published = match &report {
             Ok(report) => notify::publish_run(

@@ -78,6 +78,7 @@ impl Env {
             &|_| {},
         )
         .await
+        .map(|swept| swept.report)
         .expect("sweep runs")
     }
 
@@ -96,6 +97,7 @@ impl Env {
             &|_| {},
         )
         .await
+        .map(|swept| swept.report)
         .expect("sweep runs")
     }
 

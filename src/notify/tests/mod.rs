@@ -144,6 +144,7 @@ fn sample() -> Report {
             region: "us-east-1".into(),
             issuer: Some("https://oidc.eks.us-east-1.amazonaws.com/id/P0001".into()),
             provider_arn: Some(arn(1)),
+            kubernetes: None,
         }],
         vec![
             mismatch(1),
