@@ -102,7 +102,9 @@ pub enum ApiFailure {
     #[error("the API did not answer in time ({0})")]
     Timeout(String),
     /// 401: the token was not accepted (no access entry for the caller's role).
-    #[error("the API refused the token (HTTP 401): the caller has no access entry on this cluster")]
+    #[error(
+        "the API refused the token (HTTP 401): the caller has no access entry on this cluster"
+    )]
     Unauthorized,
     /// 403: authenticated but not allowed to list (no view access policy).
     #[error("the API denied the read (HTTP 403): {0}")]
