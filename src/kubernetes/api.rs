@@ -40,7 +40,7 @@ pub struct ReadLimits {
     /// `PROBE_TIMEOUT_SECS`: each page's exchange (the connection when one is opened, the
     /// request, the answer and its body) and each connection attempt.
     pub page_timeout: Duration,
-    /// `limit=N`: objects asked for per page.
+    /// `limit=N`: objects asked for per page (at least 1: `limit=0` would ask for everything).
     pub page_limit: u32,
     /// The most bytes one page may hold.
     pub page_size_cap: usize,
@@ -74,13 +74,22 @@ pub async fn read_api(
         connect::addresses(&endpoint.url, bound),
     )
     .await??;
-    let client = within(
+    // Each connection attempt and the handshake are bounded inside `open`, so that an address
+    // that never answers (a private endpoint seen from outside its VPC) is told apart from a
+    // slow server; the run's deadline bounds the whole.
+    let client = match tokio::time::timeout_at(
         deadline,
-        bound,
-        "connecting",
         connect::open(&endpoint.url, addresses, endpoint.roots.clone(), bound),
     )
-    .await??;
+    .await
+    {
+        Ok(client) => client?,
+        Err(_) => {
+            return Err(ApiFailure::Timeout(
+                "the run's deadline came while connecting".to_string(),
+            ))
+        }
+    };
     let reader = Reader {
         client,
         base: endpoint.url.clone(),
@@ -142,7 +151,7 @@ impl Reader<'_> {
             let mut url = self.base.clone();
             url.set_path(path);
             url.query_pairs_mut()
-                .append_pair("limit", &self.limits.page_limit.to_string());
+                .append_pair("limit", &self.limits.page_limit.max(1).to_string());
             if let Some(token) = &next {
                 url.query_pairs_mut().append_pair("continue", token);
             }

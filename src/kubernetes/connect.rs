@@ -76,8 +76,8 @@ pub async fn addresses(url: &Url, timeout: Duration) -> Result<Vec<SocketAddr>, 
                 Ok(Ok(found)) => found.collect(),
                 Ok(Err(e)) => {
                     return Err(ApiFailure::Unreachable(format!(
-                        "cannot resolve {host}: {e}; a cluster whose endpoint is private only \
-                         resolves inside its VPC"
+                        "cannot resolve {host}: {e}; the endpoint may be private (reachable \
+                         only from the cluster's VPC), or the cluster gone"
                     )))
                 }
                 Err(_) => {
@@ -119,7 +119,8 @@ pub type ApiClient = Client<Dialer, Empty<Bytes>>;
 
 /// Opens the first connection to the cluster (so that an unreachable endpoint, a CA mismatch or a
 /// stalled handshake is told apart before any request), and returns the pooled client that starts
-/// with it. `timeout` bounds each address's TCP connection and the TLS handshake.
+/// with it. `timeout` bounds each address's TCP connection and the TLS handshake: at most
+/// (addresses + 1) × `timeout` in all.
 pub async fn open(
     url: &Url,
     addresses: Vec<SocketAddr>,
@@ -336,6 +337,64 @@ mod tests {
             Err(ApiFailure::Unreachable(message)) => {
                 assert!(message.contains("cluster.invalid"), "{message}");
                 assert!(message.contains("private"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stalled_handshake_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((tcp, _)) = listener.accept().await {
+                open.push(tcp);
+            }
+        });
+        let endpoint = url(&format!("https://{address}"));
+        let started = std::time::Instant::now();
+        let failure = open(
+            &endpoint,
+            vec![address],
+            Arc::new(RootCertStore::empty()),
+            Duration::from_millis(500),
+        )
+        .await
+        .err()
+        .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        match failure {
+            ApiFailure::Timeout(message) => {
+                assert!(message.contains("TLS handshake"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        held.abort();
+    }
+
+    #[tokio::test]
+    async fn every_address_is_tried_before_giving_up() {
+        let mut closed = Vec::new();
+        for _ in 0..2 {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            closed.push(listener.local_addr().unwrap());
+        }
+        let endpoint = url(&format!("https://{}", closed[0]));
+        let failure = open(
+            &endpoint,
+            closed.clone(),
+            Arc::new(RootCertStore::empty()),
+            Duration::from_secs(2),
+        )
+        .await
+        .err()
+        .unwrap();
+        match failure {
+            ApiFailure::Unreachable(message) => {
+                for address in &closed {
+                    assert!(message.contains(&address.to_string()), "{message}");
+                }
             }
             other => panic!("{other:?}"),
         }
