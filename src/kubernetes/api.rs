@@ -297,3 +297,50 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     cap(&parts.join(": ")).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_page_bound_and_the_deadline_are_told_apart() {
+        let slow = || tokio::time::sleep(Duration::from_secs(60));
+        let far = Instant::now() + Duration::from_secs(600);
+        match within(
+            far,
+            Duration::from_secs(10),
+            "reading a page of /api/v1/pods",
+            slow(),
+        )
+        .await
+        {
+            Err(ApiFailure::Timeout(message)) => assert_eq!(
+                message,
+                "reading a page of /api/v1/pods took longer than 10s (PROBE_TIMEOUT_SECS)"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let near = Instant::now() + Duration::from_secs(3);
+        match within(near, Duration::from_secs(10), "connecting", slow()).await {
+            Err(ApiFailure::Timeout(message)) => {
+                assert_eq!(message, "the run's deadline came while connecting")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            within(far, Duration::from_secs(10), "x", async { 7 }).await,
+            Ok(7)
+        );
+    }
+
+    #[test]
+    fn a_status_answer_gives_its_message() {
+        let body = br#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"pods is forbidden: User \"x\" cannot list resource \"pods\"","reason":"Forbidden","code":403}"#;
+        assert_eq!(
+            status_message(body).as_deref(),
+            Some("pods is forbidden: User \"x\" cannot list resource \"pods\"")
+        );
+        assert_eq!(status_message(br#"{"message":""}"#), None);
+        assert_eq!(status_message(b"<html>forbidden</html>"), None);
+    }
+}

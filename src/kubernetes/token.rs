@@ -381,6 +381,62 @@ mod tests {
         );
     }
 
+    /// An environment holding only `AWS_ENDPOINT_URL_STS` (or the profile's `sts` section).
+    #[derive(Debug)]
+    struct StsEndpointOnly(&'static str);
+
+    impl aws_types::service_config::LoadServiceConfig for StsEndpointOnly {
+        fn load_config(
+            &self,
+            key: aws_types::service_config::ServiceConfigKey<'_>,
+        ) -> Option<String> {
+            (key.service_id() == "STS" && key.env() == "AWS_ENDPOINT_URL")
+                .then(|| self.0.to_string())
+        }
+    }
+
+    fn sdk(endpoint_url: Option<&str>, sts_only: Option<&'static str>) -> SdkConfig {
+        let mut builder = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .credentials_provider(SharedCredentialsProvider::new(credentials(None)));
+        if let Some(url) = endpoint_url {
+            builder = builder.endpoint_url(url);
+        }
+        if let Some(url) = sts_only {
+            builder = builder.service_config(StsEndpointOnly(url));
+        }
+        builder.build()
+    }
+
+    #[tokio::test]
+    async fn the_sts_endpoint_follows_the_sdk_overrides() {
+        let host_of = |sdk: SdkConfig| async move {
+            let signer = TokenSigner::from_sdk(&sdk).expect("credentials");
+            let token = signer.token("prod", "eu-west-1").await.unwrap();
+            let (url, query) = decode(&token);
+            assert!(query["X-Amz-Credential"].ends_with("/eu-west-1/sts/aws4_request"));
+            format!("{}://{}", url.scheme(), url.authority())
+        };
+        assert_eq!(
+            host_of(sdk(None, None)).await,
+            "https://sts.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            host_of(sdk(Some("http://127.0.0.1:5000"), None)).await,
+            "http://127.0.0.1:5000"
+        );
+        assert_eq!(
+            host_of(sdk(
+                Some("http://127.0.0.1:5000"),
+                Some("http://127.0.0.1:6000")
+            ))
+            .await,
+            "http://127.0.0.1:6000",
+            "AWS_ENDPOINT_URL_STS wins over AWS_ENDPOINT_URL"
+        );
+        assert!(TokenSigner::from_sdk(&SdkConfig::builder().build()).is_none());
+    }
+
     #[test]
     fn the_token_never_prints() {
         let token = presign(&credentials(None), EAST, "us-east-1", "prod", noon()).unwrap();
