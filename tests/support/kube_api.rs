@@ -59,6 +59,21 @@ pub struct KubeApiFixture {
     pub pods: Vec<Value>,
 }
 
+impl KubeApiFixture {
+    /// Everything but the objects (cheap to copy per request).
+    fn clone_settings(&self) -> KubeApiFixture {
+        KubeApiFixture {
+            cluster: self.cluster.clone(),
+            sts_hosts: self.sts_hosts.clone(),
+            sts_upstream: self.sts_upstream.clone(),
+            credentials: self.credentials.clone(),
+            allowed: self.allowed.clone(),
+            service_accounts: Vec::new(),
+            pods: Vec::new(),
+        }
+    }
+}
+
 /// How an oversized page is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Oversize {
@@ -420,7 +435,10 @@ const PARAMETERS: [&str; 9] = [
 
 /// The caller's ARN, or why the token is refused.
 async fn authenticate(state: &State, token: &str) -> Result<String, String> {
-    let fixture = state.fixture.lock().unwrap().clone();
+    let fixture = {
+        let full = state.fixture.lock().unwrap();
+        full.clone_settings()
+    };
     let encoded = token
         .strip_prefix("k8s-aws-v1.")
         .ok_or("no k8s-aws-v1. prefix")?;
