@@ -25,7 +25,7 @@ const ACCOUNT: &str = "123456789012";
 /// The cluster every lab serves.
 const CLUSTER: &str = "prod";
 /// The caller moto names for its default credentials (`testing`).
-const DEFAULT_CALLER: &str = "arn:aws:sts::123456789012:user/moto";
+const DEFAULT_CALLER: &str = support::kube_api::MOTO_DEFAULT_CALLER;
 
 /// moto, the EKS shim in front of it, and one cluster `prod` whose API is a [`FakeKubeApi`]
 /// letting in moto's default caller.
@@ -42,13 +42,9 @@ impl Lab {
         let shim = EksShim::start(&moto.endpoint).await;
         let sdk = Lab::sdk(&shim, "testing", "testing").await;
         let lab_api = FakeKubeApi::start(KubeApiFixture {
-            cluster: CLUSTER.to_string(),
-            sts_hosts: vec![shim.endpoint.trim_start_matches("http://").to_string()],
-            sts_upstream: moto.endpoint.clone(),
-            credentials: vec![("testing".to_string(), "testing".to_string())],
-            allowed: vec![DEFAULT_CALLER.to_string()],
             service_accounts,
             pods,
+            ..KubeApiFixture::new(CLUSTER, &shim.endpoint, &moto.endpoint)
         })
         .await;
         let lab = Lab {

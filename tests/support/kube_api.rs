@@ -39,6 +39,9 @@ use tokio::task::JoinHandle;
 
 use super::certs::{ChainSpec, TestCa};
 
+/// The ARN moto's STS names for its default credentials (`testing`).
+pub const MOTO_DEFAULT_CALLER: &str = "arn:aws:sts::123456789012:user/moto";
+
 /// What one fake cluster holds and whom it lets in.
 #[derive(Debug, Clone)]
 pub struct KubeApiFixture {
@@ -60,6 +63,28 @@ pub struct KubeApiFixture {
 }
 
 impl KubeApiFixture {
+    /// A cluster `cluster` for clients whose AWS calls go to `sts_endpoint` (their
+    /// `AWS_ENDPOINT_URL`, e.g. an [`super::eks_shim::EksShim`]'s) with moto's default credentials
+    /// (`testing`), answered by moto at `moto_endpoint`; moto's default caller has an access entry;
+    /// no objects yet.
+    pub fn new(cluster: &str, sts_endpoint: &str, moto_endpoint: &str) -> KubeApiFixture {
+        let authority = url::Url::parse(sts_endpoint)
+            .map(|u| match u.port() {
+                Some(port) => format!("{}:{port}", u.host_str().unwrap_or_default()),
+                None => u.host_str().unwrap_or_default().to_string(),
+            })
+            .expect("the STS endpoint is a URL");
+        KubeApiFixture {
+            cluster: cluster.to_string(),
+            sts_hosts: vec![authority],
+            sts_upstream: moto_endpoint.to_string(),
+            credentials: vec![("testing".to_string(), "testing".to_string())],
+            allowed: vec![MOTO_DEFAULT_CALLER.to_string()],
+            service_accounts: Vec::new(),
+            pods: Vec::new(),
+        }
+    }
+
     /// Everything but the objects (cheap to copy per request).
     fn clone_settings(&self) -> KubeApiFixture {
         KubeApiFixture {
