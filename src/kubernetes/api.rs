@@ -67,29 +67,21 @@ pub async fn read_api(
     deadline: Instant,
 ) -> Result<ApiObjects, ApiFailure> {
     let bound = limits.page_timeout;
-    let addresses = within(
-        deadline,
-        bound,
-        "resolving the endpoint",
-        connect::addresses(&endpoint.url, bound),
-    )
-    .await??;
-    // Each connection attempt and the handshake are bounded inside `open`, so that an address
-    // that never answers (a private endpoint seen from outside its VPC) is told apart from a
-    // slow server; the run's deadline bounds the whole.
-    let client = match tokio::time::timeout_at(
+    // The lookup, each connection attempt and the handshake are bounded by `bound` inside, so
+    // that a name or an address that never answers (a private endpoint seen from outside its
+    // VPC) is told apart from a slow server; the run's deadline bounds the whole.
+    let until_deadline = |what: &'static str| {
+        move |_| ApiFailure::Timeout(format!("the run's deadline came while {what}"))
+    };
+    let addresses = tokio::time::timeout_at(deadline, connect::addresses(&endpoint.url, bound))
+        .await
+        .map_err(until_deadline("resolving the endpoint"))??;
+    let client = tokio::time::timeout_at(
         deadline,
         connect::open(&endpoint.url, addresses, endpoint.roots.clone(), bound),
     )
     .await
-    {
-        Ok(client) => client?,
-        Err(_) => {
-            return Err(ApiFailure::Timeout(
-                "the run's deadline came while connecting".to_string(),
-            ))
-        }
-    };
+    .map_err(until_deadline("connecting"))??;
     let reader = Reader {
         client,
         base: endpoint.url.clone(),
