@@ -1,11 +1,14 @@
 //! Test support shared by the end-to-end tests: local TLS issuers, the AWS emulator and the
-//! environment harness that combines them.
+//! environment harness that combines them, and for the in-cluster reads a fake Kubernetes API
+//! (`kube_api`) and an EKS shim in front of moto (`eks_shim`).
 #![allow(dead_code)]
 
 pub mod aws_proxy;
 pub mod certs;
+pub mod eks_shim;
 pub mod env;
 pub mod issuer;
+pub mod kube_api;
 pub mod moto;
 pub mod peer;
 pub mod scenario;
