@@ -110,6 +110,7 @@ fn eks_report() -> Report {
             region: "us-east-1".into(),
             issuer: Some(healthy.url.clone()),
             provider_arn: Some(healthy.arn.clone()),
+            kubernetes: None,
         },
         ClusterReport {
             arn: format!("arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/staging"),
@@ -120,6 +121,7 @@ fn eks_report() -> Report {
                 eks_host_path("eu-west-1", "FFFFEEEEDDDDCCCCBBBBAAAA99998888")
             )),
             provider_arn: None,
+            kubernetes: None,
         },
     ];
     let mut report = Report {

@@ -159,6 +159,7 @@ pub fn synthetic_report(providers: usize) -> Report {
             region: region.into(),
             issuer: Some(url),
             provider_arn: Some(arn),
+            kubernetes: None,
         });
     }
     thumbprint_guard::report::sort_findings(&mut report.findings);

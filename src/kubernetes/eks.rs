@@ -12,7 +12,7 @@ use rustls_pki_types::CertificateDer;
 use url::Url;
 
 use super::model::{ApiFailure, PodIdentityAssociation};
-use crate::aws_error::AwsError;
+use crate::aws::AwsError;
 use crate::report::cap;
 
 /// `DescribePodIdentityAssociation` calls in flight per cluster.
@@ -187,7 +187,7 @@ async fn describe_association(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws_error::AwsFailure;
+    use crate::aws::AwsFailure;
     use crate::test_mocks::mock_client;
     use aws_sdk_eks::operation::describe_cluster::DescribeClusterOutput;
     use aws_sdk_eks::operation::describe_pod_identity_association::{

@@ -8,7 +8,7 @@ use super::api::{read_api, ReadLimits};
 use super::eks::{describe_endpoint, list_associations};
 use super::model::{ApiFailure, ClusterRead, ClusterTarget};
 use super::token::TokenSigner;
-use crate::aws_error::{AwsError, AwsFailure};
+use crate::aws::{AwsError, AwsFailure};
 
 /// Reads `cluster`: `eks` must be a client of the cluster's region; `signer` signs the tokens
 /// (with the credentials that have an access entry on the cluster). Never fails as a whole: each

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::support::eks_shim::{Association, EksFailure};
 use crate::support::kube_api::{pod, service_account};
 use crate::{Lab, CLUSTER, DEFAULT_CALLER};
-use thumbprint_guard::aws_error::AwsFailure;
+use thumbprint_guard::aws::AwsFailure;
 use thumbprint_guard::kubernetes::{
     ContainerEnv, Pod, PodIdentityAssociation, ReadLimits, ServiceAccount,
 };

@@ -22,6 +22,7 @@ fn large() -> Report {
             region: "us-east-1".into(),
             issuer: None,
             provider_arn: Some(arn(n)),
+            kubernetes: None,
         })
         .collect();
     report(providers, clusters, findings)
