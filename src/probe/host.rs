@@ -14,7 +14,8 @@ use tokio::time::Instant;
 use super::address::{authority, resolve};
 use super::context::ProbeContext;
 use super::facts::{EndpointProbe, HostProbe, ProbeFailure, ProbeIssue, Step, MAX_ADDRESSES};
-use super::pool::{Idle, Link, Seen};
+use super::permits::{Idle, Permits};
+use super::pool::{Link, Seen};
 use super::route::skip_unroutable_ipv6;
 use super::tls;
 
@@ -272,7 +273,7 @@ impl HostCache {
 /// One provider's use of a host.
 pub(super) struct HostLease {
     entry: Arc<HostEntry>,
-    permits: Arc<super::pool::Permits>,
+    permits: Arc<Permits>,
 }
 
 impl HostLease {

@@ -30,8 +30,10 @@ mod failure;
 mod fetch;
 mod host;
 mod issuer;
+mod permits;
 mod pool;
 mod route;
+mod sync;
 mod tls;
 mod verifier;
 
