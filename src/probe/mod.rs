@@ -26,7 +26,6 @@ mod certificate;
 mod context;
 mod documents;
 mod facts;
-mod failure;
 mod fetch;
 mod host;
 mod issuer;
