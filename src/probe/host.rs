@@ -3,10 +3,12 @@
 //! kept, with its addresses' pooled connections, for every provider of the run that uses it.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use rustls_pki_types::ServerName;
 use serde_json::json;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -136,6 +138,19 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
                 return entry;
             }
         };
+    let allowed = allowed_addresses(ctx, &mut entry, addresses);
+    connect_all(ctx, &mut entry, &server_name, &allowed).await;
+    entry
+}
+
+/// The addresses the policy allows, each refused one an issue of `entry`; IPv6 addresses this
+/// machine has no route to skipped (logged) while another allowed address remains.
+fn allowed_addresses(
+    ctx: &ProbeContext,
+    entry: &mut HostEntry,
+    addresses: Vec<SocketAddr>,
+) -> Vec<SocketAddr> {
+    let authority = &entry.authority;
     let mut allowed = Vec::new();
     for address in addresses {
         match ctx.policy.check(address.ip()) {
@@ -158,7 +173,18 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
             "skipping an IPv6 address this machine has no route to; other addresses remain"
         );
     }
+    allowed
+}
 
+/// One handshake per allowed address, in batches of at most `PROBE_CONCURRENCY` (each batch closing
+/// the previous one): every endpoint recorded, every completed handshake kept as its address's
+/// [`Link`].
+async fn connect_all(
+    ctx: &ProbeContext,
+    entry: &mut HostEntry,
+    server_name: &ServerName<'static>,
+    allowed: &[SocketAddr],
+) {
     // The links' connector outlives this call (the pool may reconnect at any time of the run).
     let shared_ctx = Arc::new(ctx.clone());
     for batch in allowed.chunks(ctx.max_connections.max(1)) {
@@ -205,7 +231,6 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
             entry.seen.first(endpoint);
         }
     }
-    entry
 }
 
 type Cell = Arc<OnceCell<Arc<HostEntry>>>;
