@@ -24,7 +24,7 @@ use super::tls;
 /// A probed host for the rest of the run: what its addresses served (the first handshake of each,
 /// and any other chain a later connection was served), resolution problems, and one [`Link`] per
 /// address whose handshake completed.
-pub struct HostEntry {
+pub(crate) struct HostEntry {
     authority: String,
     issues: Vec<ProbeIssue>,
     seen: Arc<Seen>,
@@ -113,7 +113,7 @@ impl Idle for HostEntry {
 /// another allowed address remains (see [`super::route`]). When `PROBE_CONCURRENCY` is smaller than
 /// the number of addresses, they are probed in batches and only the last batch's connections stay
 /// open.
-pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry {
+pub(crate) async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry {
     let authority = authority(host, port);
     let mut entry = HostEntry {
         authority: authority.clone(),

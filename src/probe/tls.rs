@@ -25,7 +25,7 @@ use super::verifier::{accepts, chain_verdict, Presented, RecordingVerifier};
 /// is `tls13_only` (IAM then falls back to the thumbprint).
 ///
 /// The caller holds the connection permit (`PROBE_CONCURRENCY`) for as long as the stream lives.
-pub async fn connect(
+pub(crate) async fn connect(
     ctx: &ProbeContext,
     server_name: ServerName<'static>,
     address: SocketAddr,
@@ -35,7 +35,7 @@ pub async fn connect(
 
 /// A replacement connection to an address already probed: straight to TLS 1.3 when its first
 /// handshake found it refusing TLS 1.2 (no refused attempt per replacement), else as [`connect`].
-pub async fn reconnect(
+pub(crate) async fn reconnect(
     ctx: &ProbeContext,
     server_name: ServerName<'static>,
     address: SocketAddr,
@@ -289,7 +289,7 @@ fn behind_proxy(endpoint: &mut EndpointProbe, proxy: &super::context::Proxy) {
 }
 
 /// The error and its sources on one line (a top-level message alone says little).
-pub fn describe(error: &(dyn StdError + 'static)) -> String {
+pub(crate) fn describe(error: &(dyn StdError + 'static)) -> String {
     let mut parts = vec![error.to_string()];
     let mut next = source_of(error);
     while let Some(e) = next {

@@ -50,7 +50,7 @@ impl Decision {
 
     /// The outcome of every decision that needs no IAM call: `None` for `Nothing`, `Planned` for
     /// `Plan`, `Skipped` for `Skip`; `None` for `Add` too (only [`apply`](super::apply) knows how a write ends).
-    pub fn without_writing(&self) -> Option<Outcome> {
+    pub(crate) fn without_writing(&self) -> Option<Outcome> {
         match self {
             Decision::Nothing | Decision::Add { .. } => None,
             Decision::Plan {

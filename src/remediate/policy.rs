@@ -26,7 +26,7 @@ pub fn jwks_host(probe: &IssuerProbe) -> Option<String> {
 }
 
 /// The host of the issuer URL (lowercase; IPv6 without brackets).
-pub fn issuer_host(probe: &IssuerProbe) -> Option<String> {
+pub(crate) fn issuer_host(probe: &IssuerProbe) -> Option<String> {
     url_host(&probe.issuer)
 }
 

@@ -16,6 +16,7 @@ mod pins;
 mod policy;
 mod resolve;
 
-pub use pins::{PinError, PinnedHosts};
+pub use pins::PinError;
+pub(crate) use pins::PinnedHosts;
 pub use policy::{AddressPolicy, Refusal};
 pub(crate) use resolve::{authority, resolve};

@@ -30,7 +30,7 @@ pub enum PinError {
 /// stage several addresses of one name on loopback. The address policy still judges every pinned
 /// address.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PinnedHosts {
+pub(crate) struct PinnedHosts {
     /// Normalised host name (lowercase, no trailing dot) → addresses, in order, without repeats.
     hosts: HashMap<String, Vec<IpAddr>>,
 }

@@ -10,6 +10,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// `text` capped at [`report::ISSUER_TEXT_MAX`] characters: applied to every issuer-controlled
 /// string where it enters the probe result.
-pub fn capped(text: &str) -> String {
+pub(crate) fn capped(text: &str) -> String {
     report::cap(text).into_owned()
 }

@@ -20,7 +20,8 @@ mod thumbprint;
 pub use chain::{BreakReason, ChainBreak, ChainVerdict};
 pub use endpoint::{EndpointProbe, HostProbe, IssuerProbe};
 pub use failure::{DiscoveryProblem, JwksProblem, ProbeFailure, ProbeIssue, Step};
-pub use limits::{capped, MAX_ADDRESSES, MAX_BODY_BYTES};
+pub(crate) use limits::capped;
+pub use limits::{MAX_ADDRESSES, MAX_BODY_BYTES};
 pub use thumbprint::{
     served_thumbprints, thumbprint_enforced, thumbprint_enforcement, Enforcement,
 };
