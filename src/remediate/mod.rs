@@ -6,7 +6,7 @@
 //! it in), every probed address served a trusted, unexpired, contiguous chain, and the list has
 //! room. [`apply`] carries the decision out and returns a typed [`Outcome`]: only an `Add`
 //! decision touches IAM, re-reading the list right before writing the union and reading it back
-//! afterwards. [`findings`] reports THUMBPRINT_ADDED and THUMBPRINT_LIST_FULL from those values.
+//! afterwards. [`findings()`] reports THUMBPRINT_ADDED and THUMBPRINT_LIST_FULL from those values.
 
 mod findings;
 mod iam;

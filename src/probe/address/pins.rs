@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use rustls_pki_types::ServerName;
 
-/// Why a host cannot be pinned (see [`PinnedHosts::pin`]).
+/// Why a host cannot be pinned (see `PinnedHosts::pin`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PinError {
     /// Not a DNS name: an IP literal needs no resolution, and anything else cannot be looked up.
