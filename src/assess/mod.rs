@@ -86,7 +86,10 @@ pub fn missing_thumbprints(provider: &OidcProvider, probe: &IssuerProbe) -> Vec<
 }
 
 /// The provider's entry of the report (remediation is filled in by the sweep's assembly).
-pub fn provider_report(provider: &OidcProvider, probe: Option<&IssuerProbe>) -> ProviderReport {
+pub(crate) fn provider_report(
+    provider: &OidcProvider,
+    probe: Option<&IssuerProbe>,
+) -> ProviderReport {
     ProviderReport {
         arn: provider.arn.clone(),
         url: provider.url.clone(),
@@ -118,7 +121,7 @@ pub fn assess_provider(
 }
 
 /// Audience and probe findings of one provider (no thumbprint mismatch: see [`mismatch_findings`]).
-pub fn provider_findings(
+pub(crate) fn provider_findings(
     provider: &OidcProvider,
     probe: Option<&IssuerProbe>,
     config: &Config,

@@ -38,7 +38,7 @@ pub fn certificate_info(der: &[u8]) -> CertificateInfo {
 }
 
 /// The first served certificate (1-based) that cannot be parsed, with the parser's complaint.
-pub fn first_unparseable(chain: &[impl AsRef<[u8]>]) -> Option<(usize, String)> {
+pub(crate) fn first_unparseable(chain: &[impl AsRef<[u8]>]) -> Option<(usize, String)> {
     chain.iter().enumerate().find_map(|(index, der)| {
         match X509Certificate::from_der(der.as_ref()) {
             Ok(_) => None,
@@ -54,7 +54,7 @@ pub fn first_unparseable(chain: &[impl AsRef<[u8]>]) -> Option<(usize, String)> 
 /// contiguous. The first break (lowest position) is reported, with the most specific reason:
 /// repeated, extra (the certificate issues nothing served before it), out of order (the previous
 /// certificate's issuer is served later), else the name or signature that does not match.
-pub fn contiguity(chain: &[impl AsRef<[u8]>]) -> Result<(), ChainBreak> {
+pub(crate) fn contiguity(chain: &[impl AsRef<[u8]>]) -> Result<(), ChainBreak> {
     let parsed: Vec<Option<X509Certificate<'_>>> = chain
         .iter()
         .map(|der| X509Certificate::from_der(der.as_ref()).ok().map(|(_, c)| c))

@@ -15,7 +15,7 @@ use rustls_pki_types::CertificateDer;
 use tokio::sync::Semaphore;
 
 use super::address::{AddressPolicy, PinError, PinnedHosts};
-use super::pool::Permits;
+use super::permits::Permits;
 use super::route;
 use crate::config::{Config, ConfigError};
 

@@ -43,7 +43,7 @@ pub enum JwksKeysError {
 }
 
 /// `{issuer}/.well-known/openid-configuration`, without a double slash when the issuer ends in `/`.
-pub fn discovery_url(issuer: &str) -> Result<Url, IssuerUrlError> {
+pub(crate) fn discovery_url(issuer: &str) -> Result<Url, IssuerUrlError> {
     let joined = if issuer.ends_with('/') {
         format!("{issuer}.well-known/openid-configuration")
     } else {

@@ -26,14 +26,14 @@ const AGENT: &str = concat!("thumbprint-guard/", env!("CARGO_PKG_VERSION"));
 /// What is left of one provider's bound on its own exchanges (3 × `PROBE_TIMEOUT_SECS`), and the
 /// bound on each step.
 #[derive(Debug, Clone)]
-pub struct Budget {
+pub(crate) struct Budget {
     step: Duration,
     left: Duration,
 }
 
 /// The provider's own bound ran out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Spent;
+pub(crate) struct Spent;
 
 impl Budget {
     /// `total` for the whole probe, `step` for each part.
@@ -72,7 +72,7 @@ impl Budget {
 
 /// Why a fetch gave no usable JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     /// A part of the exchange timed out.
     #[error("{0}")]
     Unreachable(String),
@@ -110,7 +110,11 @@ impl From<Spent> for FetchError {
 
 /// GETs `url` over `link` and parses the body as JSON, charging the exchange to `budget`. The
 /// caller holds a turn of the address ([`Link::turn`]).
-pub async fn get_json(link: &Link, url: &Url, budget: &mut Budget) -> Result<Value, FetchError> {
+pub(crate) async fn get_json(
+    link: &Link,
+    url: &Url,
+    budget: &mut Budget,
+) -> Result<Value, FetchError> {
     let address = link.address;
     let step = budget.step();
     let timed_out = |what: &str| {

@@ -3,10 +3,12 @@
 //! kept, with its addresses' pooled connections, for every provider of the run that uses it.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use rustls_pki_types::ServerName;
 use serde_json::json;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -14,14 +16,15 @@ use tokio::time::Instant;
 use super::address::{authority, resolve};
 use super::context::ProbeContext;
 use super::facts::{EndpointProbe, HostProbe, ProbeFailure, ProbeIssue, Step, MAX_ADDRESSES};
-use super::pool::{Idle, Link, Seen};
+use super::permits::{Idle, Permits};
+use super::pool::{Link, Seen};
 use super::route::skip_unroutable_ipv6;
 use super::tls;
 
 /// A probed host for the rest of the run: what its addresses served (the first handshake of each,
 /// and any other chain a later connection was served), resolution problems, and one [`Link`] per
 /// address whose handshake completed.
-pub struct HostEntry {
+pub(crate) struct HostEntry {
     authority: String,
     issues: Vec<ProbeIssue>,
     seen: Arc<Seen>,
@@ -110,7 +113,7 @@ impl Idle for HostEntry {
 /// another allowed address remains (see [`super::route`]). When `PROBE_CONCURRENCY` is smaller than
 /// the number of addresses, they are probed in batches and only the last batch's connections stay
 /// open.
-pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry {
+pub(crate) async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry {
     let authority = authority(host, port);
     let mut entry = HostEntry {
         authority: authority.clone(),
@@ -135,6 +138,19 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
                 return entry;
             }
         };
+    let allowed = allowed_addresses(ctx, &mut entry, addresses);
+    connect_all(ctx, &mut entry, &server_name, &allowed).await;
+    entry
+}
+
+/// The addresses the policy allows, each refused one an issue of `entry`; IPv6 addresses this
+/// machine has no route to skipped (logged) while another allowed address remains.
+fn allowed_addresses(
+    ctx: &ProbeContext,
+    entry: &mut HostEntry,
+    addresses: Vec<SocketAddr>,
+) -> Vec<SocketAddr> {
+    let authority = &entry.authority;
     let mut allowed = Vec::new();
     for address in addresses {
         match ctx.policy.check(address.ip()) {
@@ -157,7 +173,18 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
             "skipping an IPv6 address this machine has no route to; other addresses remain"
         );
     }
+    allowed
+}
 
+/// One handshake per allowed address, in batches of at most `PROBE_CONCURRENCY` (each batch closing
+/// the previous one): every endpoint recorded, every completed handshake kept as its address's
+/// [`Link`].
+async fn connect_all(
+    ctx: &ProbeContext,
+    entry: &mut HostEntry,
+    server_name: &ServerName<'static>,
+    allowed: &[SocketAddr],
+) {
     // The links' connector outlives this call (the pool may reconnect at any time of the run).
     let shared_ctx = Arc::new(ctx.clone());
     for batch in allowed.chunks(ctx.max_connections.max(1)) {
@@ -204,7 +231,6 @@ pub async fn probe_host(ctx: &ProbeContext, host: &str, port: u16) -> HostEntry 
             entry.seen.first(endpoint);
         }
     }
-    entry
 }
 
 type Cell = Arc<OnceCell<Arc<HostEntry>>>;
@@ -272,7 +298,7 @@ impl HostCache {
 /// One provider's use of a host.
 pub(super) struct HostLease {
     entry: Arc<HostEntry>,
-    permits: Arc<super::pool::Permits>,
+    permits: Arc<Permits>,
 }
 
 impl HostLease {

@@ -13,7 +13,7 @@ use super::facts::{
     capped, DiscoveryProblem, IssuerProbe, JwksProblem, ProbeFailure, ProbeIssue, Step,
 };
 use super::fetch::{get_json, Budget, FetchError, Spent};
-use super::host::{HostCache, HostEntry};
+use super::host::{HostCache, HostEntry, HostLease};
 use super::pool::Link;
 use crate::report::Fetch;
 
@@ -89,23 +89,46 @@ impl Run<'_> {
 
     /// The probe's steps; `Err(Spent)` when the provider's own bound ran out.
     async fn steps(&mut self, issuer_url: &str) -> Result<(), Spent> {
+        let Some((issuer, discovery)) = self.urls(issuer_url) else {
+            return Ok(());
+        };
+        let Some((issuer_entry, issuer_lease, jwks_url)) =
+            self.discovery(issuer_url, &issuer, &discovery).await?
+        else {
+            return Ok(());
+        };
+        self.jwks(issuer_entry, issuer_lease, &jwks_url).await
+    }
+
+    /// The issuer URL and its discovery URL, or `None` once a bad issuer URL is reported.
+    fn urls(&mut self, issuer_url: &str) -> Option<(Url, Url)> {
         let discovery_invalid = |problem| ProbeFailure::DiscoveryInvalid { problem };
         let checked = check_issuer_url(issuer_url)
             .and_then(|issuer| Ok((issuer, discovery_url(issuer_url)?)));
-        let (issuer, discovery) = match checked {
-            Ok(urls) => urls,
+        match checked {
+            Ok(urls) => Some(urls),
             Err(problem) => {
                 self.issue(
                     discovery_invalid(DiscoveryProblem::BadIssuerUrl),
                     format!("cannot probe issuer: {problem}"),
                     json!({"problem": "bad_issuer_url"}),
                 );
-                return Ok(());
+                None
             }
-        };
+        }
+    }
 
+    /// The issuer's host (every address), then discovery over its verified connections: the
+    /// host, its lease and the checked `jwks_uri`, or `None` once what failed is reported.
+    async fn discovery(
+        &mut self,
+        issuer_url: &str,
+        issuer: &Url,
+        discovery: &Url,
+    ) -> Result<Option<(Arc<HostEntry>, HostLease, Url)>, Spent> {
+        let discovery_invalid = |problem| ProbeFailure::DiscoveryInvalid { problem };
         // The issuer's host: every address, then discovery over its verified connections.
-        let (issuer_host, issuer_port) = host_and_port(&issuer);
+        let (issuer_host, issuer_port) = host_and_port(issuer);
         let (issuer_lease, own) = self.cache.lease(self.ctx, issuer_host, issuer_port).await;
         let issuer_entry = issuer_lease.entry().clone();
         self.hosts
@@ -124,38 +147,15 @@ impl Run<'_> {
                     json!({"url": discovery.as_str(), "error": why, "cause": "certificate_rejected"}),
                 );
             }
-            return Ok(());
+            return Ok(None);
         }
         self.step = Step::Discovery;
-        let document = match fetch(&verified, &discovery, &mut self.budget, &mut self.turn).await {
+        let document = match fetch(&verified, discovery, &mut self.budget, &mut self.turn).await {
             Ok(document) => document,
             Err(FetchError::Spent) => return Err(Spent),
-            Err(FetchError::Unreachable(why) | FetchError::Broken(why)) => {
-                self.issue(
-                    ProbeFailure::Unreachable {
-                        step: Step::Discovery,
-                    },
-                    format!("cannot fetch {discovery}: {why}"),
-                    json!({"url": discovery.as_str(), "error": capped(&why)}),
-                );
-                return Ok(());
-            }
             Err(error) => {
-                let problem = match error {
-                    FetchError::Redirected { .. } => DiscoveryProblem::Redirected,
-                    FetchError::TooLarge(_) => DiscoveryProblem::TooLarge,
-                    FetchError::NotJson(_) => DiscoveryProblem::NotJson,
-                    _ => DiscoveryProblem::Status,
-                };
-                self.issue(
-                    discovery_invalid(problem),
-                    format!(
-                        "discovery document: {discovery} {}",
-                        capped(&error.to_string())
-                    ),
-                    fetch_details(&discovery, &error),
-                );
-                return Ok(());
+                self.discovery_not_fetched(discovery, error);
+                return Ok(None);
             }
         };
         drop(verified);
@@ -168,7 +168,7 @@ impl Run<'_> {
                     format!("discovery document {discovery}: {message}"),
                     details,
                 );
-                return Ok(());
+                return Ok(None);
             }
         };
         let served_jwks_uri = document
@@ -176,24 +176,76 @@ impl Run<'_> {
             .and_then(Value::as_str)
             .unwrap_or(jwks_url.as_str());
         self.probe.jwks_uri = Some(capped(served_jwks_uri));
+        Ok(Some((issuer_entry, issuer_lease, jwks_url)))
+    }
 
+    /// Reports a discovery fetch that failed (other than the bound running out).
+    fn discovery_not_fetched(&mut self, discovery: &Url, error: FetchError) {
+        let discovery_invalid = |problem| ProbeFailure::DiscoveryInvalid { problem };
+        match error {
+            FetchError::Unreachable(why) | FetchError::Broken(why) => {
+                self.issue(
+                    ProbeFailure::Unreachable {
+                        step: Step::Discovery,
+                    },
+                    format!("cannot fetch {discovery}: {why}"),
+                    json!({"url": discovery.as_str(), "error": capped(&why)}),
+                );
+            }
+            error => {
+                let problem = match error {
+                    FetchError::Redirected { .. } => DiscoveryProblem::Redirected,
+                    FetchError::TooLarge(_) => DiscoveryProblem::TooLarge,
+                    FetchError::NotJson(_) => DiscoveryProblem::NotJson,
+                    _ => DiscoveryProblem::Status,
+                };
+                self.issue(
+                    discovery_invalid(problem),
+                    format!(
+                        "discovery document: {discovery} {}",
+                        capped(&error.to_string())
+                    ),
+                    fetch_details(discovery, &error),
+                );
+            }
+        }
+    }
+
+    /// The JWKS host: the issuer's entry when it is the same host (no second handshake), else its
+    /// own, leased once the issuer host's turn and lease are let go.
+    async fn jwks_host(
+        &mut self,
+        issuer_entry: Arc<HostEntry>,
+        issuer_lease: HostLease,
+        jwks_url: &Url,
+    ) -> Result<(Arc<HostEntry>, HostLease), Spent> {
+        let (jwks_host, jwks_port) = host_and_port(jwks_url);
+        if super::address::authority(jwks_host, jwks_port) == issuer_entry.authority() {
+            self.hosts[0].1.push(Fetch::Jwks);
+            Ok((issuer_entry, issuer_lease))
+        } else {
+            // Done with the issuer host: its turn and its lease go before this one opens.
+            self.turn = None;
+            drop(issuer_lease);
+            self.step = Step::JwksHost;
+            let (lease, own) = self.cache.lease(self.ctx, jwks_host, jwks_port).await;
+            let entry = lease.entry().clone();
+            self.hosts.push((entry.clone(), vec![Fetch::Jwks]));
+            self.budget.charge(own)?;
+            Ok((entry, lease))
+        }
+    }
+
+    /// The JWKS host, then the JWKS over its trusted connections, its usable keys counted.
+    async fn jwks(
+        &mut self,
+        issuer_entry: Arc<HostEntry>,
+        issuer_lease: HostLease,
+        jwks_url: &Url,
+    ) -> Result<(), Spent> {
         // The JWKS host: the same entry when it is the same host (no second handshake).
-        let (jwks_host, jwks_port) = host_and_port(&jwks_url);
         let (jwks_entry, _jwks_lease) =
-            if super::address::authority(jwks_host, jwks_port) == issuer_entry.authority() {
-                self.hosts[0].1.push(Fetch::Jwks);
-                (issuer_entry, issuer_lease)
-            } else {
-                // Done with the issuer host: its turn and its lease go before this one opens.
-                self.turn = None;
-                drop(issuer_lease);
-                self.step = Step::JwksHost;
-                let (lease, own) = self.cache.lease(self.ctx, jwks_host, jwks_port).await;
-                let entry = lease.entry().clone();
-                self.hosts.push((entry.clone(), vec![Fetch::Jwks]));
-                self.budget.charge(own)?;
-                (entry, lease)
-            };
+            self.jwks_host(issuer_entry, issuer_lease, jwks_url).await?;
         let jwks_invalid = |problem| ProbeFailure::JwksInvalid { problem };
         let trusted = jwks_entry.links(true);
         if trusted.is_empty() {
@@ -209,7 +261,7 @@ impl Run<'_> {
             return Ok(());
         }
         self.step = Step::Jwks;
-        match fetch(&trusted, &jwks_url, &mut self.budget, &mut self.turn).await {
+        match fetch(&trusted, jwks_url, &mut self.budget, &mut self.turn).await {
             Ok(jwks) => match usable_signing_keys(&jwks) {
                 Ok(count) => self.probe.jwks_keys = Some(count),
                 Err(problem) => {
@@ -235,7 +287,7 @@ impl Run<'_> {
                         "cannot fetch the JWKS {jwks_url}: {}",
                         capped(&error.to_string())
                     ),
-                    fetch_details(&jwks_url, &error),
+                    fetch_details(jwks_url, &error),
                 );
             }
         }

@@ -7,31 +7,39 @@
 //! every failure is a typed [`ProbeIssue`] or an [`EndpointProbe`] field, never an `Err` or a panic.
 //!
 //! # Layout
-//! - `facts`: the result types ([`IssuerProbe`], [`HostProbe`], [`EndpointProbe`], [`ProbeFailure`]).
+//! - `facts/`: the result types ([`IssuerProbe`], [`HostProbe`], [`EndpointProbe`] in `endpoint`;
+//!   [`ChainVerdict`], [`ChainBreak`] in `chain`; [`Enforcement`] and the served thumbprints in
+//!   `thumbprint`; [`ProbeFailure`], [`ProbeIssue`] in `failure`; the bounds in `limits`).
 //! - `context`: [`ProbeContext`], built once per process (TLS templates, verifiers, trust store,
 //!   policy, pins, the `PROBE_CONCURRENCY` permits).
-//! - `address`, `route`: which addresses may be contacted, name resolution and pins, unroutable IPv6.
+//! - `permits`: `PROBE_CONCURRENCY`, one permit per open connection; idle hosts closed when one is
+//!   wanted.
+//! - `address/` (`policy`, `pins`, `resolve`), `route`: which addresses may be contacted, name
+//!   resolution and pins, unroutable IPv6.
 //! - `host`: one handshake per address of a host; [`HostCache`], the run's hosts, each probed once
 //!   and kept with its connections for every provider that uses it.
-//! - `pool`: the run's connections to one address (hyper-util's pooled client over a connector of
-//!   ours that dials the probed address and records every chain served), `PROBE_CONCURRENCY`.
+//! - `pool/`: the run's connections to one address (`link`: hyper-util's pooled client over
+//!   `dialer`, a connector of ours that dials the probed address; `seen`: every chain served;
+//!   `io`: one open connection with its permits).
 //! - `issuer`: [`probe_issuer`], the steps of one issuer under its own bound.
 //! - `fetch`: the HTTP GET over an address's connections and the provider's time budget;
 //!   `documents`: the checks on what it returns.
 //! - `tls`: one address's connection; `verifier`: the recording verifier; `certificate`: one
 //!   served certificate and the chain's contiguity.
+//! - `sync`: the lock helper of the shared state.
 
 mod address;
 mod certificate;
 mod context;
 mod documents;
 mod facts;
-mod failure;
 mod fetch;
 mod host;
 mod issuer;
+mod permits;
 mod pool;
 mod route;
+mod sync;
 mod tls;
 mod verifier;
 

@@ -14,7 +14,7 @@ use std::net::{Ipv6Addr, SocketAddr, UdpSocket};
 /// Splits `addresses` into (to probe, skipped): IPv6 addresses for which `has_route` says no are
 /// skipped, unless that would leave nothing to probe, in which case all are kept and none skipped.
 /// IPv4 addresses are always kept and never passed to `has_route`. Order is preserved.
-pub fn skip_unroutable_ipv6(
+pub(crate) fn skip_unroutable_ipv6(
     addresses: Vec<SocketAddr>,
     mut has_route: impl FnMut(SocketAddr) -> bool,
 ) -> (Vec<SocketAddr>, Vec<SocketAddr>) {
@@ -33,7 +33,7 @@ pub fn skip_unroutable_ipv6(
 /// available" (no usable source address) and an unsupported address family (IPv6 disabled) mean
 /// no route. Any other error counts as a route, so the probe itself reports it. IPv4 addresses
 /// are not checked (true).
-pub fn has_route(address: SocketAddr) -> bool {
+pub(crate) fn has_route(address: SocketAddr) -> bool {
     if address.is_ipv4() {
         return true;
     }

@@ -13,7 +13,7 @@ use tokio_rustls::TlsConnector;
 use super::certificate::{certificate_info, contiguity};
 use super::context::ProbeContext;
 use super::facts::{capped, ChainVerdict, EndpointProbe};
-use super::verifier::{accepts, chain_verdict, RecordingVerifier};
+use super::verifier::{accepts, chain_verdict, Presented, RecordingVerifier};
 
 /// Connects to `address` and runs a verified handshake for `server_name`. Returns what the server
 /// presented (chain, verdict, contiguity, failure) and, when the handshake completed, the TLS
@@ -25,7 +25,7 @@ use super::verifier::{accepts, chain_verdict, RecordingVerifier};
 /// is `tls13_only` (IAM then falls back to the thumbprint).
 ///
 /// The caller holds the connection permit (`PROBE_CONCURRENCY`) for as long as the stream lives.
-pub async fn connect(
+pub(crate) async fn connect(
     ctx: &ProbeContext,
     server_name: ServerName<'static>,
     address: SocketAddr,
@@ -35,7 +35,7 @@ pub async fn connect(
 
 /// A replacement connection to an address already probed: straight to TLS 1.3 when its first
 /// handshake found it refusing TLS 1.2 (no refused attempt per replacement), else as [`connect`].
-pub async fn reconnect(
+pub(crate) async fn reconnect(
     ctx: &ProbeContext,
     server_name: ServerName<'static>,
     address: SocketAddr,
@@ -74,39 +74,12 @@ async fn connect_offering(
         return (endpoint, None);
     }
     let proxy = ctx.proxy_for(&server_name.to_str(), address.port());
-    let tcp = match &proxy {
-        None => match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
-            Ok(Ok(tcp)) => tcp,
-            Ok(Err(e)) => {
-                endpoint.error = Some(format!("TCP connection to {address} failed: {e}"));
-                return (endpoint, None);
-            }
-            Err(_) => {
-                endpoint.error = Some(format!(
-                    "TCP connection to {address} timed out after {}s",
-                    timeout.as_secs_f32()
-                ));
-                return (endpoint, None);
-            }
-        },
-        Some(proxy) => match tokio::time::timeout(timeout, tunnel(proxy, address)).await {
-            Ok(Ok(tcp)) => tcp,
-            Ok(Err(e)) => {
-                endpoint.error = Some(capped(&format!(
-                    "CONNECT to {address} through proxy {} (HTTPS_PROXY) failed: {e}",
-                    proxy.display()
-                )));
-                return (endpoint, None);
-            }
-            Err(_) => {
-                endpoint.error = Some(format!(
-                    "CONNECT to {address} through proxy {} (HTTPS_PROXY) timed out after {}s",
-                    proxy.display(),
-                    timeout.as_secs_f32()
-                ));
-                return (endpoint, None);
-            }
-        },
+    let tcp = match open_tcp(proxy.as_ref(), address, timeout).await {
+        Ok(tcp) => tcp,
+        Err(error) => {
+            endpoint.error = Some(error);
+            return (endpoint, None);
+        }
     };
 
     // One recorder per connection: rustls gives a verifier no connection identity.
@@ -128,38 +101,12 @@ async fn connect_offering(
         if offer == Offer::Tls12 && presented.is_none() && refuses_tls12(refusal) {
             // The refused connection is dropped; the second handshake gets a new one.
             let refusal = describe(refusal);
-            let (mut retried, stream) =
-                Box::pin(connect_offering(ctx, server_name, address, Offer::Tls13)).await;
-            if retried.chain.is_empty() {
-                let then = retried
-                    .error
-                    .as_deref()
-                    .unwrap_or("no certificate received");
-                let error = format!(
-                    "{address} refused a TLS 1.2 handshake ({refusal}), then offering TLS 1.3: {then}"
-                );
-                retried.error = Some(capped(&error));
-            } else {
-                retried.tls13_only = true;
-            }
-            return (retried, stream);
+            return offer_tls13(ctx, server_name, address, &refusal).await;
         }
     }
 
     if let Some(presented) = presented {
-        endpoint.chain = presented
-            .chain
-            .iter()
-            .map(|c| certificate_info(c))
-            .collect();
-        // WebPKI's verdict, made Expired when a served certificate the validated path left out
-        // is outside its validity (DESIGN remediation condition 3: no expired certificate).
-        endpoint.verdict = chain_verdict(&presented);
-        endpoint.publicly_anchored = accepts(&ctx.public_verifier, &presented);
-        endpoint.contiguity = contiguity(&presented.chain);
-        if let Some(proxy) = &proxy {
-            behind_proxy(&mut endpoint, proxy);
-        }
+        record(ctx, &mut endpoint, &presented, proxy.as_ref());
     }
     match handshake {
         Ok(Ok(tls)) => return (endpoint, Some(tls)),
@@ -183,6 +130,85 @@ async fn connect_offering(
         }
     }
     (endpoint, None)
+}
+
+/// TCP to `address` within `timeout`, directly or through `proxy`'s CONNECT tunnel; the failure as
+/// the endpoint records it.
+async fn open_tcp(
+    proxy: Option<&super::context::Proxy>,
+    address: SocketAddr,
+    timeout: std::time::Duration,
+) -> Result<TcpStream, String> {
+    match proxy {
+        None => match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
+            Ok(Ok(tcp)) => Ok(tcp),
+            Ok(Err(e)) => Err(format!("TCP connection to {address} failed: {e}")),
+            Err(_) => Err(format!(
+                "TCP connection to {address} timed out after {}s",
+                timeout.as_secs_f32()
+            )),
+        },
+        Some(proxy) => match tokio::time::timeout(timeout, tunnel(proxy, address)).await {
+            Ok(Ok(tcp)) => Ok(tcp),
+            Ok(Err(e)) => Err(capped(&format!(
+                "CONNECT to {address} through proxy {} (HTTPS_PROXY) failed: {e}",
+                proxy.display()
+            ))),
+            Err(_) => Err(format!(
+                "CONNECT to {address} through proxy {} (HTTPS_PROXY) timed out after {}s",
+                proxy.display(),
+                timeout.as_secs_f32()
+            )),
+        },
+    }
+}
+
+/// The second handshake with an address that refused TLS 1.2 (`refusal`), offering TLS 1.3 only,
+/// on a new connection: `tls13_only` when it serves its chain there, else both failures named.
+async fn offer_tls13(
+    ctx: &ProbeContext,
+    server_name: ServerName<'static>,
+    address: SocketAddr,
+    refusal: &str,
+) -> (EndpointProbe, Option<TlsStream<TcpStream>>) {
+    let (mut retried, stream) =
+        Box::pin(connect_offering(ctx, server_name, address, Offer::Tls13)).await;
+    if retried.chain.is_empty() {
+        let then = retried
+            .error
+            .as_deref()
+            .unwrap_or("no certificate received");
+        let error = format!(
+            "{address} refused a TLS 1.2 handshake ({refusal}), then offering TLS 1.3: {then}"
+        );
+        retried.error = Some(capped(&error));
+    } else {
+        retried.tls13_only = true;
+    }
+    (retried, stream)
+}
+
+/// What the handshake presented, into `endpoint`: the chain, the verdict, whether it anchors in
+/// Mozilla's roots, its contiguity, and the proxy it came through.
+fn record(
+    ctx: &ProbeContext,
+    endpoint: &mut EndpointProbe,
+    presented: &Presented,
+    proxy: Option<&super::context::Proxy>,
+) {
+    endpoint.chain = presented
+        .chain
+        .iter()
+        .map(|c| certificate_info(c))
+        .collect();
+    // WebPKI's verdict, made Expired when a served certificate the validated path left out
+    // is outside its validity (DESIGN remediation condition 3: no expired certificate).
+    endpoint.verdict = chain_verdict(presented);
+    endpoint.publicly_anchored = accepts(&ctx.public_verifier, presented);
+    endpoint.contiguity = contiguity(&presented.chain);
+    if let Some(proxy) = proxy {
+        behind_proxy(endpoint, proxy);
+    }
 }
 
 /// Whether a failed handshake offering TLS 1.2 only means the server does not take TLS 1.2: its
@@ -263,7 +289,7 @@ fn behind_proxy(endpoint: &mut EndpointProbe, proxy: &super::context::Proxy) {
 }
 
 /// The error and its sources on one line (a top-level message alone says little).
-pub fn describe(error: &(dyn StdError + 'static)) -> String {
+pub(crate) fn describe(error: &(dyn StdError + 'static)) -> String {
     let mut parts = vec![error.to_string()];
     let mut next = source_of(error);
     while let Some(e) = next {

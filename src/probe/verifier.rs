@@ -27,7 +27,7 @@ use super::facts::ChainVerdict;
 
 /// What one handshake presented and how the verifier judged it.
 #[derive(Debug, Clone)]
-pub struct Presented {
+pub(crate) struct Presented {
     /// End entity first, then the intermediates exactly as served.
     pub chain: Vec<CertificateDer<'static>>,
     /// The name the chain was checked against.
@@ -40,7 +40,7 @@ pub struct Presented {
 
 /// A [`ServerCertVerifier`] that delegates to WebPKI and records the presented chain.
 #[derive(Debug)]
-pub struct RecordingVerifier {
+pub(crate) struct RecordingVerifier {
     inner: Arc<WebPkiServerVerifier>,
     presented: Mutex<Option<Presented>>,
 }
@@ -124,7 +124,7 @@ impl ServerCertVerifier for RecordingVerifier {
 
 /// Whether `verifier` accepts the recorded chain for the same name at the same time (used with the
 /// Mozilla-only verifier to decide whether IAM would trust the chain without a thumbprint).
-pub fn accepts(verifier: &WebPkiServerVerifier, presented: &Presented) -> bool {
+pub(crate) fn accepts(verifier: &WebPkiServerVerifier, presented: &Presented) -> bool {
     let Some((end_entity, intermediates)) = presented.chain.split_first() else {
         return false;
     };
@@ -150,7 +150,7 @@ pub fn accepts(verifier: &WebPkiServerVerifier, presented: &Presented) -> bool {
 ///
 /// A served certificate that cannot be parsed makes the chain untrusted ("certificate N cannot be
 /// parsed"), whatever WebPKI said: its dates are unknown, so nothing vouches for it.
-pub fn chain_verdict(presented: &Presented) -> ChainVerdict {
+pub(crate) fn chain_verdict(presented: &Presented) -> ChainVerdict {
     if let Some((n, why)) = first_unparseable(&presented.chain) {
         return ChainVerdict::Untrusted(format!("certificate {n} cannot be parsed ({why})"));
     }
@@ -167,7 +167,10 @@ pub fn chain_verdict(presented: &Presented) -> ChainVerdict {
 /// expired when `now` is after `notAfter`, not yet valid when before `notBefore`), named by
 /// subject, SHA-1 and the date that fails; `None` when all are valid. A certificate that cannot
 /// be parsed has no dates to judge and is left to the verifier.
-pub fn served_outside_validity(chain: &[CertificateDer<'_>], now: UnixTime) -> Option<String> {
+pub(crate) fn served_outside_validity(
+    chain: &[CertificateDer<'_>],
+    now: UnixTime,
+) -> Option<String> {
     let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
     let problems: Vec<String> = chain
         .iter()
@@ -206,7 +209,7 @@ pub fn served_outside_validity(chain: &[CertificateDer<'_>], now: UnixTime) -> O
 }
 
 /// Our verdict for a WebPKI outcome.
-pub fn verdict(outcome: &Result<(), rustls::Error>) -> ChainVerdict {
+pub(crate) fn verdict(outcome: &Result<(), rustls::Error>) -> ChainVerdict {
     match outcome {
         Ok(()) => ChainVerdict::Trusted,
         Err(rustls::Error::InvalidCertificate(e)) => certificate_verdict(e),

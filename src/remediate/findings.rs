@@ -1,7 +1,7 @@
 //! THUMBPRINT_ADDED and THUMBPRINT_LIST_FULL, from the typed decision and outcome.
 
-use super::decision::{Decision, Outcome};
 use super::merge::distinct_lowercase;
+use super::model::{Decision, Outcome};
 use super::reason::SkipReason;
 use crate::inventory::OidcProvider;
 use crate::report::{Discriminator, Finding, FindingCode, MAX_THUMBPRINTS};

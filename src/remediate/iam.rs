@@ -8,8 +8,8 @@ use aws_sdk_iam::operation::RequestId;
 use aws_sdk_iam::types::Tag;
 use time::OffsetDateTime;
 
-use super::decision::{Decision, Outcome};
-use super::merge::{merge_thumbprints, MergeError};
+use super::merge::{merge_thumbprints, Merge, MergeError};
+use super::model::{Decision, Outcome};
 use super::reason::SkipReason;
 use crate::inventory::OidcProvider;
 use crate::report::{rfc3339, whole_seconds, MAX_THUMBPRINTS};
@@ -69,7 +69,6 @@ fn failed(arn: &str, reason: String) -> Outcome {
     Outcome::Failed { reason }
 }
 
-/// The provider's thumbprint list as IAM holds it now.
 /// A failed IAM call, as a remediation reason quotes it (`Operation: Code: message`).
 #[derive(Debug, thiserror::Error)]
 #[error("{operation}: {text}")]
@@ -78,6 +77,7 @@ struct IamCallError {
     text: String,
 }
 
+/// The provider's thumbprint list as IAM holds it now.
 async fn read_thumbprints(
     iam: &aws_sdk_iam::Client,
     arn: &str,
@@ -101,81 +101,14 @@ async fn add(
     now: OffsetDateTime,
 ) -> Outcome {
     let arn = provider.arn.as_str();
-    let fresh = match read_thumbprints(iam, arn).await {
-        Ok(fresh) => fresh,
-        Err(e) => {
-            return failed(
-                arn,
-                format!(
-                    "could not re-read the provider before writing, so nothing was written: {e}"
-                ),
-            )
-        }
-    };
-    let merge = match merge_thumbprints(&fresh, wanted) {
+    let merge = match fresh_merge(iam, arn, wanted).await {
         Ok(merge) => merge,
-        Err(MergeError::Full { configured, adding }) => {
-            tracing::warn!(provider = arn, "thumbprint list has no room");
-            return Outcome::Skipped(SkipReason::ListFull { configured, adding });
-        }
-        Err(malformed @ MergeError::Malformed(_)) => {
-            return failed(arn, format!("{malformed}; nothing was written"))
-        }
+        Err(outcome) => return outcome,
     };
-    if merge.added.is_empty() {
-        return Outcome::Skipped(SkipReason::AlreadyPresent {
-            thumbprints: wanted.to_vec(),
-        });
-    }
-
-    if let Err(e) = iam
-        .update_open_id_connect_provider_thumbprint()
-        .open_id_connect_provider_arn(arn)
-        .set_thumbprint_list(Some(merge.thumbprints.clone()))
-        .send()
-        .await
-    {
-        return failed(
-            arn,
-            format!(
-                "UpdateOpenIDConnectProviderThumbprint failed, nothing was added: {}",
-                aws_error_text(&e)
-            ),
-        );
-    }
-
-    let after = match read_thumbprints(iam, arn).await {
+    let after = match write_and_confirm(iam, arn, &merge).await {
         Ok(after) => after,
-        Err(e) => {
-            return failed(
-                arn,
-                format!(
-                    "wrote {} but could not read the list back to confirm it: {e}",
-                    merge.thumbprints.join(" ")
-                ),
-            )
-        }
+        Err(outcome) => return outcome,
     };
-    let missing: Vec<&String> = merge
-        .thumbprints
-        .iter()
-        .filter(|t| !after.iter().any(|a| a.eq_ignore_ascii_case(t)))
-        .collect();
-    if !missing.is_empty() {
-        return failed(
-            arn,
-            format!(
-                "wrote {} but the list read back ({}) lacks {}",
-                merge.thumbprints.join(" "),
-                after.join(" "),
-                missing
-                    .iter()
-                    .map(|t| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    }
     tracing::info!(provider = arn, added = ?merge.added, "thumbprints added");
 
     let mut reason = format!(
@@ -195,6 +128,103 @@ async fn add(
         thumbprints: after.iter().map(|t| t.to_ascii_lowercase()).collect(),
         reason,
     }
+}
+
+/// The provider's list re-read right before writing, merged with `wanted`; or how the addition
+/// ends without a write (the re-read failed, no room, a malformed value, nothing left to add).
+async fn fresh_merge(
+    iam: &aws_sdk_iam::Client,
+    arn: &str,
+    wanted: &[String],
+) -> Result<Merge, Outcome> {
+    let fresh = match read_thumbprints(iam, arn).await {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            return Err(failed(
+                arn,
+                format!(
+                    "could not re-read the provider before writing, so nothing was written: {e}"
+                ),
+            ))
+        }
+    };
+    let merge = match merge_thumbprints(&fresh, wanted) {
+        Ok(merge) => merge,
+        Err(MergeError::Full { configured, adding }) => {
+            tracing::warn!(provider = arn, "thumbprint list has no room");
+            return Err(Outcome::Skipped(SkipReason::ListFull {
+                configured,
+                adding,
+            }));
+        }
+        Err(malformed @ MergeError::Malformed(_)) => {
+            return Err(failed(arn, format!("{malformed}; nothing was written")))
+        }
+    };
+    if merge.added.is_empty() {
+        return Err(Outcome::Skipped(SkipReason::AlreadyPresent {
+            thumbprints: wanted.to_vec(),
+        }));
+    }
+    Ok(merge)
+}
+
+/// Writes the merged list and reads it back: the list IAM holds now, or the failure (the write
+/// failed, the read-back failed, or it lacks an entry written).
+async fn write_and_confirm(
+    iam: &aws_sdk_iam::Client,
+    arn: &str,
+    merge: &Merge,
+) -> Result<Vec<String>, Outcome> {
+    if let Err(e) = iam
+        .update_open_id_connect_provider_thumbprint()
+        .open_id_connect_provider_arn(arn)
+        .set_thumbprint_list(Some(merge.thumbprints.clone()))
+        .send()
+        .await
+    {
+        return Err(failed(
+            arn,
+            format!(
+                "UpdateOpenIDConnectProviderThumbprint failed, nothing was added: {}",
+                aws_error_text(&e)
+            ),
+        ));
+    }
+
+    let after = match read_thumbprints(iam, arn).await {
+        Ok(after) => after,
+        Err(e) => {
+            return Err(failed(
+                arn,
+                format!(
+                    "wrote {} but could not read the list back to confirm it: {e}",
+                    merge.thumbprints.join(" ")
+                ),
+            ))
+        }
+    };
+    let missing: Vec<&String> = merge
+        .thumbprints
+        .iter()
+        .filter(|t| !after.iter().any(|a| a.eq_ignore_ascii_case(t)))
+        .collect();
+    if !missing.is_empty() {
+        return Err(failed(
+            arn,
+            format!(
+                "wrote {} but the list read back ({}) lacks {}",
+                merge.thumbprints.join(" "),
+                after.join(" "),
+                missing
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    Ok(after)
 }
 
 /// The [`LAST_ADDED_TAG`] value: the added thumbprints, then the time (IAM tag values may not hold

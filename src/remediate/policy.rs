@@ -2,8 +2,8 @@
 
 use url::{Host, Url};
 
-use super::decision::Decision;
 use super::merge::{distinct_lowercase, is_thumbprint};
+use super::model::Decision;
 use super::reason::SkipReason;
 use crate::assess::MissingThumbprint;
 use crate::config::{Config, RemediationMode, REMEDIATION_TAG};
@@ -26,7 +26,7 @@ pub fn jwks_host(probe: &IssuerProbe) -> Option<String> {
 }
 
 /// The host of the issuer URL (lowercase; IPv6 without brackets).
-pub fn issuer_host(probe: &IssuerProbe) -> Option<String> {
+pub(crate) fn issuer_host(probe: &IssuerProbe) -> Option<String> {
     url_host(&probe.issuer)
 }
 
@@ -80,19 +80,8 @@ pub fn decide(
         Some(_) => format!("tag {REMEDIATION_TAG}={mode}"),
         None => format!("REMEDIATION_MODE={mode}"),
     };
-    if let Some((address, chain_break, top)) = probe.endpoints().find_map(|(_, e)| {
-        let chain_break = e.order_break()?;
-        Some((
-            e.address,
-            chain_break,
-            e.top_thumbprint().unwrap_or_default(),
-        ))
-    }) {
-        return skip(SkipReason::NotContiguous {
-            address: address.to_string(),
-            chain_break,
-            top: top.to_string(),
-        });
+    if let Some(reason) = not_contiguous(probe) {
+        return skip(reason);
     }
     if mode == RemediationMode::Off {
         return skip(SkipReason::ModeOff {
@@ -103,82 +92,12 @@ pub fn decide(
 
     let authorities: Vec<&str> = probe.hosts.iter().map(|h| h.authority.as_str()).collect();
     let authority = &authorities.join(" and ");
-    if let Some(issue) = probe.hosts.iter().flat_map(|h| h.issues.iter()).next() {
-        return skip(SkipReason::HostNotProbed {
-            authority: authority.clone(),
-            problem: issue.message.clone(),
-        });
+    if let Some(reason) = not_vouched(probe, authority) {
+        return skip(reason);
     }
-    for (_, endpoint) in probe.endpoints() {
-        let address = endpoint.address.to_string();
-        let failure = endpoint
-            .error
-            .clone()
-            .unwrap_or_else(|| "no certificate received".to_string());
-        match &endpoint.verdict {
-            ChainVerdict::Untrusted(why) => {
-                return skip(SkipReason::Untrusted {
-                    address,
-                    why: why.clone(),
-                })
-            }
-            ChainVerdict::Expired(why) => {
-                return skip(SkipReason::Expired {
-                    address,
-                    why: why.clone(),
-                })
-            }
-            ChainVerdict::NotReceived => {
-                return skip(SkipReason::NoChain {
-                    address,
-                    failure,
-                    authority: authority.clone(),
-                })
-            }
-            ChainVerdict::Trusted if endpoint.error.is_some() || endpoint.chain.is_empty() => {
-                return skip(SkipReason::HandshakeIncomplete { address, failure })
-            }
-            ChainVerdict::Trusted => {}
-        }
-    }
-
-    if let Some(issue) = probe
-        .issues
-        .iter()
-        .find(|i| i.code() == FindingCode::DiscoveryInvalid)
-    {
-        return skip(SkipReason::DiscoveryInvalid {
-            problem: issue.message.clone(),
-        });
-    }
-    let Some(host) = jwks_host(probe) else {
-        return skip(SkipReason::JwksHostUnknown);
-    };
-    let allowed_by = if tag.is_some() {
-        format!("the provider opts in with {mode_source}")
-    } else if config.remediation_allowed_hosts.matches(&host) {
-        // DESIGN's condition 2: the issuer's host must match too (it serves discovery).
-        match issuer_host(probe) {
-            Some(issuer) if config.remediation_allowed_hosts.matches(&issuer) => {}
-            Some(issuer) => {
-                return skip(SkipReason::HostNotAllowed {
-                    host: issuer,
-                    role: "issuer",
-                    patterns: config.remediation_allowed_hosts.patterns().to_vec(),
-                })
-            }
-            None => return skip(SkipReason::JwksHostUnknown),
-        }
-        format!(
-            "{host} matches REMEDIATION_ALLOWED_HOSTS ({})",
-            config.remediation_allowed_hosts.patterns().join(",")
-        )
-    } else {
-        return skip(SkipReason::HostNotAllowed {
-            host,
-            role: "JWKS",
-            patterns: config.remediation_allowed_hosts.patterns().to_vec(),
-        });
+    let (host, allowed_by) = match allowed_host(probe, config, tag, &mode_source) {
+        Ok(allowed) => allowed,
+        Err(reason) => return skip(reason),
     };
 
     if let Some(malformed) = needed.iter().find(|t| !is_thumbprint(t)) {
@@ -210,4 +129,116 @@ pub fn decide(
         },
         RemediationMode::Off => Decision::Nothing,
     }
+}
+
+/// The first served chain that is not contiguous (CHAIN_ORDER), as the reason nothing is added.
+fn not_contiguous(probe: &IssuerProbe) -> Option<SkipReason> {
+    let (address, chain_break, top) = probe.endpoints().find_map(|(_, e)| {
+        let chain_break = e.order_break()?;
+        Some((
+            e.address,
+            chain_break,
+            e.top_thumbprint().unwrap_or_default(),
+        ))
+    })?;
+    Some(SkipReason::NotContiguous {
+        address: address.to_string(),
+        chain_break,
+        top: top.to_string(),
+    })
+}
+
+/// The first reason an address of `authority`'s hosts does not vouch for its chain: a host not
+/// probed on every address, or an address whose chain is untrusted, expired, missing, or whose
+/// handshake did not complete.
+fn not_vouched(probe: &IssuerProbe, authority: &str) -> Option<SkipReason> {
+    if let Some(issue) = probe.hosts.iter().flat_map(|h| h.issues.iter()).next() {
+        return Some(SkipReason::HostNotProbed {
+            authority: authority.to_string(),
+            problem: issue.message.clone(),
+        });
+    }
+    for (_, endpoint) in probe.endpoints() {
+        let address = endpoint.address.to_string();
+        let failure = endpoint
+            .error
+            .clone()
+            .unwrap_or_else(|| "no certificate received".to_string());
+        match &endpoint.verdict {
+            ChainVerdict::Untrusted(why) => {
+                return Some(SkipReason::Untrusted {
+                    address,
+                    why: why.clone(),
+                })
+            }
+            ChainVerdict::Expired(why) => {
+                return Some(SkipReason::Expired {
+                    address,
+                    why: why.clone(),
+                })
+            }
+            ChainVerdict::NotReceived => {
+                return Some(SkipReason::NoChain {
+                    address,
+                    failure,
+                    authority: authority.to_string(),
+                })
+            }
+            ChainVerdict::Trusted if endpoint.error.is_some() || endpoint.chain.is_empty() => {
+                return Some(SkipReason::HandshakeIncomplete { address, failure })
+            }
+            ChainVerdict::Trusted => {}
+        }
+    }
+    None
+}
+
+/// The JWKS host from a valid discovery document and why it may be written for: the provider
+/// opts in with its tag (`mode_source`), or the JWKS and issuer hosts both match
+/// REMEDIATION_ALLOWED_HOSTS. Otherwise the reason nothing is added.
+fn allowed_host(
+    probe: &IssuerProbe,
+    config: &Config,
+    tag: Option<&str>,
+    mode_source: &str,
+) -> Result<(String, String), SkipReason> {
+    if let Some(issue) = probe
+        .issues
+        .iter()
+        .find(|i| i.code() == FindingCode::DiscoveryInvalid)
+    {
+        return Err(SkipReason::DiscoveryInvalid {
+            problem: issue.message.clone(),
+        });
+    }
+    let Some(host) = jwks_host(probe) else {
+        return Err(SkipReason::JwksHostUnknown);
+    };
+    let allowed_by = if tag.is_some() {
+        format!("the provider opts in with {mode_source}")
+    } else if config.remediation_allowed_hosts.matches(&host) {
+        // DESIGN's condition 2: the issuer's host must match too (it serves discovery).
+        match issuer_host(probe) {
+            Some(issuer) if config.remediation_allowed_hosts.matches(&issuer) => {}
+            Some(issuer) => {
+                return Err(SkipReason::HostNotAllowed {
+                    host: issuer,
+                    role: "issuer",
+                    patterns: config.remediation_allowed_hosts.patterns().to_vec(),
+                })
+            }
+            None => return Err(SkipReason::JwksHostUnknown),
+        }
+        format!(
+            "{host} matches REMEDIATION_ALLOWED_HOSTS ({})",
+            config.remediation_allowed_hosts.patterns().join(",")
+        )
+    } else {
+        return Err(SkipReason::HostNotAllowed {
+            host,
+            role: "JWKS",
+            patterns: config.remediation_allowed_hosts.patterns().to_vec(),
+        });
+    };
+    Ok((host, allowed_by))
 }

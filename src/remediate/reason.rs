@@ -182,17 +182,7 @@ impl fmt::Display for SkipReason {
             SkipReason::ListFull {
                 configured,
                 adding,
-            } => {
-                let one = adding.len() == 1;
-                write!(
-                    f,
-                    "no room: the thumbprint list holds {configured} of IAM's maximum {MAX_THUMBPRINTS} entries and {} more {} needed ({}); remove a stale thumbprint by hand and the next run adds {}",
-                    adding.len(),
-                    if one { "is" } else { "are" },
-                    adding.join(", "),
-                    if one { "it" } else { "them" },
-                )
-            }
+            } => list_full(f, *configured, adding),
             SkipReason::AlreadyPresent { thumbprints } => write!(
                 f,
                 "already present: {} was added since this sweep read the provider; nothing written",
@@ -200,4 +190,17 @@ impl fmt::Display for SkipReason {
             ),
         }
     }
+}
+
+/// [`SkipReason::ListFull`]'s sentence: how full the list is, what is needed, what to do.
+fn list_full(f: &mut fmt::Formatter<'_>, configured: usize, adding: &[String]) -> fmt::Result {
+    let one = adding.len() == 1;
+    write!(
+        f,
+        "no room: the thumbprint list holds {configured} of IAM's maximum {MAX_THUMBPRINTS} entries and {} more {} needed ({}); remove a stale thumbprint by hand and the next run adds {}",
+        adding.len(),
+        if one { "is" } else { "are" },
+        adding.join(", "),
+        if one { "it" } else { "them" },
+    )
 }

@@ -54,7 +54,7 @@ pub enum DiscoveryProblem {
     Redirected,
     /// The server answered with another non-success status.
     Status,
-    /// The body exceeded [`MAX_BODY_BYTES`].
+    /// The body exceeded [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES).
     TooLarge,
     /// The body is not JSON, or not a JSON object.
     NotJson,
@@ -73,7 +73,7 @@ pub enum JwksProblem {
     Redirected,
     /// The server answered with another non-success status, or the connection failed mid-fetch.
     Status,
-    /// The body exceeded [`MAX_BODY_BYTES`].
+    /// The body exceeded [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES).
     TooLarge,
     /// The body is not JSON.
     NotJson,

@@ -1,4 +1,6 @@
-//! What remediation decided for one provider, and what came of it in IAM.
+//! The typed values remediation passes along: what to do for one provider ([`Decision`], from the
+//! pure policy) and how it ended ([`Outcome`], from the IAM write or without one), with the
+//! report's `remediation` entry.
 
 use super::reason::SkipReason;
 use crate::report::{Remediation, RemediationOutcome};
@@ -47,8 +49,8 @@ impl Decision {
     }
 
     /// The outcome of every decision that needs no IAM call: `None` for `Nothing`, `Planned` for
-    /// `Plan`, `Skipped` for `Skip`; `None` for `Add` too (only [`apply`] knows how a write ends).
-    pub fn without_writing(&self) -> Option<Outcome> {
+    /// `Plan`, `Skipped` for `Skip`; `None` for `Add` too (only [`apply`](super::apply) knows how a write ends).
+    pub(crate) fn without_writing(&self) -> Option<Outcome> {
         match self {
             Decision::Nothing | Decision::Add { .. } => None,
             Decision::Plan {
