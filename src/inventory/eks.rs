@@ -10,8 +10,8 @@ use crate::aws::AwsError;
 use futures::stream::{self, StreamExt};
 use serde_json::json;
 
+use super::model::Cluster;
 use crate::aws::partition_of;
-use crate::inventory::Cluster;
 use crate::report::{Finding, FindingCode};
 
 /// DescribeCluster calls in flight per region.

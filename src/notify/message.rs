@@ -1,6 +1,7 @@
 //! One SNS publish as data: subject, the per-protocol document, and the message attributes.
 
 use crate::report::{Report, Severity};
+use crate::state::Changes;
 
 /// One SNS publish: subject, the `MessageStructure=json` document, and the message attributes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,3 +91,36 @@ pub const SNS_MAX_PUBLISH_BYTES: usize = 262_144;
 /// What one of our publishes may use of [`SNS_MAX_PUBLISH_BYTES`] (subject included): 16 KiB stay
 /// free as a margin for SNS's own accounting.
 pub const PUBLISH_BUDGET_BYTES: usize = 240 * 1024;
+
+/// What the messages need about one swept account beyond its report.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountNotes<'a> {
+    /// The changes since the previous run, when the state table was read.
+    pub changes: Option<&'a Changes>,
+    /// The account alias and the state note.
+    pub context: &'a MessageContext,
+}
+
+/// What the messages need about a run beyond its report.
+#[derive(Debug, Clone, Default)]
+pub struct RunNotes<'a> {
+    /// The account the run's credentials belong to (the `account_id` attribute of an
+    /// organization's messages).
+    pub central_account: &'a str,
+    /// One entry per account report, in the report's order.
+    pub accounts: Vec<AccountNotes<'a>>,
+}
+
+impl RunNotes<'_> {
+    /// The notes of the `index`th account report (defaults when there are none).
+    pub(super) fn account(&self, index: usize) -> AccountNotes<'_> {
+        static NONE: MessageContext = MessageContext {
+            account_alias: None,
+            state_unavailable: None,
+        };
+        self.accounts.get(index).copied().unwrap_or(AccountNotes {
+            changes: None,
+            context: &NONE,
+        })
+    }
+}

@@ -35,12 +35,12 @@ mod text;
 
 pub use chatbot::{CHATBOT_DESCRIPTION_MAX, CHATBOT_TITLE_MAX};
 pub use message::{
-    severity_label, MessageAttributes, MessageContext, SnsMessage, PUBLISH_BUDGET_BYTES,
-    SNS_MAX_PUBLISH_BYTES,
+    severity_label, AccountNotes, MessageAttributes, MessageContext, RunNotes, SnsMessage,
+    PUBLISH_BUDGET_BYTES, SNS_MAX_PUBLISH_BYTES,
 };
 pub use publish::{publish, NotifyError, NotifyOutcome, PartFailure};
 pub use rule::{decide, needs_attention, Silence};
-pub use run::{decide_run, publish_run, render_run, will_publish, AccountNotes, RunNotes};
+pub use run::{decide_run, publish_run, render_run, will_publish};
 pub use text::SUBJECT_MAX;
 
 #[cfg(test)]

@@ -12,10 +12,9 @@ use crate::report::{count, escape, OrganizationReport, Report, Severity};
 
 use super::chatbot;
 use super::compose::protocol_document;
-use super::message::{MessageAttributes, MessageContext, SnsMessage};
+use super::message::{MessageAttributes, MessageContext, RunNotes, SnsMessage};
 use super::part::Part;
 use super::parts::{self, Weight};
-use super::run::RunNotes;
 use super::text::{self, rfc3339};
 
 /// Room kept in every organization part for its header, the Chatbot document and the

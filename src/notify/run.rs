@@ -7,43 +7,10 @@ use crate::report::{Report, RunReport, Severity};
 use crate::state::{self, Changes};
 
 use super::compose::render_parts;
-use super::message::{MessageContext, SnsMessage, PUBLISH_BUDGET_BYTES};
+use super::message::{RunNotes, SnsMessage, PUBLISH_BUDGET_BYTES};
 use super::organization;
 use super::publish::{publish, NotifyError, NotifyOutcome};
 use super::rule::{decide, Silence};
-
-/// What the messages need about one swept account beyond its report.
-#[derive(Debug, Clone, Copy)]
-pub struct AccountNotes<'a> {
-    /// The changes since the previous run, when the state table was read.
-    pub changes: Option<&'a Changes>,
-    /// The account alias and the state note.
-    pub context: &'a MessageContext,
-}
-
-/// What the messages need about a run beyond its report.
-#[derive(Debug, Clone, Default)]
-pub struct RunNotes<'a> {
-    /// The account the run's credentials belong to (the `account_id` attribute of an
-    /// organization's messages).
-    pub central_account: &'a str,
-    /// One entry per account report, in the report's order.
-    pub accounts: Vec<AccountNotes<'a>>,
-}
-
-impl RunNotes<'_> {
-    /// The notes of the `index`th account report (defaults when there are none).
-    pub(super) fn account(&self, index: usize) -> AccountNotes<'_> {
-        static NONE: MessageContext = MessageContext {
-            account_alias: None,
-            state_unavailable: None,
-        };
-        self.accounts.get(index).copied().unwrap_or(AccountNotes {
-            changes: None,
-            context: &NONE,
-        })
-    }
-}
 
 /// Whether this run publishes, as the state step needs to know before notify runs (for the `last
 /// notified` times it keeps): given the changes the state table finds for `report`.

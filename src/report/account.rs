@@ -251,6 +251,17 @@ impl Report {
     }
 }
 
+/// The highest unmuted severity over `accounts` and the organization-level `findings`: the one
+/// rule behind the exit code and the `severity` message attribute.
+pub(super) fn highest_severity(accounts: &[Report], findings: &[Finding]) -> Option<Severity> {
+    let organization_level = findings.iter().filter(|f| f.counts()).map(|f| f.severity);
+    accounts
+        .iter()
+        .filter_map(Report::highest_severity)
+        .chain(organization_level)
+        .max()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,10 @@
 
 use time::macros::datetime;
 
-use super::*;
-use crate::report::RemediationMode;
+use super::account::{Endpoint, Fetch, ProviderReport, Report, Summary, SCHEMA_VERSION};
+use super::facts::STS_AUDIENCE;
+use super::finding::Finding;
+use super::mode::RemediationMode;
 
 /// An endpoint that served `top` on one address.
 pub(crate) fn endpoint(top: &str, trusted: bool) -> Endpoint {

@@ -75,7 +75,7 @@ impl OrganizationReport {
 
     /// The highest unmuted severity over every account and the organization level.
     pub fn highest_severity(&self) -> Option<Severity> {
-        super::run::highest_severity(&self.accounts, &self.findings)
+        super::account::highest_severity(&self.accounts, &self.findings)
     }
 
     /// The report of `account_id`, if it was swept.

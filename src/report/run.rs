@@ -45,7 +45,7 @@ impl RunReport {
 
     /// The highest unmuted severity over every account and the organization level.
     pub fn highest_severity(&self) -> Option<Severity> {
-        highest_severity(self.accounts(), self.organization_findings())
+        super::account::highest_severity(self.accounts(), self.organization_findings())
     }
 
     /// DESIGN's exit code of a run that produced this report: 1 when any account (or the
@@ -89,15 +89,4 @@ impl RunReport {
             RunReport::Account(_) => None,
         }
     }
-}
-
-/// The highest unmuted severity over `accounts` and the organization-level `findings`: the one
-/// rule behind the exit code and the `severity` message attribute.
-pub(super) fn highest_severity(accounts: &[Report], findings: &[Finding]) -> Option<Severity> {
-    let organization_level = findings.iter().filter(|f| f.counts()).map(|f| f.severity);
-    accounts
-        .iter()
-        .filter_map(Report::highest_severity)
-        .chain(organization_level)
-        .max()
 }

@@ -3,8 +3,8 @@
 
 use time::OffsetDateTime;
 
-use super::{asff_document, import, product_arn, to_asff, AsffFinding};
-use super::{ImportOutcome, SecurityHubError};
+use super::asff::{asff_document, product_arn, to_asff, AsffFinding};
+use super::import::{import, ImportOutcome, SecurityHubError};
 use crate::aws::{partition_of, AwsClients};
 use crate::report::{whole_seconds, Report, RunReport, SCHEMA_VERSION};
 

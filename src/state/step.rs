@@ -4,7 +4,8 @@
 
 use time::OffsetDateTime;
 
-use super::{remember, Changes, StateError};
+use super::model::Changes;
+use super::store::{remember, StateError};
 use crate::report::{whole_seconds, Report};
 
 /// What the state table said about one account this run.

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{shown, Cluster};
+use super::cluster::{shown, Cluster};
 use crate::aws::AwsError;
 use crate::kubernetes::ApiFailure;
 use crate::report::{AccessProblem, ClusterApi, Discriminator, Finding, FindingCode, Remedy};

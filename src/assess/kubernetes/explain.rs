@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::shown;
+use super::cluster::shown;
 use crate::report::STS_AUDIENCE;
 use crate::trust_policy::{
     glob_match, oidc_provider_path, Access, Actions, Caller, Condition, Evaluation, Operator,

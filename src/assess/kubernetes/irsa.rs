@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
+use super::cluster::{qualified, shown, Cluster};
 use super::explain::{irsa_statement, why_not, Asker};
-use super::{qualified, shown, Cluster};
 use crate::kubernetes::{ServiceAccount, ROLE_ARN_ANNOTATION};
 use crate::report::{Finding, FindingCode, Remedy, Workload, STS_AUDIENCE};
 use crate::trust_policy::{

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::cluster::{qualified, shown, Cluster};
 use super::irsa::annotated_role;
-use super::{qualified, shown, Cluster};
 use crate::kubernetes::{Pod, ServiceAccount, ROLE_ARN_ANNOTATION};
 use crate::report::{Finding, FindingCode, Remedy, Workload};
 

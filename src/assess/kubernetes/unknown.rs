@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::{shown, workload_finding, Cluster};
+use super::cluster::{shown, workload_finding, Cluster};
 use crate::kubernetes::ServiceAccount;
 use crate::report::{Finding, FindingCode, Remedy, Workload};
 use crate::trust_policy::{Effect, RoleDirectory, Statement, Test, WEB_IDENTITY_ACTION};
