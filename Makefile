@@ -74,7 +74,7 @@ validate: venv sam-cli ## lint the SAM template and member-role.yaml: cfn-lint, 
 	  -f target/member-role.all-options.json -f target/template.expanded.json
 	$(SAM) validate --lint --template template.yaml
 
-demo: venv ## full sweep against moto and two local issuers (one healthy, one rotated); stops all it starts
+demo: venv ## full sweep against moto, two local issuers (one healthy, one rotated) and an EKS cluster read with the in-cluster checks (fake Kubernetes API); stops all it starts
 	$(CARGO) build --locked --bin thumbprint-guard --example demo
 	$(CARGO) run --locked --quiet --example demo -- $(CURDIR)/target/debug/thumbprint-guard
 

@@ -1,8 +1,11 @@
 //! `make demo`: a full sweep on this machine, against moto server and two local TLS issuers.
 //!
 //! Starts moto (AWS emulator) and two HTTPS issuers with chains generated now (one healthy, one whose
-//! chain rotated away from the configured thumbprint), registers both as IAM OIDC providers, runs the
-//! real `thumbprint-guard sweep` binary against them, checks the result, and stops everything.
+//! chain rotated away from the configured thumbprint), registers both as IAM OIDC providers, adds an
+//! EKS cluster whose Kubernetes API (a local fake) holds a service account annotated with a role that
+//! trusts the wrong namespace and a pod started before its annotation, runs the real
+//! `thumbprint-guard sweep --kubernetes-checks` binary against them, checks the result, and stops
+//! everything.
 //! Usage: `cargo run --example demo -- PATH/TO/thumbprint-guard`.
 
 #[path = "../tests/support/mod.rs"]
@@ -11,7 +14,7 @@ mod support;
 use std::process::ExitCode;
 
 use support::moto::Moto;
-use support::scenario::HealthyAndRotated;
+use support::scenario::{HealthyAndRotated, MisconfiguredCluster};
 use thumbprint_guard::report::{FindingCode, Report};
 
 const REGION: &str = "us-east-1";
@@ -54,12 +57,42 @@ async fn main() -> ExitCode {
         old_chain.top_sha1(),
         new_chain.top_sha1()
     );
-    println!("demo: registered {healthy_arn}\ndemo: registered {rotated_arn}\n");
+    println!("demo: registered {healthy_arn}\ndemo: registered {rotated_arn}");
+    let cluster = match MisconfiguredCluster::start(
+        &moto,
+        REGION,
+        healthy,
+        &healthy_chain.top_sha1(),
+    )
+    .await
+    {
+        Ok(cluster) => cluster,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "demo: EKS cluster {} (IAM OIDC provider {}), Kubernetes API at {}:\n\
+         demo:   service account payments/api -> {}, whose trust names namespace `payment`\n\
+         demo:   service account orders/worker -> {}; its pod orders/worker-7c9d4 started before the annotation\n",
+        cluster.cluster_arn,
+        cluster.provider_arn,
+        cluster.api.endpoint(),
+        cluster.untrusting_role_arn,
+        cluster.restart_role_arn,
+    );
 
     // A state table, so the message says what is new since the last run.
     let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config(REGION).await);
     support::moto::create_state_table(&dynamodb, "thumbprint-guard-state").await;
+    // AWS through the EKS shim (the cluster's endpoint, CA and issuer; the rest goes on to moto).
     let mut env = moto.env(REGION);
+    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+    env.push((
+        "AWS_ENDPOINT_URL".to_string(),
+        cluster.aws_endpoint().to_string(),
+    ));
     env.push(("SNS_TOPIC_ARN".to_string(), topic_arn.clone()));
     env.push((
         "STATE_TABLE".to_string(),
@@ -72,6 +105,7 @@ async fn main() -> ExitCode {
         ),
         ("ALLOW_PRIVATE_ADDRESSES", "true"),
         ("PROBE_TIMEOUT_SECS", "5"),
+        ("KUBERNETES_CHECKS", "on"),
     ] {
         env.push((k.to_string(), v.to_string()));
     }
@@ -82,7 +116,7 @@ async fn main() -> ExitCode {
         cmd
     };
 
-    println!("$ thumbprint-guard sweep");
+    println!("$ KUBERNETES_CHECKS=on thumbprint-guard sweep");
     let status = match command().arg("sweep").status().await {
         Ok(status) => status,
         Err(e) => {
@@ -159,16 +193,43 @@ async fn main() -> ExitCode {
         .iter()
         .filter(|f| f.code == FindingCode::ThumbprintMismatch)
         .collect();
-    let healthy_clean = report.findings.iter().all(|f| &f.resource != healthy_arn);
+    let healthy_clean = report
+        .findings
+        .iter()
+        .all(|f| &f.resource != healthy_arn && f.resource != cluster.provider_arn);
     let right_mismatch = mismatch.len() == 1
         && &mismatch[0].resource == rotated_arn
         && mismatch[0].details["thumbprint"] == new_chain.top_sha1().as_str();
-    if status.code() == Some(1) && healthy_clean && right_mismatch {
+    let in_cluster = in_cluster_findings(&report, &cluster);
+    let expected_in_cluster = [
+        (
+            FindingCode::ServiceAccountRoleUntrusted,
+            cluster.cluster_arn.clone(),
+            "payments/api".to_string(),
+        ),
+        (
+            FindingCode::PodNeedsRestart,
+            cluster.cluster_arn.clone(),
+            "orders/worker-7c9d4".to_string(),
+        ),
+        (
+            FindingCode::TrustPolicyUnknownServiceAccount,
+            cluster.untrusting_role_arn.clone(),
+            "payment/api".to_string(),
+        ),
+    ];
+    let right_in_cluster = in_cluster.len() == expected_in_cluster.len()
+        && expected_in_cluster.iter().all(|e| in_cluster.contains(e));
+    if status.code() == Some(1) && healthy_clean && right_mismatch && right_in_cluster {
         println!(
             "demo: OK: {healthy_arn} is healthy; {rotated_arn} needs {} added",
             new_chain.top_sha1()
         );
-        println!("demo: stopping moto and the issuers");
+        println!(
+            "demo: OK: cluster {}: payments/api's role trusts the wrong namespace, orders/worker-7c9d4 needs a restart",
+            MisconfiguredCluster::NAME
+        );
+        println!("demo: stopping moto, the issuers, the EKS shim and the Kubernetes API");
         ExitCode::SUCCESS
     } else {
         eprintln!(
@@ -177,4 +238,25 @@ async fn main() -> ExitCode {
         );
         ExitCode::FAILURE
     }
+}
+
+/// The findings about the cluster or its roles, as (code, resource, `namespace/name`).
+fn in_cluster_findings(
+    report: &Report,
+    cluster: &MisconfiguredCluster,
+) -> Vec<(FindingCode, String, String)> {
+    let roles = [&cluster.untrusting_role_arn, &cluster.restart_role_arn];
+    report
+        .findings
+        .iter()
+        .filter(|f| f.resource == cluster.cluster_arn || roles.contains(&&f.resource))
+        .map(|f| {
+            let workload = format!(
+                "{}/{}",
+                f.details["namespace"].as_str().unwrap_or_default(),
+                f.details["name"].as_str().unwrap_or_default()
+            );
+            (f.code, f.resource.clone(), workload)
+        })
+        .collect()
 }

@@ -426,7 +426,12 @@ fn status_tag(finding: &Finding) -> String {
 /// The details a person needs, labelled in words; internal keys (indexes, flags, ARNs already
 /// shown, fix commands shown below) stay in the JSON report.
 fn details_in_words(finding: &Finding) -> Vec<(&'static str, String)> {
-    const LABELS: [(&str, &str); 12] = [
+    const LABELS: [(&str, &str); 17] = [
+        ("namespace", "Namespace"),
+        ("name", "Name"),
+        ("service_account", "Service account"),
+        ("role_arn", "IAM role"),
+        ("association_id", "Pod Identity association"),
         ("host", "Host"),
         ("hosts", "Hosts"),
         ("address", "Address"),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::report::{rfc3339, Finding, Report, Severity};
+use crate::report::{escape, rfc3339, Finding, Report, Severity};
 
 /// ASFF schema version of every finding.
 pub const ASFF_SCHEMA_VERSION: &str = "2018-10-08";
@@ -48,7 +48,7 @@ pub struct AsffFinding {
     pub last_observed_at: String,
     /// CRITICAL / MEDIUM / INFORMATIONAL.
     pub severity: AsffSeverity,
-    /// Code and resource, at most 256 characters.
+    /// Code and resource (and the workload of an in-cluster finding), at most 256 characters.
     pub title: String,
     /// The finding's message, at most 1024 characters.
     pub description: String,
@@ -147,10 +147,7 @@ pub fn to_asff(
                 severity: AsffSeverity {
                     label: severity_label(finding.severity).to_string(),
                 },
-                title: truncate(
-                    &format!("{}: {}", finding.code.as_str(), finding.resource),
-                    TITLE_MAX,
-                ),
+                title: title(finding),
                 description: truncate(&finding.message, DESCRIPTION_MAX),
                 remediation: fix(finding).map(|text| AsffRemediation {
                     recommendation: AsffRecommendation {
@@ -171,6 +168,26 @@ pub fn to_asff(
 /// `{"Findings": [...]}`: BatchImportFindings' input, as `sweep --output asff` prints it.
 pub fn asff_document(findings: &[AsffFinding]) -> serde_json::Value {
     serde_json::json!({ "Findings": findings })
+}
+
+/// `CODE: RESOURCE`; for a finding about a service account or pod, `CODE: NAMESPACE/NAME in
+/// CLUSTER_ARN`, followed by ` (ROLE_ARN)` when the finding is on a role: the in-cluster findings
+/// of one cluster would otherwise share one title. The workload comes before the ARNs, so a cut at
+/// 256 characters shortens an ARN first; its names are escaped (they come from the cluster).
+fn title(finding: &Finding) -> String {
+    let code = finding.code.as_str();
+    let resource = &finding.resource;
+    let text = match finding.discriminator.workload() {
+        None => format!("{code}: {resource}"),
+        Some(workload) => {
+            let named = format!("{}/{}", escape(&workload.namespace), escape(&workload.name));
+            match &workload.cluster {
+                None => format!("{code}: {named} in {resource}"),
+                Some(cluster) => format!("{code}: {named} in {cluster} ({resource})"),
+            }
+        }
+    };
+    truncate(&text, TITLE_MAX)
 }
 
 fn severity_label(severity: Severity) -> &'static str {
@@ -343,6 +360,81 @@ mod tests {
             "us-east-1",
         );
         assert_eq!(on_role.resource_type, "AwsIamRole");
+    }
+
+    #[test]
+    fn titles_name_the_workload_of_in_cluster_findings() {
+        use crate::report::{Discriminator, FindingCode, Workload};
+        let cluster = "arn:aws:eks:us-east-1:123456789012:cluster/prod";
+        let role = "arn:aws:iam::123456789012:role/payments-api";
+        let about = |code, resource: &str, namespace: &str, name: &str, on: Option<&str>| {
+            Finding::new(code, resource, "m").with_discriminator(Discriminator::Workload(
+                Workload {
+                    namespace: namespace.into(),
+                    name: name.into(),
+                    cluster: on.map(str::to_string),
+                },
+            ))
+        };
+        let api = about(
+            FindingCode::PodNeedsRestart,
+            cluster,
+            "payments",
+            "api-6d5f7",
+            None,
+        );
+        let worker = about(
+            FindingCode::PodNeedsRestart,
+            cluster,
+            "orders",
+            "worker-7c9d4",
+            None,
+        );
+        assert_eq!(
+            title(&api),
+            "POD_NEEDS_RESTART: payments/api-6d5f7 in arn:aws:eks:us-east-1:123456789012:cluster/prod"
+        );
+        assert_ne!(title(&api), title(&worker));
+        let on_role = about(
+            FindingCode::TrustPolicyUnknownServiceAccount,
+            role,
+            "payment",
+            "api",
+            Some(cluster),
+        );
+        assert_eq!(
+            title(&on_role),
+            "TRUST_POLICY_UNKNOWN_SERVICE_ACCOUNT: payment/api in \
+             arn:aws:eks:us-east-1:123456789012:cluster/prod (arn:aws:iam::123456789012:role/payments-api)"
+        );
+        // Other findings keep `CODE: RESOURCE`.
+        let provider = Finding::new(
+            FindingCode::CertExpiring,
+            "arn:aws:iam::1:oidc-provider/x",
+            "m",
+        );
+        assert_eq!(
+            title(&provider),
+            "CERT_EXPIRING: arn:aws:iam::1:oidc-provider/x"
+        );
+        // The longest names Kubernetes allows (and then some): within ASFF's limit, the workload
+        // first, control characters escaped.
+        let long = about(
+            FindingCode::ServiceAccountRoleUntrusted,
+            cluster,
+            &"n".repeat(63),
+            &format!("a\nb{}", "x".repeat(300)),
+            None,
+        );
+        let long_title = title(&long);
+        assert_eq!(long_title.chars().count(), TITLE_MAX);
+        assert!(
+            long_title.starts_with(&format!(
+                "SERVICE_ACCOUNT_ROLE_UNTRUSTED: {}/a\\u{{a}}bxx",
+                "n".repeat(63)
+            )),
+            "{long_title}"
+        );
     }
 
     #[test]

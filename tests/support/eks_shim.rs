@@ -5,7 +5,9 @@
 //!
 //! - `GET /clusters/NAME` (`eks:DescribeCluster`): forwarded; for a cluster given to
 //!   [`EksShim::set_cluster`], `cluster.endpoint` and `cluster.certificateAuthority.data` of
-//!   moto's answer are replaced (the rest, issuer included, is moto's).
+//!   moto's answer are replaced (the rest, issuer included, is moto's); for a cluster given to
+//!   [`EksShim::set_issuer`], `cluster.identity.oidc.issuer` too (moto gives every cluster of a
+//!   region the same `oidc.eks.REGION.amazonaws.com` issuer, which a local run cannot probe).
 //! - `GET /clusters/NAME/pod-identity-associations` and `.../pod-identity-associations/ID`
 //!   (`eks:ListPodIdentityAssociations`, paged by `maxResults`/`nextToken`, and
 //!   `eks:DescribePodIdentityAssociation`): answered from [`EksShim::set_associations`], or with
@@ -65,6 +67,8 @@ pub struct EksFailure {
 struct Clusters {
     /// name → (endpoint, certificateAuthority.data).
     endpoints: HashMap<String, (String, String)>,
+    /// name → identity.oidc.issuer.
+    issuers: HashMap<String, String>,
     associations: HashMap<String, Vec<Association>>,
     pod_identity_failure: Option<EksFailure>,
 }
@@ -125,6 +129,17 @@ impl EksShim {
             name.to_string(),
             (endpoint.to_string(), ca_data.to_string()),
         );
+    }
+
+    /// `DescribeCluster` of `name` answers `issuer` as its OIDC issuer (e.g. a local
+    /// [`super::issuer::IssuerServer`]'s `issuer_url`), so a run probes an issuer on this machine.
+    pub fn set_issuer(&self, name: &str, issuer: &str) {
+        self.state
+            .clusters
+            .lock()
+            .unwrap()
+            .issuers
+            .insert(name.to_string(), issuer.to_string());
     }
 
     /// The Pod Identity associations of cluster `name`.
@@ -268,17 +283,14 @@ async fn describe_cluster(
     cluster: &str,
 ) -> Response<Full<Bytes>> {
     let answer = forward(state, parts, body).await;
-    let replacement = state
-        .clusters
-        .lock()
-        .unwrap()
-        .endpoints
-        .get(cluster)
-        .cloned();
-    let Some((endpoint, ca_data)) = replacement else {
-        return answer;
+    let (replacement, issuer) = {
+        let clusters = state.clusters.lock().unwrap();
+        (
+            clusters.endpoints.get(cluster).cloned(),
+            clusters.issuers.get(cluster).cloned(),
+        )
     };
-    if answer.status() != StatusCode::OK {
+    if (replacement.is_none() && issuer.is_none()) || answer.status() != StatusCode::OK {
         return answer;
     }
     let (head, body) = answer.into_parts();
@@ -289,8 +301,13 @@ async fn describe_cluster(
     let Ok(mut described) = serde_json::from_slice::<Value>(&bytes) else {
         return Response::from_parts(head, Full::new(bytes));
     };
-    described["cluster"]["endpoint"] = Value::String(endpoint);
-    described["cluster"]["certificateAuthority"] = json!({ "data": ca_data });
+    if let Some((endpoint, ca_data)) = replacement {
+        described["cluster"]["endpoint"] = Value::String(endpoint);
+        described["cluster"]["certificateAuthority"] = json!({ "data": ca_data });
+    }
+    if let Some(issuer) = issuer {
+        described["cluster"]["identity"] = json!({ "oidc": { "issuer": issuer } });
+    }
     json_reply(head.status.as_u16(), &described)
 }
 

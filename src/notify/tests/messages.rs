@@ -370,6 +370,62 @@ fn the_enforced_mismatch_leads_and_details_are_in_words_with_console_links() {
 }
 
 #[test]
+fn in_cluster_details_name_the_workload_in_words() {
+    let mut r = sample();
+    let cluster = format!("arn:aws:eks:us-east-1:{ACCOUNT}:cluster/prod");
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/orders-worker");
+    r.findings.push(
+        Finding::new(
+            FindingCode::PodNeedsRestart,
+            cluster.clone(),
+            "Pod `orders/worker-7c9d4` needs a restart.",
+        )
+        .with_details(
+            json!({"namespace": "orders", "name": "worker-7c9d4", "cluster": "prod",
+                             "region": "us-east-1", "service_account": "worker",
+                             "role_arn": role, "pod_role_arn": null}),
+        ),
+    );
+    r.findings.push(
+        Finding::new(
+            FindingCode::PodIdentityRoleUntrusted,
+            cluster,
+            "The association's role does not trust pods.eks.amazonaws.com.",
+        )
+        .with_details(
+            json!({"namespace": "batch", "name": "loader", "association_id": "a-0123456789abcdef0",
+                             "role_arn": format!("arn:aws:iam::{ACCOUNT}:role/loader")}),
+        ),
+    );
+    // On the role itself: its ARN is the resource line, not repeated as a detail.
+    r.findings.push(
+        Finding::new(
+            FindingCode::TrustPolicyUnknownServiceAccount,
+            role.clone(),
+            "The role trusts a service account the cluster does not have.",
+        )
+        .with_details(json!({"namespace": "payment", "name": "api", "role_arn": role})),
+    );
+    r.recount();
+    let email = only_one(&r).body("email").unwrap();
+    assert!(
+        email.contains(&format!(
+            "Namespace: orders\nName: worker-7c9d4\nService account: worker\nIAM role: {role}\nRegion: us-east-1\n"
+        )),
+        "{email}"
+    );
+    assert!(
+        email.contains("Namespace: batch\nName: loader\nIAM role: arn:aws:iam::123456789012:role/loader\nPod Identity association: a-0123456789abcdef0\n"),
+        "{email}"
+    );
+    assert!(
+        email.contains(&format!("Role: {role}\nNamespace: payment\nName: api\n")),
+        "{email}"
+    );
+    assert!(!email.contains("pod_role_arn"), "{email}");
+}
+
+#[test]
 fn with_state_the_message_leads_with_what_changed() {
     let mut r = sample();
     for finding in &mut r.findings {
