@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::notify::parts::{self, Weight};
+use crate::report::cut::{cut, json_weight, Cut};
 use crate::report::{OrganizationReport, Report, RunReport};
 
 /// Largest report log line.
@@ -23,11 +23,16 @@ pub fn log_lines(report: &RunReport, max_bytes: usize) -> Vec<String> {
 }
 
 fn account_lines(report: &Report, max_bytes: usize) -> Vec<String> {
-    parts::split_with(
+    // Log lines stay whole: a part is never condensed (the logs are where the full report is).
+    let lines = Cut {
+        budget: max_bytes,
+        reserve: 0,
+        weight: json_weight,
+        condense: false,
+    };
+    cut(
         report,
-        max_bytes,
-        0,
-        Weight::Json,
+        &lines,
         |part| {
             let mut doc =
                 serde_json::json!({"message": "thumbprint-guard report", "report": part.report});

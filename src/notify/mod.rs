@@ -27,7 +27,7 @@ mod email;
 mod message;
 mod organization;
 mod part;
-pub(crate) mod parts;
+mod parts;
 mod publish;
 mod rule;
 mod run;

@@ -14,8 +14,9 @@ use super::chatbot;
 use super::compose::protocol_document;
 use super::message::{MessageAttributes, MessageContext, RunNotes, SnsMessage};
 use super::part::Part;
-use super::parts::{self, Weight};
+use super::parts::sns_weight;
 use super::text::{self, rfc3339};
+use crate::report::cut::{cut, Cut};
 
 /// Room kept in every organization part for its header, the Chatbot document and the
 /// organization-level findings.
@@ -38,15 +39,19 @@ pub(super) fn render_organization(
     let context = |index: usize| notes.account(index).context;
     // Every account as pieces that fit a message of their own (most accounts: one piece).
     let account_budget = budget.saturating_sub(ORGANIZATION_RESERVE).max(budget / 2);
+    let sns = Cut {
+        budget: account_budget,
+        reserve: 0,
+        weight: sns_weight,
+        condense: true,
+    };
     let mut pieces: Vec<Piece> = Vec::new();
     for (index, account) in report.accounts.iter().enumerate() {
         let ctx = context(index);
         // Each candidate part is measured once, when it is composed.
-        for (part, bytes) in parts::split_with(
+        for (part, bytes) in cut(
             account,
-            account_budget,
-            0,
-            Weight::Sns,
+            &sns,
             |part| (part.clone(), piece_bytes(account, part, ctx)),
             |(_, bytes)| *bytes,
         ) {

@@ -1,18 +1,4 @@
-//! One part of a split report, as the renderers see it.
+//! One part of a run's message: the piece of the report it carries (see [`crate::report::cut`]).
 
-use crate::report::Report;
-
-/// One part of a report, as the renderers see it.
-#[derive(Debug, Clone)]
-pub(crate) struct Part {
-    /// 1-based position among the parts.
-    pub index: usize,
-    /// How many parts the report took.
-    pub count: usize,
-    /// A valid report with this part's providers, clusters and findings (summary recounted).
-    /// When `count == 1` it equals the whole report (unless condensed).
-    pub report: Report,
-    /// The part was condensed to fit one publish (certificate chains and finding details left out;
-    /// the full report is in the logs).
-    pub condensed: bool,
-}
+/// The piece of the report one SNS message carries, and its place among the messages.
+pub(crate) type Part = crate::report::cut::Piece;

@@ -4,6 +4,7 @@
 //! so names and shapes follow `DESIGN.md` exactly; the human rendering lives in [`crate::render`].
 
 mod account;
+pub mod cut;
 mod facts;
 mod finding;
 #[cfg(test)]

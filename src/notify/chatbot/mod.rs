@@ -71,6 +71,26 @@ struct Metadata {
     additional_context: BTreeMap<&'static str, String>,
 }
 
+/// A manual fix as one of `nextSteps`: whole when it fits; else cut before a JSON document it
+/// carries (a trust statement, which a cut would leave unusable) or at a word, saying where the
+/// whole fix is.
+fn next_step(fix: &str) -> String {
+    let fix = escape(fix).into_owned();
+    if fix.len() <= NEXT_STEP_MAX_BYTES {
+        return fix;
+    }
+    const MORE: &str = " … (the whole fix is in the e-mail and in the JSON report)";
+    let room = NEXT_STEP_MAX_BYTES - MORE.len();
+    let cut = match fix.find('{') {
+        Some(json) if json <= room => json,
+        _ => {
+            let head = truncate(fix.clone(), room);
+            head.rfind(' ').unwrap_or(head.len())
+        }
+    };
+    format!("{}{MORE}", fix[..cut].trim_end())
+}
+
 /// What tells one notification from another: an account's or an organization's. The rest of the
 /// document (the findings, the fixes, the related resources, the budget) is built the same way.
 struct Frame<'a> {
@@ -160,7 +180,7 @@ fn document(
         for finding in &section.findings {
             if next_steps.len() < NEXT_STEPS_MAX {
                 if let Some(fix) = fix::for_report(finding, section.report) {
-                    let step = truncate(escape(&fix).into_owned(), NEXT_STEP_MAX_BYTES);
+                    let step = next_step(&fix);
                     if !next_steps.contains(&step) {
                         next_steps.push(step);
                     }
@@ -371,4 +391,36 @@ pub(crate) fn organization_notification(
         ]),
     };
     document(frame, &sections, organization_findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_fix_is_cut_before_its_json_and_says_where_the_rest_is() {
+        let short = "kubectl rollout restart deployment/api -n payments";
+        assert_eq!(next_step(short), short);
+        let statement = format!(
+            r#"{{"Effect":"Allow","Condition":{{"StringEquals":{{"k":"{}"}}}}}}"#,
+            "v".repeat(700)
+        );
+        let fix = format!("Add this statement to the role's trust policy: {statement}");
+        let step = next_step(&fix);
+        assert!(step.len() <= NEXT_STEP_MAX_BYTES, "{}", step.len());
+        assert!(
+            step.starts_with("Add this statement to the role's trust policy: …"),
+            "{step}"
+        );
+        assert!(!step.contains('{'), "no half statement: {step}");
+        let words = format!("aws iam do-something {}", "--flag value ".repeat(80));
+        let step = next_step(&words);
+        assert!(step.len() <= NEXT_STEP_MAX_BYTES);
+        assert!(step.ends_with("(the whole fix is in the e-mail and in the JSON report)"));
+        let kept = step.split(" …").next().unwrap();
+        assert!(
+            words.starts_with(kept) && words[kept.len()..].starts_with(' '),
+            "cut at a word: {step}"
+        );
+    }
 }
