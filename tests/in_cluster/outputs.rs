@@ -104,7 +104,7 @@ async fn the_table_the_email_the_chatbot_document_and_asff_show_the_in_cluster_f
         "{table}"
     );
     for fix in FIXES {
-        assert!(table.contains(&fix), "{fix}:\n{table}");
+        assert!(table.contains(fix), "{fix}:\n{table}");
     }
     assert!(
         table.contains("0 providers, 1 cluster: 1 critical, 3 warnings, 1 info"),
@@ -140,7 +140,7 @@ async fn the_table_the_email_the_chatbot_document_and_asff_show_the_in_cluster_f
     assert!(email.contains(&format!("Role: {ledger}")), "{email}");
     assert!(email.contains(untrusted_message), "{email}");
     for fix in FIXES {
-        assert!(email.contains(&fix), "{fix}:\n{email}");
+        assert!(email.contains(fix), "{fix}:\n{email}");
     }
 
     // The Chatbot document: the findings in its description, the fixes as next steps, the
@@ -166,7 +166,7 @@ async fn the_table_the_email_the_chatbot_document_and_asff_show_the_in_cluster_f
         .collect();
     for fix in FIXES {
         assert!(
-            next_steps.iter().any(|step| step.contains(&fix)),
+            next_steps.iter().any(|step| step.contains(fix)),
             "{fix}: {next_steps:#?}"
         );
     }
