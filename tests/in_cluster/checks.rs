@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
-use thumbprint_guard::report::{FindingCode, Report, RunReport, Severity};
+use thumbprint_guard::config::{Config, MuteRules};
+use thumbprint_guard::report::{FindingCode, FindingStatus, Report, RunReport, Severity};
 
 use crate::support::eks_shim::Association;
 use crate::support::kube_api::{pod, service_account};
@@ -219,7 +220,13 @@ async fn every_in_cluster_finding_fires_with_its_details_keeps_its_id_and_clears
         .await;
     lab.shim.set_associations("prod", associations());
     roles(&lab, &prod).await;
-    let config = lab.config(&[REGION]);
+    // A state table: the findings are new, then open, then resolved by their fixes.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&lab.env.moto.sdk_config(REGION).await);
+    crate::support::moto::create_state_table(&dynamodb, "in-cluster-state").await;
+    let config = Config {
+        state_table: Some("in-cluster-state".into()),
+        ..lab.config(&[REGION])
+    };
 
     let report = lab.run(&config).await;
 
@@ -521,8 +528,30 @@ async fn every_in_cluster_finding_fires_with_its_details_keeps_its_id_and_clears
             .collect()
     };
     let first = ids(&report);
-    let again = lab.run(&config).await;
+    assert!(
+        in_cluster(&report)
+            .iter()
+            .all(|f| f.status == Some(FindingStatus::New)),
+        "{:#?}",
+        report.findings
+    );
+    // The next run, with the role's unknown service account muted.
+    let muted = Config {
+        mute_findings: MuteRules::parse(&format!(
+            "TRUST_POLICY_UNKNOWN_SERVICE_ACCOUNT@{}",
+            role("retired")
+        ))
+        .expect("a mute rule"),
+        ..config.clone()
+    };
+    let again = lab.run(&muted).await;
     assert_eq!(ids(&again), first, "ids are stable between runs");
+    for f in in_cluster(&again) {
+        assert_eq!(f.status, Some(FindingStatus::Open), "{f:#?}");
+        assert_eq!(f.muted, f.resource == role("retired"), "{f:#?}");
+    }
+    assert_eq!(again.summary.muted, 1);
+    assert_eq!(again.summary.info, report.summary.info - 1);
     let distinct: BTreeSet<&String> = first.values().collect();
     assert_eq!(distinct.len(), first.len(), "every finding has its own id");
     assert_eq!(RunReport::Account(report.clone()).exit_code(), 1);
@@ -533,6 +562,12 @@ async fn every_in_cluster_finding_fires_with_its_details_keeps_its_id_and_clears
 
     let fixed = lab.run(&config).await;
     assert_eq!(rows(&fixed), [], "{:#?}", fixed.findings);
+    let resolved: BTreeSet<&str> = fixed.resolved.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        resolved,
+        first.values().map(String::as_str).collect::<BTreeSet<_>>(),
+        "every fixed finding is resolved, nothing else"
+    );
     let entry = fixed
         .clusters
         .iter()

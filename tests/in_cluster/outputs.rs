@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::support::eks_shim::Association;
 use crate::support::env::cli;
 use crate::support::kube_api::{pod, service_account};
+use crate::support::moto;
 use crate::{role_arn, Lab, LabCluster, ACCOUNT, REGION};
 
 /// A cluster with one finding of each kind of resource and fix: a role that does not trust its
@@ -49,8 +50,14 @@ const FIXES: [&str; 3] = [
     "remove \"system:serviceaccount:payments:ledger\" from the trust: aws iam get-role --role-name ledger",
 ];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_table_the_email_the_chatbot_document_and_asff_show_the_in_cluster_findings() {
+#[test]
+fn the_table_the_email_the_chatbot_document_and_asff_show_the_in_cluster_findings() {
+    // Its future holds every form's text and the Security Hub client: a debug build needs more
+    // than a test thread's stack.
+    crate::support::on_a_large_stack(every_form);
+}
+
+async fn every_form() {
     let lab = Lab::start().await;
     let prod = fixture(&lab).await;
     let ledger = role_arn(ACCOUNT, "ledger");
@@ -260,4 +267,51 @@ async fn the_table_the_email_the_chatbot_document_and_asff_show_the_in_cluster_f
     report_ids.sort();
     asff_ids.sort();
     assert_eq!(asff_ids, report_ids);
+
+    // SECURITY_HUB=on imports the same findings; the pod's, once restarted, is archived.
+    let hub = aws_sdk_securityhub::Client::new(&lab.env.moto.sdk_config(REGION).await);
+    hub.enable_security_hub()
+        .send()
+        .await
+        .expect("enable Security Hub");
+    let with_hub: Vec<(String, String)> = vars
+        .iter()
+        .cloned()
+        .chain([("SECURITY_HUB".to_string(), "on".to_string())])
+        .collect();
+    let (code, _, stderr) = cli(&with_hub, &["sweep", "--json"]).await;
+    assert_eq!(code, 1, "{stderr}");
+    let imported = moto::security_hub_findings(&hub).await;
+    let active: Vec<&str> = imported
+        .iter()
+        .filter(|(_, state)| state == "ACTIVE")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(active, asff_ids);
+    let restart_id = by_code("POD_NEEDS_RESTART")["Id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    prod.api.set_objects(
+        vec![
+            service_account("payment", "ledger", Some(&role_arn(ACCOUNT, "ledger"))),
+            service_account("shop", "cart", Some(&role_arn(ACCOUNT, "cart"))),
+        ],
+        vec![pod(
+            "shop",
+            "cart-1",
+            Some("cart"),
+            &crate::injected(&role_arn(ACCOUNT, "cart")),
+            "Running",
+        )],
+    );
+    let (code, _, stderr) = cli(&with_hub, &["sweep", "--json"]).await;
+    assert_eq!(code, 1, "{stderr}");
+    let imported = moto::security_hub_findings(&hub).await;
+    let archived: Vec<&str> = imported
+        .iter()
+        .filter(|(_, state)| state == "ARCHIVED")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(archived, [restart_id.as_str()]);
 }
