@@ -73,6 +73,16 @@ async fn a_cross_account_annotation_is_checked_in_the_swept_account_and_each_mem
     let report = lab.run_organization(&config, &[A, B]).await;
 
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    // The organization's counts include the in-cluster findings (and each cluster's missing
+    // IAM provider, a warning).
+    assert_eq!(
+        (
+            report.summary.critical,
+            report.summary.warning,
+            report.summary.clusters
+        ),
+        (2, 2, 2)
+    );
     let a = report.account(A).expect("A swept");
     let mut expected = vec![
         (
@@ -138,13 +148,32 @@ async fn a_cross_account_annotation_is_checked_in_the_swept_account_and_each_mem
     }
 
     // B's role fixed: the finding clears; the role of the account not swept stays unreported.
+    // B's access entry lost its view policy: B's finding names B's member role (not its session)
+    // as the principal to grant.
     lab.retrust_in(
         B,
         "cross-bad",
         &trust_in_b("system:serviceaccount:team:cross-bad"),
     )
     .await;
+    beta.api.set_allowed(vec![]);
     let fixed = lab.run_organization(&config, &[A, B]).await;
+    let b = fixed.account(B).expect("B swept");
+    let denied: Vec<_> = b
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::ClusterApiUnreachable)
+        .collect();
+    assert_eq!(denied.len(), 1, "{:#?}", b.findings);
+    assert_eq!(denied[0].resource, beta.arn);
+    assert!(
+        denied[0].message.contains(&format!(
+            "with the access entry of the role thumbprint-guard runs as ({})",
+            session(B).1
+        )),
+        "{}",
+        denied[0].message
+    );
     let a = fixed.account(A).expect("A swept");
     assert_eq!(
         rows(a),
