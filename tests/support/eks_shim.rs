@@ -158,7 +158,8 @@ impl EksShim {
     }
 
     /// Calls answered here (`eks:DescribeCluster`, `eks:ListPodIdentityAssociations`,
-    /// `eks:DescribePodIdentityAssociation`) or forwarded (`forwarded`), by name.
+    /// `eks:DescribePodIdentityAssociation`), `eks:ListClusters` (forwarded), or forwarded
+    /// (`forwarded`), by name.
     pub fn calls(&self) -> BTreeMap<String, usize> {
         self.state.calls.lock().unwrap().clone()
     }
@@ -237,7 +238,10 @@ async fn handle(state: &State, request: Request<Incoming>) -> Response<Full<Byte
     let eks_get =
         parts.method == http::Method::GET && signing_service(&parts).as_deref() == Some("eks");
     if eks_get && segments.first().map(String::as_str) == Some("clusters") {
-        let cluster = segments.get(1).cloned().unwrap_or_default();
+        let Some(cluster) = segments.get(1).filter(|name| !name.is_empty()).cloned() else {
+            count(state, "eks:ListClusters");
+            return forward(state, &parts, body).await;
+        };
         match segments.get(2).map(String::as_str) {
             None => {
                 count(state, "eks:DescribeCluster");

@@ -18,8 +18,10 @@
 //!
 //! Modes: [`FakeKubeApi::set_delay`] (slow answers), [`FakeKubeApi::set_oversized`] (a page
 //! padded past a size), [`FakeKubeApi::set_clock_offset`] (the server's clock ahead, to expire
-//! tokens); [`FakeKubeApi::served`] counts the requests and [`FakeKubeApi::tokens`] keeps every
-//! token received (for the tests that grep for them).
+//! tokens), [`FakeKubeApi::set_objects`] (the cluster after a fix), and
+//! [`KubeApiFixture::sessions_from_moto`] (STS knows the sessions moto issued, for member
+//! accounts' assumed roles); [`FakeKubeApi::served`] counts the requests and
+//! [`FakeKubeApi::tokens`] keeps every token received (for the tests that grep for them).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -54,6 +56,10 @@ pub struct KubeApiFixture {
     pub sts_upstream: String,
     /// Access key id → secret: what STS knows to verify a signature with.
     pub credentials: Vec<(String, String)>,
+    /// Whether STS also knows the sessions moto handed out (`sts:AssumeRole`): a key not in
+    /// `credentials` is then looked up in moto's state (`/moto-api/data.json`), as real STS knows
+    /// every session it issued (what an organization run's member credentials need).
+    pub sessions_from_moto: bool,
     /// ARNs with an access entry (role ARNs for assumed-role sessions).
     pub allowed: Vec<String>,
     /// The service accounts served, as Kubernetes JSON objects.
@@ -79,6 +85,7 @@ impl KubeApiFixture {
             sts_hosts: vec![authority],
             sts_upstream: moto_endpoint.to_string(),
             credentials: vec![("testing".to_string(), "testing".to_string())],
+            sessions_from_moto: false,
             allowed: vec![MOTO_DEFAULT_CALLER.to_string()],
             service_accounts: Vec::new(),
             pods: Vec::new(),
@@ -92,6 +99,7 @@ impl KubeApiFixture {
             sts_hosts: self.sts_hosts.clone(),
             sts_upstream: self.sts_upstream.clone(),
             credentials: self.credentials.clone(),
+            sessions_from_moto: self.sessions_from_moto,
             allowed: self.allowed.clone(),
             service_accounts: Vec::new(),
             pods: Vec::new(),
@@ -228,6 +236,13 @@ impl FakeKubeApi {
     /// Changes who has an access entry.
     pub fn set_allowed(&self, allowed: Vec<String>) {
         self.state.fixture.lock().unwrap().allowed = allowed;
+    }
+
+    /// Serves `service_accounts` and `pods` from now on (a fix applied in the cluster).
+    pub fn set_objects(&self, service_accounts: Vec<Value>, pods: Vec<Value>) {
+        let mut fixture = self.state.fixture.lock().unwrap();
+        fixture.service_accounts = service_accounts;
+        fixture.pods = pods;
     }
 
     /// Adds credentials STS knows (an access key id and its secret).
@@ -533,12 +548,18 @@ async fn authenticate(state: &State, token: &str) -> Result<String, String> {
     let [access_key_id, day, region, "sts", "aws4_request"] = scope.as_slice() else {
         return Err(format!("credential scope {credential} is not for sts"));
     };
-    let secret = fixture
+    let known = fixture
         .credentials
         .iter()
         .find(|(id, _)| id == access_key_id)
-        .map(|(_, secret)| secret.clone())
-        .ok_or_else(|| format!("access key {access_key_id} is unknown to STS"))?;
+        .map(|(_, secret)| secret.clone());
+    let secret = match known {
+        Some(secret) => secret,
+        None if fixture.sessions_from_moto => {
+            moto_session_secret(state, &fixture.sts_upstream, access_key_id).await?
+        }
+        None => return Err(format!("access key {access_key_id} is unknown to STS")),
+    };
     let header_value = |name: &str| match name {
         "host" => Ok(host.clone()),
         "x-k8s-aws-id" => Ok(fixture.cluster.clone()),
@@ -603,6 +624,34 @@ async fn authenticate(state: &State, token: &str) -> Result<String, String> {
         .ok_or_else(|| format!("no Arn in STS's answer: {body}"))?;
     state.callers.lock().unwrap().push(arn.clone());
     Ok(arn)
+}
+
+/// The secret of a session moto issued (`sts:AssumeRole`), from moto's state.
+async fn moto_session_secret(
+    state: &State,
+    moto_endpoint: &str,
+    access_key_id: &str,
+) -> Result<String, String> {
+    let data: Value = state
+        .client
+        .get(format!(
+            "{}/moto-api/data.json",
+            moto_endpoint.trim_end_matches('/')
+        ))
+        .send()
+        .await
+        .map_err(|e| format!("moto's state unreachable: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("moto's state is not JSON: {e}"))?;
+    data["sts"]["AssumedRole"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|session| session["access_key_id"] == access_key_id)
+        .and_then(|session| session["secret_access_key"].as_str())
+        .map(str::to_string)
+        .ok_or_else(|| format!("access key {access_key_id} is unknown to STS"))
 }
 
 /// SigV4's URI encoding: every byte but `A-Z a-z 0-9 - _ . ~` as `%XX`.
