@@ -547,7 +547,7 @@ fn the_heartbeat_alarm_fires_after_two_schedule_periods_without_a_sweep() {
         assert_eq!(alarm["TreatMissingData"], "breaching");
         assert_eq!(alarm["ComparisonOperator"], "LessThanThreshold");
         assert_eq!(alarm["Threshold"], 1);
-        // The metric every completed run emits (src/metrics.rs), in this account.
+        // The metric every completed run emits (src/outputs/metrics.rs), in this account.
         assert_eq!(alarm["Namespace"], "ThumbprintGuard");
         assert_eq!(alarm["MetricName"], "ProvidersChecked");
         assert_eq!(alarm["Statistic"], "SampleCount");
@@ -574,7 +574,8 @@ fn the_heartbeat_alarm_fires_after_two_schedule_periods_without_a_sweep() {
         .resolve(&custom.resource("FunctionSchedule")["Properties"]["ScheduleExpression"])
         .expect("schedule");
     assert_eq!(schedule, "cron(0 6 * * ? *)");
-    let source = std::fs::read_to_string(moto::root().join("src/metrics.rs")).expect("metrics.rs");
+    let source =
+        std::fs::read_to_string(moto::root().join("src/outputs/metrics.rs")).expect("metrics.rs");
     assert!(source.contains("\"ProvidersChecked\"") && source.contains("ThumbprintGuard"));
 }
 

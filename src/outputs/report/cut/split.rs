@@ -1,33 +1,10 @@
-//! A report cut into parts that are each a valid report (same account, time and mode; a subset of
-//! the lists; the summary counted over that subset), every provider, cluster and finding in exactly
-//! one part (pure). SNS messages and the Lambda's log lines are cut this way; each says what a unit
-//! weighs in what it renders.
-//!
-//! Units keep the report's order (most severe first), are packed greedily by their weight, and each
-//! part is then rendered and measured for real; a part that is still too large is halved, and a
-//! single unit too large on its own is condensed when the caller allows it.
+//! The cut itself: units packed greedily by weight, each part rendered and measured, a part still
+//! too large halved (or condensed).
 
-mod condense;
-mod units;
-
-use crate::report::Report;
-
-pub use units::Unit;
-
-/// One part of a cut report, as the renderers see it.
-#[derive(Debug, Clone)]
-pub struct Piece {
-    /// 1-based position among the parts.
-    pub index: usize,
-    /// How many parts the report took.
-    pub count: usize,
-    /// A valid report with this part's providers, clusters and findings (summary recounted).
-    /// When `count == 1` it equals the whole report (unless condensed).
-    pub report: Report,
-    /// The part was condensed to fit (certificate chains and finding details left out; the full
-    /// report is in the logs).
-    pub condensed: bool,
-}
+use super::condense;
+use super::piece::Piece;
+use super::units::{self, Unit};
+use crate::report::account::Report;
 
 /// How a caller cuts: what a unit weighs, the room kept free in every part, and whether a unit too
 /// large on its own may be condensed.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::report::Report;
+use crate::report::account::Report;
 
 /// Indices into the report's lists that travel together.
 #[derive(Debug, Clone, Default)]

@@ -1,9 +1,9 @@
 //! A part too large for its budget on its own, condensed: first without certificate chains below
 //! the top one and without finding details, then without endpoints and with messages shortened.
 
+use super::piece::Piece;
 use super::units::{part_report, Unit};
-use super::Piece;
-use crate::report::Report;
+use crate::report::account::Report;
 
 /// One unit too large for a part on its own (a provider whose issuer serves many long
 /// certificates on many addresses), rendered condensed: first without certificate chains below the

@@ -117,14 +117,15 @@ mod tests {
 
     #[test]
     fn scheduled_event_keeps_the_environment() {
-        let event: Value = serde_json::from_str(include_str!("../events/scheduled.json")).unwrap();
+        let event: Value =
+            serde_json::from_str(include_str!("../../events/scheduled.json")).unwrap();
         let config = config_for_event(&event, env).unwrap();
         assert_eq!(config.remediation_mode, RemediationMode::Add);
     }
 
     #[test]
     fn manual_event_overrides_the_mode() {
-        let event: Value = serde_json::from_str(include_str!("../events/dry-run.json")).unwrap();
+        let event: Value = serde_json::from_str(include_str!("../../events/dry-run.json")).unwrap();
         let config = config_for_event(&event, env).unwrap();
         assert_eq!(config.remediation_mode, RemediationMode::DryRun);
     }
