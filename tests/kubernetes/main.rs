@@ -38,6 +38,7 @@ struct Lab {
 
 impl Lab {
     async fn start(service_accounts: Vec<Value>, pods: Vec<Value>) -> Lab {
+        secrets::capture_logs();
         let moto = Moto::start().await;
         let shim = EksShim::start(&moto.endpoint).await;
         let sdk = Lab::sdk(&shim, "testing", "testing").await;

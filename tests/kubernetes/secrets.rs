@@ -1,8 +1,8 @@
 //! The token is a credential: it never shows in what a read returns, in an error's text, or in
-//! the logs, trace level included.
+//! the logs, trace level included (every test of this binary logs into [`capture_logs`]).
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -12,13 +12,19 @@ use crate::support::kube_api::{pod, service_account};
 use crate::Lab;
 use thumbprint_guard::kubernetes::ApiFailure;
 
-/// Every log line written, kept in memory.
+/// Every log line written by this test binary, kept in memory (up to [`KEPT`] bytes).
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+/// More than every test of this binary writes at trace level.
+const KEPT: usize = 256 * 1024 * 1024;
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        let mut kept = self.0.lock().unwrap();
+        if kept.len() + buf.len() <= KEPT {
+            kept.extend_from_slice(buf);
+        }
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -31,6 +37,24 @@ impl<'a> MakeWriter<'a> for Captured {
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
     }
+}
+
+static LOGS: OnceLock<Captured> = OnceLock::new();
+
+/// Installs, once per test binary and before any test reads a cluster, the process's subscriber
+/// at trace level, writing into memory. A process-wide subscriber rather than one per test:
+/// tracing caches whether a call site is enabled per process, so a subscriber set for one test
+/// thread misses call sites another test thread reached first.
+pub fn capture_logs() -> &'static Captured {
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .init();
+        captured
+    })
 }
 
 /// The parts of a token that give access: the token, the presigned URL inside it, its signature.
@@ -51,18 +75,8 @@ fn secrets_of(token: &str) -> Vec<String> {
     vec![token.to_string(), encoded.to_string(), url, signature]
 }
 
-// A current-thread runtime (tokio::test's default): every task of the reads, hyper's connection
-// tasks included, runs on this thread and logs into the subscriber set here.
 #[tokio::test]
 async fn the_token_never_appears_in_the_read_in_errors_or_in_logs() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
     let lab = Lab::start(
         vec![service_account(
             "payments",
@@ -91,7 +105,7 @@ async fn the_token_never_appears_in_the_read_in_errors_or_in_logs() {
     shown.push(format!("{expired:?}"));
     shown.push(failure.to_string());
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).expect("UTF-8 logs");
+    let logs = String::from_utf8_lossy(&capture_logs().0.lock().unwrap()).into_owned();
     assert!(
         logs.contains("Kubernetes list read") && logs.contains("cluster API read"),
         "the subscriber captured the reads' debug and info lines:\n{logs}"

@@ -1,6 +1,6 @@
 //! What the in-cluster checks read (DESIGN "In-cluster checks"): per cluster, its service accounts
 //! and pods from the Kubernetes API and its EKS Pod Identity associations from the EKS API. Only the
-//! fields the checks use are kept; every string is capped ([`crate::report::text::cap`]) when read,
+//! fields the checks use are kept; every string is capped ([`crate::report::cap`]) when read,
 //! since the cluster's API is outside the tool's control.
 
 use crate::aws::AwsError;
