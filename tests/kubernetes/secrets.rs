@@ -62,6 +62,11 @@ async fn the_token_never_appears_in_the_read_in_errors_or_in_logs() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // While only one subscriber exists, tracing-core decides a callsite's interest from the
+    // default subscriber of the thread that reaches it first, for every thread: a log line first
+    // reached by another test's thread (no subscriber) would stay disabled here. With a second
+    // subscriber registered, it asks every subscriber.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
 
     let lab = Lab::start(
         vec![service_account(
