@@ -39,6 +39,8 @@ fn service_accounts(fixed: bool) -> Vec<Value> {
         service_account("web", "b", Some(&role_arn(ACCOUNT, "web"))),
         service_account("pi", "missing", None),
         service_account("pi", "untrusted", None),
+        // An empty value (a chart's unset role): the IRSA webhook treats it as no annotation.
+        service_account("legacy", "chart", Some("")),
     ];
     if fixed {
         accounts.push(service_account("pi", "dual", None));
@@ -77,6 +79,7 @@ fn pods(fixed: bool) -> Vec<Value> {
         ),
         // Not running: never a restart to ask for.
         pod("shop", "cart-3", Some("cart"), &[], "Pending"),
+        pod("legacy", "chart-1", Some("chart"), &[], "Running"),
     ];
     if fixed {
         pods.push(pod(
@@ -517,7 +520,7 @@ async fn every_in_cluster_finding_fires_with_its_details_keeps_its_id_and_clears
     let reads = serde_json::to_value(&entry.kubernetes).expect("serializes");
     assert_eq!(
         reads,
-        json!({"service_accounts": 13, "pods": 6, "pod_identity_associations": 4, "error": null})
+        json!({"service_accounts": 14, "pods": 7, "pod_identity_associations": 4, "error": null})
     );
 
     // The same problems keep their ids on the next run; no two share one.
@@ -575,6 +578,6 @@ async fn every_in_cluster_finding_fires_with_its_details_keeps_its_id_and_clears
         .expect("the cluster entry");
     assert_eq!(
         serde_json::to_value(&entry.kubernetes).expect("serializes"),
-        json!({"service_accounts": 14, "pods": 6, "pod_identity_associations": 4, "error": null})
+        json!({"service_accounts": 15, "pods": 7, "pod_identity_associations": 4, "error": null})
     );
 }

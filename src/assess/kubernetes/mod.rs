@@ -9,7 +9,8 @@
 //!   Identity associations could not be listed (what to allow). An unread API suppresses every
 //!   check that needs the service accounts (their annotations, whether one exists); the
 //!   associations' role checks still run.
-//! - For each service account annotated with `eks.amazonaws.com/role-arn`: ANNOTATION_INVALID when
+//! - For each service account annotated with `eks.amazonaws.com/role-arn` (an empty value is no
+//!   annotation, as for the IRSA webhook): ANNOTATION_INVALID when
 //!   the value is not a role ARN of the cluster's partition; otherwise, when the role's account was
 //!   swept in this run ([`RoleDirectory`]), ROLE_MISSING when the account has no role of that name
 //!   (IAM role names are unique per account; the ARN's path is not compared) and ROLE_UNTRUSTED
