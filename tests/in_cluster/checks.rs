@@ -39,6 +39,8 @@ fn service_accounts(fixed: bool) -> Vec<Value> {
         service_account("web", "b", Some(&role_arn(ACCOUNT, "web"))),
         service_account("pi", "missing", None),
         service_account("pi", "untrusted", None),
+        // An empty value (a chart's unset role): the IRSA webhook treats it as no annotation.
+        service_account("legacy", "chart", Some("")),
     ];
     if fixed {
         accounts.push(service_account("pi", "dual", None));
@@ -77,6 +79,26 @@ fn pods(fixed: bool) -> Vec<Value> {
         ),
         // Not running: never a restart to ask for.
         pod("shop", "cart-3", Some("cart"), &[], "Pending"),
+        pod("legacy", "chart-1", Some("chart"), &[], "Running"),
+        // Started after the association: EKS's webhook injected Pod Identity's container
+        // credentials instead of IRSA's variables (the association takes precedence), so no
+        // restart would add AWS_ROLE_ARN.
+        pod(
+            "pi",
+            "dual-1",
+            Some("dual"),
+            &[
+                (
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    "http://169.254.170.23/v1/credentials",
+                ),
+                (
+                    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                    "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token",
+                ),
+            ],
+            "Running",
+        ),
     ];
     if fixed {
         pods.push(pod(
@@ -507,6 +529,12 @@ async fn every_in_cluster_finding_fires_with_its_details_keeps_its_id_and_clears
             ("annotation_role_arn", json!(role("dual-irsa"))),
         ],
     );
+    assert!(
+        dual.message
+            .contains("pods started since the association get its role"),
+        "{}",
+        dual.message
+    );
 
     // The cluster entry says what was read.
     let entry = report
@@ -517,7 +545,7 @@ async fn every_in_cluster_finding_fires_with_its_details_keeps_its_id_and_clears
     let reads = serde_json::to_value(&entry.kubernetes).expect("serializes");
     assert_eq!(
         reads,
-        json!({"service_accounts": 13, "pods": 6, "pod_identity_associations": 4, "error": null})
+        json!({"service_accounts": 14, "pods": 8, "pod_identity_associations": 4, "error": null})
     );
 
     // The same problems keep their ids on the next run; no two share one.
@@ -575,6 +603,6 @@ async fn every_in_cluster_finding_fires_with_its_details_keeps_its_id_and_clears
         .expect("the cluster entry");
     assert_eq!(
         serde_json::to_value(&entry.kubernetes).expect("serializes"),
-        json!({"service_accounts": 14, "pods": 6, "pod_identity_associations": 4, "error": null})
+        json!({"service_accounts": 15, "pods": 8, "pod_identity_associations": 4, "error": null})
     );
 }

@@ -82,7 +82,9 @@ fn admitting_role(
         .map(|candidate| candidate.role.arn.clone())
 }
 
-/// ANNOTATION_INVALID, ROLE_MISSING and ROLE_UNTRUSTED for every annotated service account.
+/// ANNOTATION_INVALID, ROLE_MISSING and ROLE_UNTRUSTED for every annotated service account. An
+/// empty value is no annotation: the IRSA webhook injects nothing for it (it acts on a non-empty
+/// role ARN only), so its pods run exactly as without one (a chart's unset role renders so).
 pub(super) fn service_account_findings(
     cluster: &Cluster<'_>,
     service_accounts: &[ServiceAccount],
@@ -90,7 +92,7 @@ pub(super) fn service_account_findings(
 ) -> Vec<Finding> {
     service_accounts
         .iter()
-        .filter_map(|sa| Some((sa, sa.role_arn.as_deref()?)))
+        .filter_map(|sa| Some((sa, sa.role_arn.as_deref().filter(|v| !v.is_empty())?)))
         .filter_map(|(sa, value)| check(cluster, sa, value, roles))
         .collect()
 }

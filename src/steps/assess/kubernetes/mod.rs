@@ -9,7 +9,8 @@
 //!   Identity associations could not be listed (what to allow). An unread API suppresses every
 //!   check that needs the service accounts (their annotations, whether one exists); the
 //!   associations' role checks still run.
-//! - For each service account annotated with `eks.amazonaws.com/role-arn`: ANNOTATION_INVALID when
+//! - For each service account annotated with `eks.amazonaws.com/role-arn` (an empty value is no
+//!   annotation, as for the IRSA webhook): ANNOTATION_INVALID when
 //!   the value is not a role ARN of the cluster's partition; otherwise, when the role's account was
 //!   swept in this run ([`RoleDirectory`]), ROLE_MISSING when the account has no role of that name
 //!   (IAM role names are unique per account; the ARN's path is not compared) and ROLE_UNTRUSTED
@@ -19,7 +20,10 @@
 //!   account not swept is not reported.
 //! - For each running pod of a service account whose annotation is a valid role ARN:
 //!   POD_NEEDS_RESTART when no container has both `AWS_ROLE_ARN` and `AWS_WEB_IDENTITY_TOKEN_FILE`
-//!   or a container's `AWS_ROLE_ARN` is not the annotation; in a China region (`cn-…`)
+//!   or a container's `AWS_ROLE_ARN` is not the annotation, unless the service account also has a
+//!   Pod Identity association (EKS's webhook then injects Pod Identity's variables instead, and a
+//!   restart changes nothing; with the associations unread, pods are checked as if it had none);
+//!   in a China region (`cn-…`)
 //!   POD_REGION_MISSING when a pod using IRSA (a container with the token file) has no container
 //!   setting `AWS_REGION` or `AWS_DEFAULT_REGION`.
 //! - TRUST_POLICY_UNKNOWN_SERVICE_ACCOUNT (on the role) for each `system:serviceaccount:NS:NAME`
@@ -36,6 +40,8 @@
 //! the role's ARN in `role_arn`. Text read from the cluster (names, annotation values, the API's
 //! error texts) arrives capped by the reads and is escaped here too ([`shown`]), so it stays on one
 //! line in the report, Security Hub and every message, whatever the API server sent.
+
+use std::collections::BTreeSet;
 
 use crate::kubernetes::ClusterRead;
 use crate::report::Finding;
@@ -71,10 +77,17 @@ pub fn in_cluster_findings(
                 &objects.service_accounts,
                 roles,
             ));
+            let associated: BTreeSet<(&str, &str)> = read
+                .associations
+                .iter()
+                .flatten()
+                .map(|a| (a.namespace.as_str(), a.service_account.as_str()))
+                .collect();
             findings.extend(pods::pod_findings(
                 &cluster,
                 &objects.service_accounts,
                 &objects.pods,
+                &associated,
             ));
             findings.extend(unknown::unknown_service_accounts(
                 &cluster,

@@ -100,8 +100,9 @@ fn dual_identity(
         .filter(|value| !value.trim().is_empty())?;
     let message = format!(
         "Service account `{}` of {} has both an IRSA annotation ({ROLE_ARN_ANNOTATION} {}) and Pod Identity association \
-         {} (role {}): which role a pod gets depends on its SDK's credential chain (the AWS SDKs try IRSA's web identity \
-         before Pod Identity's container credentials), so a migration is half done. Keep one mechanism.",
+         {} (role {}): pods started since the association get its role (EKS's webhook injects Pod Identity's credentials \
+         instead of IRSA's when both are set, so the annotation is ignored), pods started before it keep the annotation's \
+         role until restarted. A migration is half done. Keep one mechanism.",
         qualified(&sa.namespace, &sa.name),
         cluster.label(),
         shown(annotation),

@@ -1,7 +1,7 @@
 //! Pods of annotated service accounts: started before the annotation (or before it changed), and,
 //! in a China region, without a region for the SDK.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
@@ -12,10 +12,15 @@ use crate::report::{Finding, FindingCode, Remedy, Workload};
 
 /// POD_NEEDS_RESTART and POD_REGION_MISSING for every running pod whose service account's
 /// annotation is a valid role ARN (an invalid one is ANNOTATION_INVALID; a restart would not help).
+/// `associated` holds the `(namespace, service account)` pairs with a Pod Identity association:
+/// for them EKS's webhook injects Pod Identity's container credentials instead of IRSA's
+/// variables (the association takes precedence), so a pod without AWS_ROLE_ARN is as it should
+/// be and no restart would add it (SERVICE_ACCOUNT_DUAL_IDENTITY reports the service account).
 pub(super) fn pod_findings(
     cluster: &Cluster<'_>,
     service_accounts: &[ServiceAccount],
     pods: &[Pod],
+    associated: &BTreeSet<(&str, &str)>,
 ) -> Vec<Finding> {
     let annotations: BTreeMap<(&str, &str), &str> = service_accounts
         .iter()
@@ -34,7 +39,10 @@ pub(super) fn pod_findings(
         else {
             continue;
         };
-        findings.extend(needs_restart(cluster, pod, annotation));
+        let key = (pod.namespace.as_str(), pod.service_account.as_str());
+        if !associated.contains(&key) {
+            findings.extend(needs_restart(cluster, pod, annotation));
+        }
         if china {
             findings.extend(region_missing(cluster, pod, annotation));
         }

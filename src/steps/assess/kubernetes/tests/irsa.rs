@@ -21,7 +21,7 @@ fn an_annotation_that_is_not_a_role_arn_is_invalid_until_fixed() {
             "arn:aws-cn:iam::111122223333:role/api",
             "partition `aws-cn`",
         ),
-        ("", "not an ARN"),
+        (" ", "white space"),
     ] {
         let found = findings(&annotated(value), &RoleDirectory::new());
         assert_eq!(
@@ -44,6 +44,17 @@ fn an_annotation_that_is_not_a_role_arn_is_invalid_until_fixed() {
     }
     let fixed = annotated(&role_arn(ACCOUNT, "api"));
     assert!(findings(&fixed, &RoleDirectory::new()).is_empty());
+}
+
+#[test]
+fn an_empty_annotation_is_no_annotation() {
+    // The IRSA webhook injects nothing for an empty value: the pods run as without one.
+    let empty = read(
+        vec![sa("payment", "api", Some(""))],
+        vec![pod("payment", "api-1", "api", None)],
+        vec![],
+    );
+    assert!(findings(&empty, &RoleDirectory::new()).is_empty());
 }
 
 #[test]

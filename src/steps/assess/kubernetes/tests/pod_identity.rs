@@ -157,6 +157,13 @@ fn a_service_account_with_both_mechanisms_is_reported_until_one_is_removed() {
     let found = findings(&both, &roles);
     assert_eq!(codes(&found), ["SERVICE_ACCOUNT_DUAL_IDENTITY"]);
     let finding = &found[0];
+    assert!(
+        finding
+            .message
+            .contains("pods started since the association get its role"),
+        "{}",
+        finding.message
+    );
     assert_eq!(finding.details["role_arn"], arn.as_str());
     assert_eq!(
         finding.details["annotation_role_arn"],

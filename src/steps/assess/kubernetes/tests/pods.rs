@@ -38,6 +38,30 @@ fn a_pod_started_before_the_annotation_needs_a_restart_until_recreated() {
 }
 
 #[test]
+fn a_pod_of_an_associated_service_account_needs_no_restart_for_irsa() {
+    // With a Pod Identity association, EKS's webhook injects Pod Identity's variables instead of
+    // AWS_ROLE_ARN: the pod is as it should be, whatever the annotation says.
+    let arn = role_arn(ACCOUNT, "api");
+    let both = read(
+        vec![sa("payments", "api", Some(&arn))],
+        vec![pod("payments", "api-1", "api", None)],
+        vec![association("payments", "api", &role_arn(ACCOUNT, "pi"))],
+    );
+    let found = findings(&both, &RoleDirectory::new());
+    assert_eq!(codes(&found), ["SERVICE_ACCOUNT_DUAL_IDENTITY"]);
+    // Without the association (deleted), the same pod does need a restart to get IRSA.
+    let annotated_only = read(
+        vec![sa("payments", "api", Some(&arn))],
+        vec![pod("payments", "api-1", "api", None)],
+        vec![],
+    );
+    assert_eq!(
+        codes(&findings(&annotated_only, &RoleDirectory::new())),
+        ["POD_NEEDS_RESTART"]
+    );
+}
+
+#[test]
 fn a_pod_with_the_previous_role_needs_a_restart() {
     let old = role_arn(ACCOUNT, "api-old");
     let new = role_arn(ACCOUNT, "api");
