@@ -6,6 +6,8 @@
 //! of a child this bench spawned directly: Rust spawns through vfork/posix_spawn, and Linux
 //! carries the parent's high-water mark into the exec'd child's `ru_maxrss`. Without GNU time,
 //! VmHWM is polled from /proc/PID/status every 2 ms (the last few milliseconds may be missed).
+//! GNU time also gives the CLI's CPU time (`%U` + `%S`), which the load of other processes on the
+//! cores does not inflate as it does wall time; without GNU time there is none.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -21,6 +23,8 @@ pub struct CliRun {
     /// When the child was spawned (for start-to-first-AWS-request).
     pub spawned: Instant,
     pub peak_rss_kib: Option<u64>,
+    /// User + system CPU time of the CLI (GNU time only).
+    pub cpu: Option<Duration>,
     pub code: Option<i32>,
     pub stdout: Vec<u8>,
     pub stderr: String,
@@ -42,7 +46,11 @@ pub async fn run(binary: &Path, args: &[&str], env: &[(String, String)]) -> CliR
     let rss_path: PathBuf = rss_file.path().to_path_buf();
     let mut command = if gnu_time {
         let mut c = tokio::process::Command::new(GNU_TIME);
-        c.arg("-f").arg("%M").arg("-o").arg(&rss_path).arg(binary);
+        c.arg("-f")
+            .arg("%M %U %S")
+            .arg("-o")
+            .arg(&rss_path)
+            .arg(binary);
         c
     } else {
         tokio::process::Command::new(binary)
@@ -72,16 +80,26 @@ pub async fn run(binary: &Path, args: &[&str], env: &[(String, String)]) -> CliR
     });
     let out = child.wait_with_output().await.expect("CLI output");
     let wall = spawned.elapsed();
+    // GNU time's last line (a line `Command exited with non-zero status N` may come first).
+    let measured: Vec<String> = std::fs::read_to_string(&rss_path)
+        .ok()
+        .and_then(|s| s.lines().last().map(str::to_string))
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    let seconds = |i: usize| measured.get(i).and_then(|v| v.parse::<f64>().ok());
     let peak_rss_kib = match poll {
         Some(task) => task.await.ok().flatten(),
-        None => std::fs::read_to_string(&rss_path)
-            .ok()
-            .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok())),
+        None => measured.first().and_then(|v| v.parse().ok()),
+    };
+    let cpu = match (seconds(1), seconds(2)) {
+        (Some(user), Some(system)) => Some(Duration::from_secs_f64(user + system)),
+        _ => None,
     };
     CliRun {
         wall,
         spawned,
         peak_rss_kib,
+        cpu,
         code: out.status.code(),
         stdout: out.stdout,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

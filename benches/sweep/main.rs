@@ -13,15 +13,20 @@
 //! 5. the Lambda binary's init against the runtime API of `cargo lambda watch`;
 //! 6. organization mode: member accounts with 3 providers each, and the extrapolation to 1,000
 //!    and 10,000 accounts against Lambda's 15 minutes;
-//! 7. rendering a large report (notify::render, render::table), in this process.
+//! 7. rendering a large report (notify::render, render::table), in this process;
+//! 8. the in-cluster checks: one EKS cluster whose Kubernetes API (a local fake) serves N service
+//!    accounts and N pods, swept with KUBERNETES_CHECKS on and off, and the time the checks add
+//!    per 1,000 service accounts.
 //!
 //! Settings (environment): BENCH_LATENCY_MS (500: waited by the issuers before every TLS
 //! handshake and every HTTP response), BENCH_RUNS (3 CLI runs per case, the median reported),
 //! BENCH_PROVIDERS (1,10,100,1000), BENCH_SHARED_PROVIDERS (300), BENCH_BASELINE_PROVIDERS (10),
 //! BENCH_ORG_ACCOUNTS (200, no issuer latency), BENCH_ORG_LATENCY_ACCOUNTS (20, with the issuer
 //! latency), BENCH_AWS_LATENCY_MS (0: added by the proxy to every AWS call),
-//! BENCH_ONLY (comma-separated sections: providers,shared,baseline,lambda,organization,rendering),
-//! BENCH_RESULTS (bench/results.json).
+//! BENCH_K8S_SERVICE_ACCOUNTS (1000,5000: service accounts, and as many pods, in the cluster),
+//! BENCH_ONLY (comma-separated sections:
+//! providers,shared,baseline,lambda,organization,rendering,kubernetes), BENCH_RESULTS
+//! (bench/results.json).
 //!
 //! Figures are of this machine, where the issuers, moto and the tool share the CPUs: the fixed
 //! latency stands in for the network, moto's answers are faster than AWS's.
@@ -33,6 +38,7 @@ mod baseline;
 mod cases;
 mod cli;
 mod fleet;
+mod kubernetes;
 mod lambda;
 mod measure;
 mod organization;
@@ -67,6 +73,7 @@ pub struct Settings {
     pub org_accounts: usize,
     pub org_latency_accounts: usize,
     pub aws_latency: Duration,
+    pub k8s_service_accounts: Vec<usize>,
     pub only: Option<Vec<String>>,
     pub results: PathBuf,
 }
@@ -105,6 +112,10 @@ impl Settings {
             org_accounts: var("BENCH_ORG_ACCOUNTS", 200),
             org_latency_accounts: var("BENCH_ORG_LATENCY_ACCOUNTS", 20),
             aws_latency: Duration::from_millis(var("BENCH_AWS_LATENCY_MS", 0)),
+            k8s_service_accounts: list("BENCH_K8S_SERVICE_ACCOUNTS", "1000,5000")
+                .iter()
+                .map(|n| n.parse().expect("BENCH_K8S_SERVICE_ACCOUNTS: numbers"))
+                .collect(),
             only: std::env::var("BENCH_ONLY")
                 .ok()
                 .filter(|v| !v.trim().is_empty())
@@ -228,8 +239,13 @@ async fn provider_cases(bench: &Bench, figures: &mut Figures, fleet: &[Host]) ->
     results
 }
 
-/// The targets of issues 11, 13 and 19, met or not (never asserted).
-fn targets(cases: &[CaseResult], lambda: &Value, organization: &Value) -> Value {
+/// The targets of issues 11, 13 and 19, met or not (never asserted), and issue 22's figure.
+fn targets(
+    cases: &[CaseResult],
+    lambda: &Value,
+    organization: &Value,
+    kubernetes: &Value,
+) -> Value {
     let case = |name: &str| cases.iter().find(|c| c.name == name);
     let mut targets = Vec::new();
     if let Some(c) = case("distinct-hosts-100") {
@@ -350,6 +366,21 @@ fn targets(cases: &[CaseResult], lambda: &Value, organization: &Value) -> Value 
             "met": Value::Null,
         }));
     }
+    for case in kubernetes.as_array().into_iter().flatten() {
+        targets.push(json!({
+            "target": format!(
+                "(no target, reported) time KUBERNETES_CHECKS=on adds per 1,000 service accounts ({} service accounts and pods)",
+                case["service_accounts"]
+            ),
+            "measured": format!(
+                "{} s per 1,000 ({} s added: {} s on, {} s off; the CLI's CPU {} s per 1,000); {} pages; peak RSS {} MiB on, {} MiB off",
+                case["added_s_per_1000_service_accounts"], case["added_s"], case["on"]["wall_s"],
+                case["off"]["wall_s"], case["added_cli_cpu_s_per_1000_service_accounts"],
+                case["on"]["pages_total"], case["on"]["peak_rss_mib"], case["off"]["peak_rss_mib"]
+            ),
+            "met": Value::Null,
+        }));
+    }
     Value::Array(targets)
 }
 
@@ -386,19 +417,28 @@ async fn bench(cli: PathBuf, figures: &mut Figures) -> Value {
         sdk,
         cli,
     };
-    let needed = bench
-        .settings
+    // The distinct hosts of the sections that use them (none for BENCH_ONLY=organization etc.).
+    let settings = &bench.settings;
+    let needed = settings
         .providers
         .iter()
         .copied()
-        .chain([bench.settings.baseline_providers, 1])
+        .filter(|_| settings.wants("providers"))
+        .chain(
+            settings
+                .wants("baseline")
+                .then_some(settings.baseline_providers),
+        )
+        .chain(settings.wants("lambda").then_some(1))
         .max()
-        .unwrap_or(1);
+        .unwrap_or(0);
     let fleet = fleet::distinct_hosts(&bench.ca, needed, bench.settings.latency).await;
-    figures.line(format!(
-        "{needed} distinct issuer hosts up (127.10.x.y); {:.1} s of setup so far",
-        started.elapsed().as_secs_f64()
-    ));
+    if needed > 0 {
+        figures.line(format!(
+            "{needed} distinct issuer hosts up (127.10.x.y); {:.1} s of setup so far",
+            started.elapsed().as_secs_f64()
+        ));
+    }
 
     let cases = provider_cases(&bench, figures, &fleet).await;
     // The bench itself must work: every run exits 0 or 1 with a report. How many providers came
@@ -434,7 +474,12 @@ async fn bench(cli: PathBuf, figures: &mut Figures) -> Value {
     } else {
         Value::Null
     };
-    let targets = targets(&cases, &lambda, &organization);
+    let kubernetes = if bench.settings.wants("kubernetes") {
+        kubernetes::run(&bench, figures).await
+    } else {
+        Value::Null
+    };
+    let targets = targets(&cases, &lambda, &organization, &kubernetes);
     figures.line("");
     figures.line("Targets (reported, never asserted):");
     for target in targets.as_array().into_iter().flatten() {
@@ -477,6 +522,7 @@ async fn bench(cli: PathBuf, figures: &mut Figures) -> Value {
         "lambda_init": lambda,
         "organization": organization,
         "rendering": rendering,
+        "kubernetes": kubernetes,
         "targets": targets,
         "total_bench_s": secs(started.elapsed()),
     })
