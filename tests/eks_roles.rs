@@ -22,16 +22,10 @@ const WEST: &str = "eu-west-1";
 
 /// Creates an EKS cluster in moto and returns its ARN and OIDC issuer.
 async fn create_cluster(moto: &Moto, region: &str, name: &str) -> (String, String) {
-    let eks = aws_sdk_eks::Client::new(&moto.sdk_config(region).await);
-    eks.create_cluster()
-        .name(name)
-        .role_arn(format!("arn:aws:iam::{ACCOUNT_ID}:role/eks-cluster"))
-        .resources_vpc_config(
-            aws_sdk_eks::types::VpcConfigRequest::builder()
-                .subnet_ids("subnet-0123456789abcdef0")
-                .build(),
-        )
-        .send()
+    let sdk = moto.sdk_config(region).await;
+    let role = format!("arn:aws:iam::{ACCOUNT_ID}:role/eks-cluster");
+    let eks = aws_sdk_eks::Client::new(&sdk);
+    support::moto::create_eks_cluster(&eks, name, &role)
         .await
         .expect("CreateCluster");
     let described = eks

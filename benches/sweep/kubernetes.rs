@@ -82,19 +82,8 @@ struct Fixture {
 
 async fn fixture(bench: &Bench, issuer: &Host, n: usize) -> Fixture {
     reset_moto(bench).await;
-    aws_sdk_eks::Client::new(&bench.sdk)
-        .create_cluster()
-        .name(CLUSTER)
-        .role_arn(format!(
-            "arn:aws:iam::{}:role/eks-cluster",
-            moto::ACCOUNT_ID
-        ))
-        .resources_vpc_config(
-            aws_sdk_eks::types::VpcConfigRequest::builder()
-                .subnet_ids("subnet-0123456789abcdef0")
-                .build(),
-        )
-        .send()
+    let role = format!("arn:aws:iam::{}:role/eks-cluster", moto::ACCOUNT_ID);
+    moto::create_eks_cluster(&aws_sdk_eks::Client::new(&bench.sdk), CLUSTER, &role)
         .await
         .expect("CreateCluster in moto");
     let issuer_url = issuer.server.issuer_url("/id/BENCHK8S");

@@ -197,20 +197,11 @@ impl Lab {
         } else {
             "aws"
         };
-        let created = aws_sdk_eks::Client::new(&sdk)
-            .create_cluster()
-            .name(name)
-            .role_arn(format!("arn:{partition}:iam::{account}:role/eks-cluster"))
-            .resources_vpc_config(
-                aws_sdk_eks::types::VpcConfigRequest::builder()
-                    .subnet_ids("subnet-0123456789abcdef0")
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("CreateCluster in moto")
-            .cluster
-            .expect("a cluster");
+        let role = format!("arn:{partition}:iam::{account}:role/eks-cluster");
+        let created =
+            support::moto::create_eks_cluster(&aws_sdk_eks::Client::new(&sdk), name, &role)
+                .await
+                .expect("CreateCluster in moto");
         let arn = created.arn.expect("a cluster ARN");
         let issuer = created
             .identity

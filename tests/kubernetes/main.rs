@@ -74,16 +74,8 @@ impl Lab {
 
     /// Creates cluster `name` in moto (DescribeCluster then finds it).
     async fn create_cluster(&self, name: &str) {
-        aws_sdk_eks::Client::new(&self.sdk)
-            .create_cluster()
-            .name(name)
-            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/eks-cluster"))
-            .resources_vpc_config(
-                aws_sdk_eks::types::VpcConfigRequest::builder()
-                    .subnet_ids("subnet-0123456789abcdef0")
-                    .build(),
-            )
-            .send()
+        let role = format!("arn:aws:iam::{ACCOUNT}:role/eks-cluster");
+        support::moto::create_eks_cluster(&aws_sdk_eks::Client::new(&self.sdk), name, &role)
             .await
             .expect("CreateCluster in moto");
     }

@@ -248,18 +248,10 @@ pub async fn create_user(iam: &aws_sdk_iam::Client, name: &str, policy: &Value) 
 
 /// Creates the EKS cluster `prod` in moto and returns its ARN.
 pub async fn create_cluster(eks: &aws_sdk_eks::Client) -> String {
-    eks.create_cluster()
-        .name("prod")
-        .role_arn(format!("arn:aws:iam::{}:role/eks", moto::ACCOUNT_ID))
-        .resources_vpc_config(
-            aws_sdk_eks::types::VpcConfigRequest::builder()
-                .subnet_ids("subnet-1")
-                .build(),
-        )
-        .send()
+    let role = format!("arn:aws:iam::{}:role/eks", moto::ACCOUNT_ID);
+    moto::create_eks_cluster(eks, "prod", &role)
         .await
         .expect("CreateCluster")
-        .cluster
-        .and_then(|c| c.arn)
+        .arn
         .expect("cluster ARN")
 }

@@ -220,6 +220,28 @@ pub async fn thumbprints(iam: &aws_sdk_iam::Client, arn: &str) -> Vec<String> {
 
 /// Creates the organization (moto's default account becomes its management account) and
 /// returns its id.
+/// Creates EKS cluster `name` in moto, whose cluster role is `role_arn` (moto does not check it),
+/// and returns what CreateCluster answered (its ARN and OIDC issuer among it).
+pub async fn create_eks_cluster(
+    eks: &aws_sdk_eks::Client,
+    name: &str,
+    role_arn: &str,
+) -> Result<aws_sdk_eks::types::Cluster, String> {
+    eks.create_cluster()
+        .name(name)
+        .role_arn(role_arn)
+        .resources_vpc_config(
+            aws_sdk_eks::types::VpcConfigRequest::builder()
+                .subnet_ids("subnet-0123456789abcdef0")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| format!("CreateCluster {name} in moto: {e}"))?
+        .cluster
+        .ok_or_else(|| format!("CreateCluster {name} in moto answered without the cluster"))
+}
+
 pub async fn create_organization(sdk: &SdkConfig) -> String {
     aws_sdk_organizations::Client::new(sdk)
         .create_organization()

@@ -119,24 +119,12 @@ impl MisconfiguredCluster {
         thumbprint: &str,
     ) -> Result<Self, String> {
         let sdk = moto.sdk_config(region).await;
-        let cluster_arn = aws_sdk_eks::Client::new(&sdk)
-            .create_cluster()
-            .name(Self::NAME)
-            .role_arn(format!(
-                "arn:aws:iam::{}:role/eks-cluster",
-                moto::ACCOUNT_ID
-            ))
-            .resources_vpc_config(
-                aws_sdk_eks::types::VpcConfigRequest::builder()
-                    .subnet_ids("subnet-0123456789abcdef0")
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| format!("CreateCluster in moto: {e}"))?
-            .cluster
-            .and_then(|c| c.arn)
-            .unwrap_or_default();
+        let role = format!("arn:aws:iam::{}:role/eks-cluster", moto::ACCOUNT_ID);
+        let cluster_arn =
+            moto::create_eks_cluster(&aws_sdk_eks::Client::new(&sdk), Self::NAME, &role)
+                .await?
+                .arn
+                .unwrap_or_default();
         let iam = aws_sdk_iam::Client::new(&sdk);
         let issuer_url = issuer.issuer_url("/id/PROD");
         let provider_arn = moto::create_provider(
