@@ -3,11 +3,14 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{count, escape, Finding, FindingCode, FindingStatus, Report, Severity};
+use crate::report::{
+    count, escape, Finding, FindingCode, FindingStatus, Report, ResolvedFinding, Severity,
+};
 
+use super::finding::finding_block;
 use super::message::MessageContext;
 use super::part::Part;
-use super::text::{account_label, finding_block, resource_kind, rfc3339, verdict};
+use super::text::{account_label, resource_kind, rfc3339, verdict};
 
 /// How urgent a finding is in a message: critical first, and within a severity the findings that
 /// break pods now (a mismatch IAM enforces, a missing provider) before those with the same cause.
@@ -34,6 +37,48 @@ pub(crate) fn in_message_order(findings: &[Finding]) -> Vec<&Finding> {
 /// The `default`/`email` text of one part.
 pub(crate) fn email(report: &Report, part: &Part, context: &MessageContext) -> String {
     let mut out = String::new();
+    header(&mut out, report, context);
+    notes(&mut out, report, part, context);
+    let _ = writeln!(
+        out,
+        "Checked {} and {}; remediation mode: {}.",
+        count(
+            report.providers.len(),
+            "IAM OIDC provider",
+            "IAM OIDC providers"
+        ),
+        count(report.clusters.len(), "EKS cluster", "EKS clusters"),
+        report.remediation_mode
+    );
+    let findings = in_message_order(&part.report.findings);
+    let remembered = findings.iter().any(|f| f.status.is_some())
+        || (!report.resolved.is_empty() && context.state_unavailable.is_none());
+    let resolved = if part.index == 1 {
+        report.resolved.as_slice()
+    } else {
+        &[]
+    };
+    if remembered {
+        since_last_run(&mut out, report, &findings, resolved);
+    } else if !findings.is_empty() {
+        let _ = writeln!(out);
+        for (i, finding) in findings.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}",
+                finding_block(report, finding, i + 1, findings.len())
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Re-check after a fix: thumbprint-guard sweep (or thumbprint-guard inspect ISSUER_URL for one issuer)."
+    );
+    out
+}
+
+/// The first lines: the account, the time of the sweep and the verdict.
+fn header(out: &mut String, report: &Report, context: &MessageContext) {
     let _ = writeln!(
         out,
         "thumbprint-guard: {}, sweep of {}",
@@ -43,6 +88,10 @@ pub(crate) fn email(report: &Report, part: &Part, context: &MessageContext) -> S
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", verdict(report));
     let _ = writeln!(out);
+}
+
+/// The notes on this message: the state table not used, the part condensed, one part of several.
+fn notes(out: &mut String, report: &Report, part: &Part, context: &MessageContext) {
     if let Some(why) = &context.state_unavailable {
         let _ = writeln!(
             out,
@@ -72,90 +121,70 @@ pub(crate) fn email(report: &Report, part: &Part, context: &MessageContext) -> S
         );
         let _ = writeln!(out);
     }
+}
+
+/// The findings when a state table remembers the last run: the counts, then the new findings,
+/// the resolved ones and those still open.
+fn since_last_run(
+    out: &mut String,
+    report: &Report,
+    findings: &[&Finding],
+    resolved: &[ResolvedFinding],
+) {
+    let new: Vec<&Finding> = findings
+        .iter()
+        .copied()
+        .filter(|f| f.status == Some(FindingStatus::New))
+        .collect();
+    let open: Vec<&Finding> = findings
+        .iter()
+        .copied()
+        .filter(|f| f.status != Some(FindingStatus::New))
+        .collect();
     let _ = writeln!(
         out,
-        "Checked {} and {}; remediation mode: {}.",
-        count(
-            report.providers.len(),
-            "IAM OIDC provider",
-            "IAM OIDC providers"
-        ),
-        count(report.clusters.len(), "EKS cluster", "EKS clusters"),
-        report.remediation_mode
+        "Since the last run: {} new, {} resolved; {} still open.",
+        new.len(),
+        resolved.len(),
+        open.len()
     );
-    let findings = in_message_order(&part.report.findings);
-    let remembered = findings.iter().any(|f| f.status.is_some())
-        || (!report.resolved.is_empty() && context.state_unavailable.is_none());
-    let resolved = if part.index == 1 {
-        report.resolved.as_slice()
-    } else {
-        &[]
-    };
-    if remembered {
-        let new: Vec<&Finding> = findings
-            .iter()
-            .copied()
-            .filter(|f| f.status == Some(FindingStatus::New))
-            .collect();
-        let open: Vec<&Finding> = findings
-            .iter()
-            .copied()
-            .filter(|f| f.status != Some(FindingStatus::New))
-            .collect();
-        let _ = writeln!(
-            out,
-            "Since the last run: {} new, {} resolved; {} still open.",
-            new.len(),
-            resolved.len(),
-            open.len()
-        );
-        let total = findings.len();
-        if !new.is_empty() {
-            let _ = writeln!(out, "\nNEW SINCE THE LAST RUN ({})\n", new.len());
-            for (i, finding) in new.iter().enumerate() {
-                let _ = writeln!(out, "{}", finding_block(report, finding, i + 1, total));
-            }
+    let total = findings.len();
+    if !new.is_empty() {
+        let _ = writeln!(out, "\nNEW SINCE THE LAST RUN ({})\n", new.len());
+        for (i, finding) in new.iter().enumerate() {
+            let _ = writeln!(out, "{}", finding_block(report, finding, i + 1, total));
         }
-        if !resolved.is_empty() {
-            let _ = writeln!(out, "\nRESOLVED SINCE THE LAST RUN ({})\n", resolved.len());
-            for gone in resolved {
-                let since = gone
-                    .first_seen
-                    .map(|at| format!(", open since {}", rfc3339(at)))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "- {} {}: {}{since}",
-                    gone.code,
-                    resource_kind(&gone.resource).to_lowercase(),
-                    escape(&gone.resource)
-                );
-            }
-            let _ = writeln!(out);
-        }
-        if !open.is_empty() {
-            let _ = writeln!(out, "\nSTILL OPEN ({})\n", open.len());
-            for (i, finding) in open.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    finding_block(report, finding, new.len() + i + 1, total)
-                );
-            }
-        }
-    } else if !findings.is_empty() {
-        let _ = writeln!(out);
-        for (i, finding) in findings.iter().enumerate() {
+    }
+    if !resolved.is_empty() {
+        resolved_section(out, resolved);
+    }
+    if !open.is_empty() {
+        let _ = writeln!(out, "\nSTILL OPEN ({})\n", open.len());
+        for (i, finding) in open.iter().enumerate() {
             let _ = writeln!(
                 out,
                 "{}",
-                finding_block(report, finding, i + 1, findings.len())
+                finding_block(report, finding, new.len() + i + 1, total)
             );
         }
     }
-    let _ = writeln!(
-        out,
-        "Re-check after a fix: thumbprint-guard sweep (or thumbprint-guard inspect ISSUER_URL for one issuer)."
-    );
-    out
+}
+
+/// The findings resolved since the last run, one line each.
+fn resolved_section(out: &mut String, resolved: &[ResolvedFinding]) {
+    let _ = writeln!(out, "\nRESOLVED SINCE THE LAST RUN ({})\n", resolved.len());
+    for gone in resolved {
+        let since = gone
+            .first_seen
+            .map(|at| format!(", open since {}", rfc3339(at)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "- {} {}: {}{since}",
+            gone.code,
+            resource_kind(&gone.resource).to_lowercase(),
+            escape(&gone.resource)
+        );
+    }
+    let _ = writeln!(out);
 }

@@ -24,6 +24,7 @@ mod chatbot;
 mod compose;
 mod console;
 mod email;
+mod finding;
 mod message;
 mod organization;
 mod part;

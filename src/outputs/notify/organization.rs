@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{count, escape, OrganizationReport, Report, Severity};
+use crate::report::{count, escape, Finding, OrganizationReport, Report, Severity};
 
 use super::chatbot;
 use super::compose::protocol_document;
@@ -180,79 +180,13 @@ fn compose_organization(
     let context = |index: usize| notes.account(index).context;
     let severity = report.highest_severity().map_or("ok", Severity::as_str);
     let subject = organization_subject(report, severity, index, total);
-    let s = &report.summary;
-
-    let mut email = String::new();
-    let _ = writeln!(
-        email,
-        "thumbprint-guard: {}, sweep of {}",
-        organization_label(report, false),
-        rfc3339(report.generated_at)
-    );
-    let _ = writeln!(email);
-    let _ = writeln!(
-        email,
-        "{} swept, {} unreachable; {} and {} checked: {} critical, {} warning, {} info, {} added.",
-        count(s.accounts - s.accounts_unreachable, "account", "accounts"),
-        s.accounts_unreachable,
-        count(s.providers, "IAM OIDC provider", "IAM OIDC providers"),
-        count(s.clusters, "EKS cluster", "EKS clusters"),
-        s.critical,
-        s.warning,
-        s.info,
-        count(s.thumbprints_added, "thumbprint", "thumbprints"),
-    );
-    if total > 1 {
-        let _ = writeln!(
-            email,
-            "\nThis is part {index} of {total}: the other parts arrive as separate messages with the same subject and \"(part N/{total})\"."
-        );
-    }
     let org_findings = if index == 1 {
         report.findings.as_slice()
     } else {
         &[]
     };
-    if !org_findings.is_empty() {
-        let _ = writeln!(email, "\nACCOUNTS NOT SWEPT ({})\n", org_findings.len());
-        for finding in org_findings {
-            let _ = writeln!(email, "- {}", escape(&finding.message));
-            let _ = writeln!(email, "  Role: {}", escape(&finding.resource));
-        }
-    }
-    for piece in group {
-        let account = &report.accounts[piece.account];
-        let _ = writeln!(
-            email,
-            "\n==================== AWS account {} ====================\n",
-            account.account_id
-        );
-        email.push_str(&account_section(
-            account,
-            &piece.part,
-            context(piece.account),
-        ));
-    }
-
-    let mut payload =
-        OrganizationReport::empty(report.organization_id.clone(), report.generated_at);
-    payload.findings = org_findings.to_vec();
-    let mut seen: Vec<&str> = Vec::new();
-    for piece in group {
-        payload.accounts.push(piece.part.report.clone());
-        let id = report.accounts[piece.account].account_id.as_str();
-        if !seen.contains(&id) {
-            seen.push(id);
-        }
-    }
-    if total == 1 {
-        payload.summary = report.summary.clone();
-    } else {
-        payload.recount(seen.len() + payload.findings.len());
-    }
-    let payload = serde_json::to_string(&payload).unwrap_or_else(|e| {
-        serde_json::json!({"schema_version": report.schema_version, "error": format!("the report could not be serialized: {e}")}).to_string()
-    });
+    let email = organization_email(report, notes, group, org_findings, index, total);
+    let payload = organization_payload(report, group, org_findings, total);
 
     let accounts: Vec<(&Report, &Part, &MessageContext)> = group
         .iter()
@@ -279,4 +213,93 @@ fn compose_organization(
             .flat_map(|piece| piece.part.report.providers.iter().map(|p| p.arn.clone()))
             .collect(),
     }
+}
+
+/// The `default`/`email` text of one organization message: the organization, its counts, the
+/// accounts not swept (part 1), then every account part of `group`.
+fn organization_email(
+    report: &OrganizationReport,
+    notes: &RunNotes,
+    group: &[&Piece],
+    org_findings: &[Finding],
+    index: usize,
+    total: usize,
+) -> String {
+    let s = &report.summary;
+    let mut email = String::new();
+    let _ = writeln!(
+        email,
+        "thumbprint-guard: {}, sweep of {}",
+        organization_label(report, false),
+        rfc3339(report.generated_at)
+    );
+    let _ = writeln!(email);
+    let _ = writeln!(
+        email,
+        "{} swept, {} unreachable; {} and {} checked: {} critical, {} warning, {} info, {} added.",
+        count(s.accounts - s.accounts_unreachable, "account", "accounts"),
+        s.accounts_unreachable,
+        count(s.providers, "IAM OIDC provider", "IAM OIDC providers"),
+        count(s.clusters, "EKS cluster", "EKS clusters"),
+        s.critical,
+        s.warning,
+        s.info,
+        count(s.thumbprints_added, "thumbprint", "thumbprints"),
+    );
+    if total > 1 {
+        let _ = writeln!(
+            email,
+            "\nThis is part {index} of {total}: the other parts arrive as separate messages with the same subject and \"(part N/{total})\"."
+        );
+    }
+    if !org_findings.is_empty() {
+        let _ = writeln!(email, "\nACCOUNTS NOT SWEPT ({})\n", org_findings.len());
+        for finding in org_findings {
+            let _ = writeln!(email, "- {}", escape(&finding.message));
+            let _ = writeln!(email, "  Role: {}", escape(&finding.resource));
+        }
+    }
+    for piece in group {
+        let account = &report.accounts[piece.account];
+        let _ = writeln!(
+            email,
+            "\n==================== AWS account {} ====================\n",
+            account.account_id
+        );
+        email.push_str(&account_section(
+            account,
+            &piece.part,
+            notes.account(piece.account).context,
+        ));
+    }
+    email
+}
+
+/// The `sqs`/`lambda` payload of one organization message: a valid organization report of the
+/// group's account parts (and `org_findings`), counted over them when the run has several parts.
+fn organization_payload(
+    report: &OrganizationReport,
+    group: &[&Piece],
+    org_findings: &[Finding],
+    total: usize,
+) -> String {
+    let mut payload =
+        OrganizationReport::empty(report.organization_id.clone(), report.generated_at);
+    payload.findings = org_findings.to_vec();
+    let mut seen: Vec<&str> = Vec::new();
+    for piece in group {
+        payload.accounts.push(piece.part.report.clone());
+        let id = report.accounts[piece.account].account_id.as_str();
+        if !seen.contains(&id) {
+            seen.push(id);
+        }
+    }
+    if total == 1 {
+        payload.summary = report.summary.clone();
+    } else {
+        payload.recount(seen.len() + payload.findings.len());
+    }
+    serde_json::to_string(&payload).unwrap_or_else(|e| {
+        serde_json::json!({"schema_version": report.schema_version, "error": format!("the report could not be serialized: {e}")}).to_string()
+    })
 }

@@ -5,8 +5,8 @@
 use crate::report::cut::{cut, escaped_len, json_len, Cut, Piece, Unit};
 use crate::report::Report;
 
+use super::finding::finding_block;
 use super::message::SnsMessage;
-use super::text::finding_block;
 
 /// What a unit adds to a publish: its text twice (`default`, `email`) and its JSON twice (`sqs`,
 /// `lambda`), each escaped inside the message document.

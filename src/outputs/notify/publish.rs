@@ -118,63 +118,88 @@ pub async fn publish(
     let mut message_ids = Vec::with_capacity(messages.len());
     let mut failures: Vec<PartFailure> = Vec::new();
     for message in messages {
-        let mut request = sns
-            .publish()
-            .topic_arn(topic_arn)
-            .subject(&message.subject)
-            .message(&message.message)
-            .message_structure("json");
-        for (name, data_type, value) in message.attributes.entries() {
-            let attribute = MessageAttributeValue::builder()
-                .data_type(data_type)
-                .string_value(value)
-                .build()
-                .map_err(|e| NotifyError::Attribute {
-                    topic_arn: topic_arn.to_string(),
-                    name,
-                    error: e.to_string(),
-                })?;
-            request = request.message_attributes(name, attribute);
+        match publish_part(sns, topic_arn, message).await? {
+            Ok(message_id) => message_ids.push(message_id),
+            Err(failure) => failures.push(failure),
         }
-        let output = match request.send().await {
-            Ok(output) => output,
-            Err(e) => {
-                let failure = PartFailure {
-                    part: message.attributes.part,
-                    providers: message.providers.clone(),
-                    code: e.code().map(str::to_owned),
-                    error: DisplayErrorContext(&e).to_string(),
-                };
-                tracing::warn!(
-                    topic_arn,
-                    part = message.attributes.part,
-                    parts = message.attributes.parts,
-                    bytes = message.publish_size(),
-                    code = failure.code.as_deref().unwrap_or("-"),
-                    error = %failure.error,
-                    "publishing to SNS failed; the remaining parts are still published"
-                );
-                failures.push(failure);
-                continue;
-            }
-        };
-        let message_id = output.message_id().unwrap_or_default().to_string();
-        tracing::info!(
-            topic_arn,
-            %message_id,
-            part = message.attributes.part,
-            parts = message.attributes.parts,
-            severity = message.attributes.severity,
-            bytes = message.publish_size(),
-            "published to SNS"
-        );
-        message_ids.push(message_id);
     }
     let parts = messages.len();
-    let delivered = message_ids.len();
+    match failed(topic_arn, parts, message_ids.len(), failures) {
+        Some(error) => Err(error),
+        None => Ok(NotifyOutcome::Published { message_ids, parts }),
+    }
+}
+
+/// Publishes one part: its message id, or the failure SNS answered (logged; the remaining parts
+/// are still published). Only an attribute that cannot be built is an error of its own.
+async fn publish_part(
+    sns: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    message: &SnsMessage,
+) -> Result<Result<String, PartFailure>, NotifyError> {
+    let mut request = sns
+        .publish()
+        .topic_arn(topic_arn)
+        .subject(&message.subject)
+        .message(&message.message)
+        .message_structure("json");
+    for (name, data_type, value) in message.attributes.entries() {
+        let attribute = MessageAttributeValue::builder()
+            .data_type(data_type)
+            .string_value(value)
+            .build()
+            .map_err(|e| NotifyError::Attribute {
+                topic_arn: topic_arn.to_string(),
+                name,
+                error: e.to_string(),
+            })?;
+        request = request.message_attributes(name, attribute);
+    }
+    let output = match request.send().await {
+        Ok(output) => output,
+        Err(e) => {
+            let failure = PartFailure {
+                part: message.attributes.part,
+                providers: message.providers.clone(),
+                code: e.code().map(str::to_owned),
+                error: DisplayErrorContext(&e).to_string(),
+            };
+            tracing::warn!(
+                topic_arn,
+                part = message.attributes.part,
+                parts = message.attributes.parts,
+                bytes = message.publish_size(),
+                code = failure.code.as_deref().unwrap_or("-"),
+                error = %failure.error,
+                "publishing to SNS failed; the remaining parts are still published"
+            );
+            return Ok(Err(failure));
+        }
+    };
+    let message_id = output.message_id().unwrap_or_default().to_string();
+    tracing::info!(
+        topic_arn,
+        %message_id,
+        part = message.attributes.part,
+        parts = message.attributes.parts,
+        severity = message.attributes.severity,
+        bytes = message.publish_size(),
+        "published to SNS"
+    );
+    Ok(Ok(message_id))
+}
+
+/// The error for the parts that failed: [`NotifyError::Publish`] for one,
+/// [`NotifyError::PublishParts`] for several, none when every part was published.
+fn failed(
+    topic_arn: &str,
+    parts: usize,
+    delivered: usize,
+    mut failures: Vec<PartFailure>,
+) -> Option<NotifyError> {
     let topic_arn = topic_arn.to_string();
     match failures.len() {
-        0 => {}
+        0 => None,
         1 => {
             let PartFailure {
                 part,
@@ -182,7 +207,7 @@ pub async fn publish(
                 code,
                 error,
             } = failures.remove(0);
-            return Err(NotifyError::Publish {
+            Some(NotifyError::Publish {
                 topic_arn,
                 part,
                 providers,
@@ -190,16 +215,13 @@ pub async fn publish(
                 delivered,
                 code,
                 error,
-            });
-        }
-        _ => {
-            return Err(NotifyError::PublishParts {
-                topic_arn,
-                parts,
-                delivered,
-                failures,
             })
         }
+        _ => Some(NotifyError::PublishParts {
+            topic_arn,
+            parts,
+            delivered,
+            failures,
+        }),
     }
-    Ok(NotifyOutcome::Published { message_ids, parts })
 }

@@ -28,6 +28,29 @@ pub(super) fn table(
             .cmp(&a.highest_severity())
             .then_with(|| a.account_id.cmp(&b.account_id))
     });
+    out.push_str(&accounts_table(&accounts, terminal));
+    out.push_str(&unreachable(report, terminal));
+    for account in &accounts {
+        out.push_str(&format!("\n=== account {} ===\n", account.account_id));
+        out.push_str(&account::table(account, now, terminal));
+    }
+    let s = &report.summary;
+    out.push_str(&format!(
+        "\n{} ({} unreachable), {}, {}: {} critical, {}, {} info; {} added\n",
+        count(s.accounts, "account", "accounts"),
+        s.accounts_unreachable,
+        count(s.providers, "provider", "providers"),
+        count(s.clusters, "cluster", "clusters"),
+        s.critical,
+        count(s.warning, "warning", "warnings"),
+        s.info,
+        count(s.thumbprints_added, "thumbprint", "thumbprints"),
+    ));
+    out
+}
+
+/// One line per account: its status and its counts.
+fn accounts_table(accounts: &[&Report], terminal: Terminal) -> String {
     let mut table = new_table(
         terminal,
         &[
@@ -40,7 +63,7 @@ pub(super) fn table(
             "ADDED",
         ],
     );
-    for account in &accounts {
+    for account in accounts {
         let s = &account.summary;
         table.add_row(vec![
             status_cell(account.highest_severity()),
@@ -52,7 +75,12 @@ pub(super) fn table(
             Cell::new(s.thumbprints_added),
         ]);
     }
-    out.push_str(&finish(table));
+    finish(table)
+}
+
+/// The accounts that could not be swept, each with its fix; empty when every account was swept.
+fn unreachable(report: &OrganizationReport, terminal: Terminal) -> String {
+    let mut out = String::new();
     if !report.findings.is_empty() {
         out.push_str(&format!(
             "\n{}:\n",
@@ -76,21 +104,5 @@ pub(super) fn table(
             out.push_str(&finding_text(f, fix, terminal));
         }
     }
-    for account in &accounts {
-        out.push_str(&format!("\n=== account {} ===\n", account.account_id));
-        out.push_str(&account::table(account, now, terminal));
-    }
-    let s = &report.summary;
-    out.push_str(&format!(
-        "\n{} ({} unreachable), {}, {}: {} critical, {}, {} info; {} added\n",
-        count(s.accounts, "account", "accounts"),
-        s.accounts_unreachable,
-        count(s.providers, "provider", "providers"),
-        count(s.clusters, "cluster", "clusters"),
-        s.critical,
-        count(s.warning, "warning", "warnings"),
-        s.info,
-        count(s.thumbprints_added, "thumbprint", "thumbprints"),
-    ));
     out
 }

@@ -129,7 +129,44 @@ fn document(
         format!("{} {}", icon(frame.severity), frame.subject),
         CHATBOT_TITLE_MAX,
     );
-    let mut description = frame.heading;
+    let description = description(frame.heading, sections, organization_findings);
+    let next_steps = next_steps(sections);
+    let related = related_resources(sections, organization_findings);
+
+    let document = Notification {
+        version: "1.0",
+        source: "custom",
+        id: frame.id,
+        content: Content {
+            text_type: "client-markdown",
+            title,
+            description,
+            next_steps,
+            keywords: vec![
+                "thumbprint-guard".to_string(),
+                frame.severity.map_or("ok", Severity::as_str).to_string(),
+                frame.keyword,
+            ],
+        },
+        metadata: Metadata {
+            thread_id: frame.thread_id,
+            summary: frame.subject.to_string(),
+            event_type: "thumbprint-guard-sweep",
+            related_resources: related,
+            additional_context: frame.additional_context,
+        },
+    };
+    serde_json::to_string(&document).unwrap_or_default()
+}
+
+/// The description: `heading`, then `organization_findings` and every section's entries while
+/// they fit, the rest counted in one line.
+fn description(
+    heading: String,
+    sections: &[Section<'_>],
+    organization_findings: &[Finding],
+) -> String {
+    let mut description = heading;
     let fits = |description: &String, entry: &str| {
         description.len() + entry.len() + DESCRIPTION_RESERVE <= CHATBOT_DESCRIPTION_MAX
     };
@@ -172,10 +209,12 @@ fn document(
             crate::report::count(omitted, "finding", "findings")
         );
     }
-    let description = truncate(description, CHATBOT_DESCRIPTION_MAX);
+    truncate(description, CHATBOT_DESCRIPTION_MAX)
+}
 
+/// The first distinct manual fixes of the sections' findings, most urgent first.
+fn next_steps(sections: &[Section<'_>]) -> Vec<String> {
     let mut next_steps: Vec<String> = Vec::new();
-    let mut related: Vec<String> = Vec::new();
     for section in sections {
         for finding in &section.findings {
             if next_steps.len() < NEXT_STEPS_MAX {
@@ -188,6 +227,12 @@ fn document(
             }
         }
     }
+    next_steps
+}
+
+/// The first distinct resources of the sections' findings, then of `organization_findings`.
+fn related_resources(sections: &[Section<'_>], organization_findings: &[Finding]) -> Vec<String> {
+    let mut related: Vec<String> = Vec::new();
     let resources = sections
         .iter()
         .flat_map(|s| s.findings.iter().map(|f| &f.resource))
@@ -200,31 +245,7 @@ fn document(
             related.push(resource.clone());
         }
     }
-
-    let document = Notification {
-        version: "1.0",
-        source: "custom",
-        id: frame.id,
-        content: Content {
-            text_type: "client-markdown",
-            title,
-            description,
-            next_steps,
-            keywords: vec![
-                "thumbprint-guard".to_string(),
-                frame.severity.map_or("ok", Severity::as_str).to_string(),
-                frame.keyword,
-            ],
-        },
-        metadata: Metadata {
-            thread_id: frame.thread_id,
-            summary: frame.subject.to_string(),
-            event_type: "thumbprint-guard-sweep",
-            related_resources: related,
-            additional_context: frame.additional_context,
-        },
-    };
-    serde_json::to_string(&document).unwrap_or_default()
+    related
 }
 
 /// The Chatbot document of one part of an account's message: the account, the verdict, what

@@ -190,6 +190,7 @@ fn assert_subject_rules(subject: &str) {
     assert!(subject.starts_with('['), "{subject}");
 }
 
+mod email_text;
 mod messages;
 mod organization;
 mod publish_every_part;

@@ -68,11 +68,24 @@ pub fn cut<T, W: Fn(&Report, &Unit) -> usize>(
         condensed: false,
     });
     let overhead = size(&empty) + cut.reserve;
+    let groups = pack(report, &units, &cut.weight, budget, overhead);
+    render_halving(report, cut, groups, &compose, &size)
+}
+
+/// Greedy packing in report order: a group is closed when the next unit's weight would take it
+/// over `budget` (every group starts at `overhead`); at least one group, maybe empty.
+fn pack<'u>(
+    report: &Report,
+    units: &'u [Unit],
+    weight: &impl Fn(&Report, &Unit) -> usize,
+    budget: usize,
+    overhead: usize,
+) -> Vec<Vec<&'u Unit>> {
     let mut groups: Vec<Vec<&Unit>> = Vec::new();
     let mut current: Vec<&Unit> = Vec::new();
     let mut current_size = overhead;
-    for unit in &units {
-        let unit_bytes = (cut.weight)(report, unit);
+    for unit in units {
+        let unit_bytes = weight(report, unit);
         if !current.is_empty() && current_size + unit_bytes > budget {
             groups.push(std::mem::take(&mut current));
             current_size = overhead;
@@ -83,7 +96,19 @@ pub fn cut<T, W: Fn(&Report, &Unit) -> usize>(
     if !current.is_empty() || groups.is_empty() {
         groups.push(current);
     }
+    groups
+}
 
+/// Renders every group as a part, halving the first group of several units whose rendering is
+/// too large until none is; then condenses a part of one unit still too large, when allowed.
+fn render_halving<T, W: Fn(&Report, &Unit) -> usize>(
+    report: &Report,
+    cut: &Cut<W>,
+    mut groups: Vec<Vec<&Unit>>,
+    compose: &impl Fn(&Piece) -> T,
+    size: &impl Fn(&T) -> usize,
+) -> Vec<T> {
+    let budget = cut.budget;
     loop {
         let count = groups.len();
         let messages: Vec<T> = groups
@@ -118,8 +143,8 @@ pub fn cut<T, W: Fn(&Report, &Unit) -> usize>(
                             i + 1,
                             count,
                             budget,
-                            &compose,
-                            &size,
+                            compose,
+                            size,
                         )
                         .unwrap_or(message)
                     })
