@@ -109,17 +109,31 @@ fn clusters_text(clusters: &[ClusterReport], terminal: Terminal) -> String {
     })
 }
 
+/// `3 providers, 1 cluster: 1 critical, 2 warnings, 0 info; 1 thumbprint added`: the counts of
+/// an account's or an organization's summary line, with their nouns in the right number.
+pub(super) fn counts_line(
+    providers: usize,
+    clusters: usize,
+    [critical, warning, info]: [usize; 3],
+    added: usize,
+) -> String {
+    format!(
+        "{}, {}: {critical} critical, {}, {info} info; {} added",
+        count(providers, "provider", "providers"),
+        count(clusters, "cluster", "clusters"),
+        count(warning, "warning", "warnings"),
+        count(added, "thumbprint", "thumbprints"),
+    )
+}
+
 /// The summary line: counts with their nouns in the right number.
 fn summary_line(report: &Report) -> String {
     let s = &report.summary;
-    let mut line = format!(
-        "{}, {}: {} critical, {}, {} info; {} added",
-        count(s.providers, "provider", "providers"),
-        count(s.clusters, "cluster", "clusters"),
-        s.critical,
-        count(s.warning, "warning", "warnings"),
-        s.info,
-        count(s.thumbprints_added, "thumbprint", "thumbprints"),
+    let mut line = counts_line(
+        s.providers,
+        s.clusters,
+        [s.critical, s.warning, s.info],
+        s.thumbprints_added,
     );
     if s.muted > 0 {
         line.push_str(&format!(" ({} muted)", s.muted));

@@ -36,15 +36,15 @@ pub(super) fn table(
     }
     let s = &report.summary;
     out.push_str(&format!(
-        "\n{} ({} unreachable), {}, {}: {} critical, {}, {} info; {} added\n",
+        "\n{} ({} unreachable), {}\n",
         count(s.accounts, "account", "accounts"),
         s.accounts_unreachable,
-        count(s.providers, "provider", "providers"),
-        count(s.clusters, "cluster", "clusters"),
-        s.critical,
-        count(s.warning, "warning", "warnings"),
-        s.info,
-        count(s.thumbprints_added, "thumbprint", "thumbprints"),
+        account::counts_line(
+            s.providers,
+            s.clusters,
+            [s.critical, s.warning, s.info],
+            s.thumbprints_added,
+        ),
     ));
     out
 }
