@@ -133,18 +133,28 @@ async fn forward(state: &State, request: Request<Incoming>) -> Response<Full<Byt
     if !state.latency.is_zero() {
         tokio::time::sleep(state.latency).await;
     }
+    pass_on(&state.client, &state.upstream, &parts, body, "proxy").await
+}
+
+/// Sends a request on to `upstream` unchanged but for hop-by-hop headers, and its answer back;
+/// `who` names the forwarder in a 502's text.
+pub async fn pass_on(
+    client: &reqwest::Client,
+    upstream: &str,
+    parts: &http::request::Parts,
+    body: Bytes,
+    who: &str,
+) -> Response<Full<Bytes>> {
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut upstream = state
-        .client
-        .request(parts.method.clone(), format!("{}{path}", state.upstream));
+    let mut request = client.request(parts.method.clone(), format!("{upstream}{path}"));
     for (name, value) in &parts.headers {
         if ![HOST, CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING].contains(name) {
-            upstream = upstream.header(name, value);
+            request = request.header(name, value);
         }
     }
-    let answer = match upstream.body(body).send().await {
+    let answer = match request.body(body).send().await {
         Ok(answer) => answer,
-        Err(e) => return reply(StatusCode::BAD_GATEWAY, format!("proxy: moto: {e}")),
+        Err(e) => return reply(StatusCode::BAD_GATEWAY, format!("{who}: upstream: {e}")),
     };
     let mut response = Response::builder().status(answer.status());
     for (name, value) in answer.headers() {
@@ -156,7 +166,10 @@ async fn forward(state: &State, request: Request<Incoming>) -> Response<Full<Byt
         Ok(bytes) => response
             .body(Full::new(bytes))
             .unwrap_or_else(|e| reply(StatusCode::BAD_GATEWAY, e.to_string())),
-        Err(e) => reply(StatusCode::BAD_GATEWAY, format!("proxy: moto body: {e}")),
+        Err(e) => reply(
+            StatusCode::BAD_GATEWAY,
+            format!("{who}: upstream body: {e}"),
+        ),
     }
 }
 

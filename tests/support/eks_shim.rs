@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use http::header::{AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::header::AUTHORIZATION;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -399,29 +399,5 @@ async fn forward(
     parts: &http::request::Parts,
     body: Bytes,
 ) -> Response<Full<Bytes>> {
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut upstream = state
-        .client
-        .request(parts.method.clone(), format!("{}{path}", state.upstream));
-    for (name, value) in &parts.headers {
-        if ![HOST, CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING].contains(name) {
-            upstream = upstream.header(name, value);
-        }
-    }
-    let answer = match upstream.body(body).send().await {
-        Ok(answer) => answer,
-        Err(e) => return reply(StatusCode::BAD_GATEWAY, format!("shim: upstream: {e}")),
-    };
-    let mut response = Response::builder().status(answer.status());
-    for (name, value) in answer.headers() {
-        if ![CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING].contains(name) {
-            response = response.header(name, value);
-        }
-    }
-    match answer.bytes().await {
-        Ok(bytes) => response
-            .body(Full::new(bytes))
-            .unwrap_or_else(|e| reply(StatusCode::BAD_GATEWAY, e.to_string())),
-        Err(e) => reply(StatusCode::BAD_GATEWAY, format!("shim: upstream body: {e}")),
-    }
+    super::aws_proxy::pass_on(&state.client, &state.upstream, parts, body, "shim").await
 }
